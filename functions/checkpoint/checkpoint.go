@@ -1,0 +1,68 @@
+// Package checkpoint keeps, per service, what the watch loop needs to never
+// miss and never repeat a notification: how far the events were read, the
+// open deployment, which notifications were delivered where, and the Slack
+// thread of each open deployment.
+//
+// Three stores implement Store: a local file, DynamoDB, and memory (tests).
+package checkpoint
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrConflict is returned by Store.Save when the stored checkpoint's version
+// is not the one the caller read: another writer saved in between. The
+// caller's write is discarded; nothing is overwritten.
+var ErrConflict = errors.New("checkpoint: version conflict: another writer saved this service's checkpoint")
+
+// Checkpoint is one service's state between polls. Its size stays bounded:
+// the watch loop prunes Edge, Sent and Threads as it advances.
+type Checkpoint struct {
+	ServiceID string `json:"service_id"`
+	// Version is the store's optimistic-concurrency version: 0 for a
+	// checkpoint never saved. Save succeeds only when the stored version
+	// equals Version, and then stores Version+1 (and sets it on the value).
+	Version int64 `json:"version"`
+	// ReadThrough is the newest occur_time (ms) read and fully handled: every
+	// notification due from events at or before it was delivered.
+	ReadThrough int64 `json:"read_through"`
+	// Edge holds fingerprints of the events near ReadThrough (within the
+	// read overlap), so events tied at one millisecond, or arriving late
+	// with an older occur_time, are recognised on the next read.
+	Edge []string `json:"edge,omitempty"`
+	// DeploymentStart is the occur_time (ms) of the start event of the
+	// deployment still open at ReadThrough; 0 when none is open. The next
+	// read starts there so the open deployment's timeline is rebuilt whole.
+	DeploymentStart int64 `json:"deployment_start,omitempty"`
+	// Sent maps a notification ID to the destinations it was delivered to.
+	Sent map[string]Sent `json:"sent,omitempty"`
+	// Threads maps a deployment key to its Slack parent message ts.
+	Threads map[string]Thread `json:"threads,omitempty"`
+}
+
+// Sent records where one notification was delivered.
+type Sent struct {
+	// At is the occur_time (ms) of the event that made the notification due;
+	// it tells when the entry can be pruned.
+	At           int64    `json:"at"`
+	Destinations []string `json:"destinations"`
+}
+
+// Thread is the Slack parent message of one deployment.
+type Thread struct {
+	TS string `json:"ts"`
+	// At is the deployment's start occur_time (ms), for pruning.
+	At int64 `json:"at"`
+}
+
+// Store loads and saves checkpoints. Implementations are safe for
+// concurrent use by multiple goroutines.
+type Store interface {
+	// Load returns the service's checkpoint, or ok=false when it has none.
+	Load(ctx context.Context, serviceID string) (cp Checkpoint, ok bool, err error)
+	// Save stores cp if the stored version equals cp.Version (0: none stored),
+	// and sets cp.Version to the new version. It returns ErrConflict (wrapped)
+	// when another writer got there first.
+	Save(ctx context.Context, cp *Checkpoint) error
+}
