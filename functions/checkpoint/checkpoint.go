@@ -9,6 +9,8 @@ package checkpoint
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 )
 
 // ErrConflict is returned by Store.Save when the stored checkpoint's version
@@ -65,4 +67,47 @@ type Store interface {
 	// and sets cp.Version to the new version. It returns ErrConflict (wrapped)
 	// when another writer got there first.
 	Save(ctx context.Context, cp *Checkpoint) error
+}
+
+// Clone returns a deep copy of c: changing the copy's slices or maps never
+// changes c. Nil slices and maps stay nil.
+func (c Checkpoint) Clone() Checkpoint {
+	out := c
+	out.Edge = slices.Clone(c.Edge)
+	if c.Sent != nil {
+		out.Sent = make(map[string]Sent, len(c.Sent))
+		for id, s := range c.Sent {
+			s.Destinations = slices.Clone(s.Destinations)
+			out.Sent[id] = s
+		}
+	}
+	out.Threads = maps.Clone(c.Threads)
+	return out
+}
+
+// Equal reports whether c and o hold the same state, Version included. The
+// watch loop uses it to skip the write when a poll changed nothing. A nil
+// slice or map equals an empty one: both are stored the same way.
+func (c Checkpoint) Equal(o Checkpoint) bool {
+	if c.ServiceID != o.ServiceID || c.Version != o.Version ||
+		c.ReadThrough != o.ReadThrough || c.DeploymentStart != o.DeploymentStart ||
+		!slices.Equal(c.Edge, o.Edge) ||
+		len(c.Sent) != len(o.Sent) || !maps.Equal(c.Threads, o.Threads) {
+		return false
+	}
+	for id, s := range c.Sent {
+		t, ok := o.Sent[id]
+		if !ok || s.At != t.At || !slices.Equal(s.Destinations, t.Destinations) {
+			return false
+		}
+	}
+	return true
+}
+
+// Prune drops the Sent and Threads entries whose At is before the given
+// occur_time (ms), so the checkpoint stays bounded as the watch loop moves
+// on. Entries at or after before are kept.
+func (c *Checkpoint) Prune(before int64) {
+	maps.DeleteFunc(c.Sent, func(_ string, s Sent) bool { return s.At < before })
+	maps.DeleteFunc(c.Threads, func(_ string, t Thread) bool { return t.At < before })
 }

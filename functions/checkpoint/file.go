@@ -1,0 +1,194 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// File is a Store kept in one local JSON file: an object mapping each service
+// id to its checkpoint. Every Save rewrites the file atomically (a temporary
+// file in the same directory, fsync, rename), so a crash leaves either the old
+// file or the new one, never a torn one.
+//
+// Goroutines of one process are serialised by a mutex. Processes sharing the
+// file are serialised by an advisory lock on path+".lock" (flock, on Unix),
+// and Save compares versions with what is on disk at that moment, so a stale
+// writer in another process fails with ErrConflict instead of overwriting.
+//
+// A missing file holds no checkpoints. A file that cannot be parsed is an
+// error naming its path: the store never silently starts over.
+type File struct {
+	path string
+	mu   sync.Mutex // guards the file within this process, and writes
+	// writes counts successful saves.
+	writes int
+}
+
+var _ Store = (*File)(nil)
+
+// NewFile returns a store kept in the file at path, creating its parent
+// directories. It reads the file once so that a corrupt file stops start-up.
+func NewFile(path string) (*File, error) {
+	if path == "" {
+		return nil, errors.New("checkpoint file: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint file %s: create directory: %w", abs, err)
+	}
+	f := &File{path: abs}
+	if _, err := f.read(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Path returns the absolute path of the checkpoint file.
+func (f *File) Path() string { return f.path }
+
+// Load returns the service's checkpoint as stored in the file now.
+func (f *File) Load(ctx context.Context, serviceID string) (Checkpoint, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return Checkpoint{}, false, fmt.Errorf("load checkpoint of service %s: %w", serviceID, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all, err := f.read()
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("load checkpoint of service %s: %w", serviceID, err)
+	}
+	cp, ok := all[serviceID]
+	return cp, ok, nil
+}
+
+// Save writes cp if the version in the file equals cp.Version, and sets
+// cp.Version to the new version. Other services' checkpoints are kept as they
+// are on disk.
+func (f *File) Save(ctx context.Context, cp *Checkpoint) error {
+	if err := validate(cp); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save checkpoint of service %s: %w", cp.ServiceID, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	unlock, err := lockFile(f.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("save checkpoint of service %s: lock %s: %w", cp.ServiceID, f.path, err)
+	}
+	defer unlock()
+
+	all, err := f.read()
+	if err != nil {
+		return fmt.Errorf("save checkpoint of service %s: %w", cp.ServiceID, err)
+	}
+	if stored := all[cp.ServiceID].Version; stored != cp.Version {
+		return conflict(cp, stored)
+	}
+	if all == nil {
+		all = make(map[string]Checkpoint, 1)
+	}
+	next := cp.Clone()
+	next.Version++
+	all[cp.ServiceID] = next
+	if err := f.write(all); err != nil {
+		return fmt.Errorf("save checkpoint of service %s: %w", cp.ServiceID, err)
+	}
+	f.writes++
+	cp.Version = next.Version
+	return nil
+}
+
+// Writes returns how many times Save wrote the file.
+func (f *File) Writes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writes
+}
+
+// read parses the whole file; a missing file holds no checkpoints.
+func (f *File) read() (map[string]Checkpoint, error) {
+	data, err := os.ReadFile(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint file %s: %w", f.path, err)
+	}
+	var all map[string]Checkpoint
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&all); err != nil {
+		return nil, fmt.Errorf("checkpoint file %s is corrupt (fix or remove it; it is never reset silently): %w", f.path, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("checkpoint file %s is corrupt (fix or remove it; it is never reset silently): data after the JSON object", f.path)
+	}
+	if all == nil { // the file holds JSON null
+		return nil, fmt.Errorf("checkpoint file %s is corrupt (fix or remove it; it is never reset silently): not a JSON object", f.path)
+	}
+	for id, cp := range all {
+		if cp.ServiceID != id {
+			return nil, fmt.Errorf("checkpoint file %s is corrupt (fix or remove it; it is never reset silently): entry %q holds service %q", f.path, id, cp.ServiceID)
+		}
+	}
+	return all, nil
+}
+
+// write replaces the file atomically: a temporary file in the same directory
+// is written, synced and renamed over the old one, then the directory is
+// synced so that the rename itself survives a crash.
+func (f *File) write(all map[string]Checkpoint) (err error) {
+	data, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode checkpoints: %w", err)
+	}
+	data = append(data, '\n')
+
+	dir := filepath.Dir(f.path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write checkpoint file %s: %w", f.path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write checkpoint file %s: %w", f.path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write checkpoint file %s: sync: %w", f.path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write checkpoint file %s: %w", f.path, err)
+	}
+	if err := os.Rename(tmp.Name(), f.path); err != nil {
+		return fmt.Errorf("write checkpoint file %s: %w", f.path, err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename in dir durable. It is best effort: some platforms
+// and file systems cannot sync a directory, and the rename already happened.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
