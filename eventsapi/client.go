@@ -1,0 +1,300 @@
+package eventsapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/sethvargo/go-retry"
+)
+
+// DefaultMaxBodyBytes caps a response body (a 1,000-event page is a few
+// hundred KiB).
+const DefaultMaxBodyBytes = 16 << 20
+
+// DefaultEndpoint returns the ModelArts endpoint of a region, e.g.
+// https://modelarts.cn-north-4.myhuaweicloud.com.
+func DefaultEndpoint(region string) string {
+	return "https://modelarts." + region + ".myhuaweicloud.com"
+}
+
+// DefaultIAMEndpoint returns the IAM endpoint of a region, e.g.
+// https://iam.cn-north-4.myhuaweicloud.com.
+func DefaultIAMEndpoint(region string) string {
+	return "https://iam." + region + ".myhuaweicloud.com"
+}
+
+// Config configures a Client. Endpoint, ProjectID and Auth are required;
+// every other field has a default.
+type Config struct {
+	// Endpoint is the ModelArts base URL, e.g. DefaultEndpoint(region).
+	// http:// is refused unless the host is loopback.
+	Endpoint  string
+	ProjectID string
+	Auth      Authenticator
+	// HTTPClient is optional (default: a client with a 30 s timeout).
+	HTTPClient *http.Client
+	// Logger is optional (default: discard). Debug level logs every
+	// attempt; secrets are never logged.
+	Logger *slog.Logger
+
+	// RetryBaseDelay is the first backoff delay; it doubles per retry,
+	// with ±20 % jitter, up to RetryMaxDelay.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	// MaxRetries bounds the retries of one operation (negative: none).
+	MaxRetries int
+	// MaxRetryDuration bounds the time one operation spends retrying. No
+	// wait is ever started that would end after ctx's deadline either.
+	MaxRetryDuration time.Duration
+	// MaxRetryAfter caps a server's Retry-After.
+	MaxRetryAfter time.Duration
+	// MaxBodyBytes caps a response body (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// UserAgent is sent as User-Agent (default "modelarts-notifier").
+	UserAgent string
+}
+
+// Client calls the ModelArts service APIs of one project. It is safe for
+// concurrent use.
+type Client struct {
+	base      *url.URL
+	projectID string
+	auth      Authenticator
+	hc        *http.Client
+	log       *slog.Logger
+	retry     retryPolicy
+	maxBody   int64
+	userAgent string
+	now       func() time.Time
+
+	stats struct {
+		requests, retries, authRefreshes, failures atomic.Int64
+	}
+}
+
+// Stats are cumulative counters of a Client.
+type Stats struct {
+	// Requests is the number of HTTP requests sent (every attempt).
+	Requests int64
+	// Retries is the number of attempts that followed a transient failure.
+	Retries int64
+	// AuthRefreshes is the number of requests re-sent after a rejected
+	// token was invalidated.
+	AuthRefreshes int64
+	// Failures is the number of operations that returned an error.
+	Failures int64
+}
+
+// New returns a Client, validating cfg.
+func New(cfg Config) (*Client, error) {
+	base, err := parseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("eventsapi: endpoint: %w", err)
+	}
+	if err := validateID("project", cfg.ProjectID); err != nil {
+		return nil, fmt.Errorf("eventsapi: %w", err)
+	}
+	if cfg.Auth == nil {
+		return nil, errors.New("eventsapi: Auth is required")
+	}
+	c := &Client{
+		base:      base,
+		projectID: cfg.ProjectID,
+		auth:      cfg.Auth,
+		hc:        cfg.HTTPClient,
+		log:       cfg.Logger,
+		maxBody:   cfg.MaxBodyBytes,
+		userAgent: cfg.UserAgent,
+		now:       time.Now,
+		retry: retryPolicy{
+			baseDelay:     orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
+			maxDelay:      orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
+			maxRetries:    cfg.MaxRetries,
+			maxDuration:   orDefault(cfg.MaxRetryDuration, DefaultMaxRetryDuration),
+			maxRetryAfter: orDefault(cfg.MaxRetryAfter, DefaultMaxRetryAfter),
+		},
+	}
+	switch {
+	case c.retry.maxRetries == 0:
+		c.retry.maxRetries = DefaultMaxRetries
+	case c.retry.maxRetries < 0:
+		c.retry.maxRetries = 0
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodyBytes
+	}
+	if c.userAgent == "" {
+		c.userAgent = "modelarts-notifier"
+	}
+	c.log = c.log.With("component", "eventsapi", "project_id", c.projectID)
+	return c, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// ProjectID returns the project the client reads.
+func (c *Client) ProjectID() string { return c.projectID }
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	return Stats{
+		Requests:      c.stats.requests.Load(),
+		Retries:       c.stats.retries.Load(),
+		AuthRefreshes: c.stats.authRefreshes.Load(),
+		Failures:      c.stats.failures.Load(),
+	}
+}
+
+// get performs GET {base}{path}?{query} with retries and returns the 2xx
+// body. path segments must already be escaped.
+func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawPath = c.base.EscapedPath() + path
+	u.RawQuery = query.Encode()
+	target := u.String()
+	log := c.log.With("path", u.Path)
+
+	b := newOpBackoff(ctx, c.retry, c.now)
+	b.onWait = func(wait time.Duration, n int) {
+		c.stats.retries.Add(1)
+		log.DebugContext(ctx, "retrying", "retry", n, "wait", wait)
+	}
+	body, err := retry.DoValue(ctx, b, func(ctx context.Context) ([]byte, error) {
+		body, err := c.attempt(ctx, target, log)
+		var ae *APIError
+		switch {
+		case err == nil:
+			return body, nil
+		case ctx.Err() != nil:
+			return nil, err
+		case errors.As(err, &ae):
+			if !Retryable(ae.StatusCode) {
+				return nil, err
+			}
+			b.hint = ae.RetryAfter
+			return nil, retry.RetryableError(err)
+		case errors.Is(err, errPermanent):
+			return nil, err
+		default: // network error, truncated body
+			return nil, retry.RetryableError(err)
+		}
+	})
+	if err != nil {
+		c.stats.failures.Add(1)
+		log.DebugContext(ctx, "request failed", "error", err)
+	}
+	return body, err
+}
+
+// errPermanent marks failures that another attempt cannot fix.
+var errPermanent = errors.New("permanent")
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string        { return e.err.Error() }
+func (e permanentError) Unwrap() []error      { return []error{e.err, errPermanent} }
+func permanent(format string, a ...any) error { return permanentError{fmt.Errorf(format, a...)} }
+
+// attempt sends the request once (twice when a rejected token is
+// invalidated) and returns the 2xx body or an error.
+func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) ([]byte, error) {
+	refreshed := false
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return nil, permanent("build request: %w", err)
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", c.userAgent)
+		req.Header.Set(HeaderProjectID, c.projectID)
+		if err := c.auth.Authenticate(ctx, req); err != nil {
+			return nil, fmt.Errorf("authenticate: %w", err)
+		}
+		start := c.now()
+		c.stats.requests.Add(1)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return nil, redactURLError(err)
+		}
+		body, readErr := readCapped(resp.Body, c.maxBody)
+		drainClose(resp.Body)
+		log.DebugContext(ctx, "response", "status", resp.StatusCode, "bytes", len(body),
+			"duration", c.now().Sub(start), "request_id", resp.Header.Get("X-Request-Id"))
+		if readErr != nil {
+			if errors.Is(readErr, errBodyTooLarge) {
+				return nil, permanentError{readErr}
+			}
+			return nil, fmt.Errorf("read response (HTTP %d): %w", resp.StatusCode, readErr)
+		}
+		if resp.StatusCode/100 == 2 {
+			return body, nil
+		}
+		ae := newAPIError(resp, body, c.now())
+		if resp.StatusCode == http.StatusUnauthorized && IsTokenErrorCode(ae.Code) && !refreshed {
+			if inv, ok := c.auth.(TokenInvalidator); ok {
+				refreshed = true
+				inv.InvalidateToken(req.Header.Get(HeaderAuthToken))
+				c.stats.authRefreshes.Add(1)
+				log.DebugContext(ctx, "token rejected; fetching a new one", "code", ae.Code)
+				continue
+			}
+		}
+		return nil, ae
+	}
+}
+
+var errBodyTooLarge = errors.New("response body too large")
+
+// readCapped reads at most limit bytes of r; a longer body is an error.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", errBodyTooLarge, limit)
+	}
+	return data, nil
+}
+
+// drainClose reads a little of what is left, so the connection can be
+// reused, and closes the body.
+func drainClose(rc io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, rc, 64<<10)
+	_ = rc.Close()
+}
+
+// redactURLError strips user info from the URL in a *url.Error. No secret
+// is ever in a URL this package builds; this keeps it that way for
+// endpoints callers configure.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		u.User = nil
+		ue.URL = u.String()
+	}
+	return err
+}

@@ -1,0 +1,156 @@
+package eventsapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors, usable with errors.Is.
+var (
+	// ErrInvalidID reports a project or service id that cannot be placed in
+	// a URL path safely. No request is sent.
+	ErrInvalidID = errors.New("invalid id")
+	// ErrNotFound matches an *APIError for a service that does not exist
+	// (HTTP 404 or ModelArts.3502).
+	ErrNotFound = errors.New("not found")
+)
+
+// Error codes with a documented meaning.
+const (
+	// CodeServiceNotFound: the service does not exist.
+	CodeServiceNotFound = "ModelArts.3502"
+	// CodeThrottled and CodeGatewayThrottled: too many requests.
+	CodeThrottled        = "ModelArts.2799"
+	CodeGatewayThrottled = "APIG.0308"
+)
+
+// tokenErrorCodes are the 401 error codes meaning the token is bad or
+// expired; an IAM token is fetched again once when one of them is returned.
+var tokenErrorCodes = []string{
+	"ModelArts.0201", "ModelArts.0202", "ModelArts.0203",
+	"ModelArts.0204", "ModelArts.4127", "ModelArts.6620",
+}
+
+// IsTokenErrorCode reports whether code says that the token is bad or
+// expired.
+func IsTokenErrorCode(code string) bool { return slices.Contains(tokenErrorCodes, code) }
+
+// APIError is a non-2xx answer of the ModelArts (or IAM) API.
+type APIError struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Code is error_code from the body, e.g. "ModelArts.3502"; may be empty.
+	Code string
+	// Message is error_msg from the body, or a bounded excerpt of a body
+	// that was not a ModelArts error document.
+	Message string
+	// RequestID is the X-Request-Id response header.
+	RequestID string
+	// RetryAfter is the server's Retry-After hint, 0 when absent.
+	RetryAfter time.Duration
+}
+
+// Error implements error, e.g.
+// "HTTP 404 ModelArts.3502: service not found (request id 9b1c)".
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	} else if e.Code == "" {
+		b.WriteString(" ")
+		b.WriteString(http.StatusText(e.StatusCode))
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrNotFound) true for a missing service.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && (e.StatusCode == http.StatusNotFound || e.Code == CodeServiceNotFound)
+}
+
+// IsNotFound reports whether err says that the service does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsThrottled reports whether err is an API answer saying "too many
+// requests" (HTTP 429, ModelArts.2799 or APIG.0308).
+func IsThrottled(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.StatusCode == http.StatusTooManyRequests || ae.Code == CodeThrottled || ae.Code == CodeGatewayThrottled
+}
+
+// IsAuth reports whether err is an authentication or authorisation failure:
+// HTTP 401 or 403, or a token error code.
+func IsAuth(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden || IsTokenErrorCode(ae.Code)
+}
+
+// maxErrorExcerpt bounds the part of a non-JSON error body kept in
+// APIError.Message.
+const maxErrorExcerpt = 256
+
+// newAPIError builds an APIError from a response and its (already capped)
+// body. Both the ModelArts shape {"error_code","error_msg"} and the IAM
+// shape {"error":{"code","message"}} are understood.
+func newAPIError(resp *http.Response, body []byte, now time.Time) *APIError {
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		RequestID:  resp.Header.Get("X-Request-Id"),
+	}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+		e.RetryAfter = d
+	}
+	var doc struct {
+		ErrorCode string `json:"error_code"`
+		ErrorMsg  string `json:"error_msg"`
+		Error     *struct {
+			Code    json.RawMessage `json:"code"`
+			Message string          `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &doc) == nil {
+		e.Code, e.Message = doc.ErrorCode, doc.ErrorMsg
+		if e.Message == "" && doc.Error != nil {
+			e.Message = doc.Error.Message
+		}
+	}
+	if e.Code == "" && e.Message == "" {
+		e.Message, _ = truncate(strings.TrimSpace(string(body)), maxErrorExcerpt)
+	}
+	e.Message, _ = truncate(e.Message, 4*maxErrorExcerpt)
+	return e
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) (string, bool) {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s, false
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…", true
+}

@@ -1,0 +1,139 @@
+package eventsapi
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/url"
+	"strconv"
+)
+
+// Query values of the events and service list APIs.
+const (
+	OrderAsc        = "asc"
+	OrderDesc       = "desc"
+	SortByOccurTime = "occur_time"
+	// DefaultLimit is the API's default and largest page size.
+	DefaultLimit = 1000
+)
+
+// EventsQuery are the query parameters of GET .../events. Zero values are
+// not sent, so the API's defaults apply (no filter, offset 0, limit 1000,
+// sort_by occur_time, order desc).
+type EventsQuery struct {
+	// EventType filters by type: EventTypeNormal or EventTypeAbnormal.
+	EventType string
+	// StartTime and EndTime filter by occur_time, in milliseconds since
+	// the epoch (0: unset).
+	StartTime int64
+	EndTime   int64
+	// Offset is the index of the first record (see PRODUCT.md: the API
+	// calls it a "start page", but it is paged as a record index).
+	Offset int
+	// Limit is the page size (0: the API's default of 1000).
+	Limit int
+	// SortBy is the sort field (the API's default is occur_time).
+	SortBy string
+	// Order is OrderAsc or OrderDesc (the API's default is desc).
+	Order string
+}
+
+func (q EventsQuery) values() (url.Values, error) {
+	v := url.Values{}
+	switch q.EventType {
+	case "":
+	case EventTypeNormal, EventTypeAbnormal:
+		v.Set("event_type", q.EventType)
+	default:
+		return nil, fmt.Errorf("event type %q: want %q or %q", q.EventType, EventTypeNormal, EventTypeAbnormal)
+	}
+	if q.StartTime < 0 || q.EndTime < 0 || q.Offset < 0 || q.Limit < 0 {
+		return nil, fmt.Errorf("negative start_time, end_time, offset or limit")
+	}
+	if q.StartTime != 0 {
+		v.Set("start_time", strconv.FormatInt(q.StartTime, 10))
+	}
+	if q.EndTime != 0 {
+		v.Set("end_time", strconv.FormatInt(q.EndTime, 10))
+	}
+	if q.Offset != 0 {
+		v.Set("offset", strconv.Itoa(q.Offset))
+	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.SortBy != "" {
+		v.Set("sort_by", q.SortBy)
+	}
+	if err := checkOrder(q.Order); err != nil {
+		return nil, err
+	}
+	if q.Order != "" {
+		v.Set("order", q.Order)
+	}
+	return v, nil
+}
+
+func checkOrder(o string) error {
+	switch o {
+	case "", OrderAsc, OrderDesc:
+		return nil
+	}
+	return fmt.Errorf("order %q: want %q or %q", o, OrderAsc, OrderDesc)
+}
+
+// ListEvents returns one page of a service's events.
+func (c *Client) ListEvents(ctx context.Context, serviceID string, q EventsQuery) (*EventsPage, error) {
+	if err := validateID("service", serviceID); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	v, err := q.values()
+	if err != nil {
+		return nil, fmt.Errorf("list events for %s: %w", serviceID, err)
+	}
+	body, err := c.get(ctx, c.servicePath(serviceID)+"/events", v)
+	if err != nil {
+		return nil, fmt.Errorf("list events for %s: %w", serviceID, err)
+	}
+	page, err := DecodeEventsPage(body)
+	if err != nil {
+		return nil, fmt.Errorf("list events for %s: %w", serviceID, err)
+	}
+	return page, nil
+}
+
+// Events iterates over every event matching q, across pages. It forces
+// order=asc and sort_by=occur_time, so that events that arrive while it
+// pages are appended at the end instead of shifting the pages, and treats
+// offset as a record index: it starts at q.Offset and advances by the
+// number of events received. It stops after a short or empty page, or when
+// total_count is reached. On an error it yields (Event{}, err) and stops.
+func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		q.Order, q.SortBy = OrderAsc, SortByOccurTime
+		if q.Limit == 0 {
+			q.Limit = DefaultLimit
+		}
+		for {
+			page, err := c.ListEvents(ctx, serviceID, q)
+			if err != nil {
+				yield(Event{}, err)
+				return
+			}
+			for _, ev := range page.Events {
+				if !yield(ev, nil) {
+					return
+				}
+			}
+			n := len(page.Events)
+			q.Offset += n
+			if n == 0 || n < q.Limit || (page.TotalCount > 0 && q.Offset >= page.TotalCount) {
+				return
+			}
+		}
+	}
+}
+
+func (c *Client) servicePath(serviceID string) string {
+	return "/v1/" + url.PathEscape(c.projectID) + "/services/" + url.PathEscape(serviceID)
+}
