@@ -1,0 +1,113 @@
+package timeline
+
+import (
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// MaxSummaryEvents caps the events and the abnormal events of a summary, to
+// bound the size of a webhook body. The most recent ones are kept; a
+// deployment's events also keep its first (start) event.
+const MaxSummaryEvents = 100
+
+// Summary converts d into the notifier's deployment summary for the service
+// svc of project projectID. Durations of a deployment or phase still open run
+// up to now; a phase that never began has no duration. Events are capped to
+// MaxSummaryEvents (the first event and the most recent others), abnormal
+// events to the most recent MaxSummaryEvents. Slices are never nil.
+func (d Deployment) Summary(projectID string, svc eventsapi.Service, now time.Time) notifier.Summary {
+	nowMS := now.UnixMilli()
+	s := notifier.Summary{
+		ProjectID:      projectID,
+		ServiceID:      svc.ServiceID,
+		ServiceName:    svc.ServiceName,
+		Status:         d.Outcome,
+		Phase:          d.Phase,
+		Model:          d.Model,
+		ServiceStatus:  svc.Status,
+		ErrorMsg:       d.ErrorMsg,
+		StartedAt:      notifier.FromMillis(d.Start),
+		Phases:         make([]notifier.Phase, numPhases),
+		AbnormalEvents: convert(lastN(d.Abnormal, MaxSummaryEvents)),
+		Events:         convert(capKeepFirst(d.Events, MaxSummaryEvents)),
+	}
+	// One array backs every duration pointer.
+	durations := make([]int64, numPhases+1)
+	end := d.End
+	if end != 0 {
+		s.EndedAt = notifier.FromMillis(end)
+	} else {
+		end = nowMS
+	}
+	durations[numPhases] = max(end-d.Start, 0)
+	s.DurationMS = &durations[numPhases]
+	for i, ph := range d.Phases {
+		p := notifier.Phase{Name: ph.Name, Status: ph.Status}
+		if ph.Start != 0 {
+			p.StartedAt = notifier.FromMillis(ph.Start)
+			phEnd := ph.End
+			if phEnd != 0 {
+				p.EndedAt = notifier.FromMillis(phEnd)
+			} else {
+				phEnd = end
+			}
+			durations[i] = max(phEnd-ph.Start, 0)
+			p.DurationMS = &durations[i]
+		}
+		s.Phases[i] = p
+	}
+	return s
+}
+
+// RuntimeSummary is the summary of runtime events evs (events outside any
+// deployment; the caller passes the abnormal ones) of the service svc: status
+// abnormal, no phase, an empty phase list (they belong to no deployment),
+// and evs as both the abnormal events and the events, capped to the most
+// recent MaxSummaryEvents. ErrorMsg is the service's error_msg when its status
+// is failed. Slices are never nil.
+func RuntimeSummary(projectID string, svc eventsapi.Service, evs []eventsapi.Event) notifier.Summary {
+	evs = lastN(evs, MaxSummaryEvents)
+	s := notifier.Summary{
+		ProjectID:      projectID,
+		ServiceID:      svc.ServiceID,
+		ServiceName:    svc.ServiceName,
+		Status:         notifier.StatusAbnormal,
+		ServiceStatus:  svc.Status,
+		Phases:         []notifier.Phase{},
+		AbnormalEvents: convert(evs),
+		Events:         convert(evs),
+	}
+	if svc.Status == eventsapi.StatusFailed {
+		s.ErrorMsg = svc.ErrorMsg
+	}
+	return s
+}
+
+// convert returns evs in the notifier's shape, never nil.
+func convert(evs []eventsapi.Event) []notifier.Event {
+	out := make([]notifier.Event, len(evs))
+	for i, e := range evs {
+		out[i] = notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime}
+	}
+	return out
+}
+
+// lastN returns the last n of evs.
+func lastN(evs []eventsapi.Event, n int) []eventsapi.Event {
+	if len(evs) > n {
+		return evs[len(evs)-n:]
+	}
+	return evs
+}
+
+// capKeepFirst returns evs capped to n: the first event and the last n-1.
+func capKeepFirst(evs []eventsapi.Event, n int) []eventsapi.Event {
+	if len(evs) <= n {
+		return evs
+	}
+	out := make([]eventsapi.Event, 0, n)
+	out = append(out, evs[0])
+	return append(out, evs[len(evs)-n+1:]...)
+}

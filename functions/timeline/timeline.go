@@ -1,0 +1,334 @@
+package timeline
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// Timeline is one service's events, rebuilt into deployments.
+type Timeline struct {
+	// Deployments are ascending by Start; the last one is Latest.
+	Deployments []Deployment
+	// Runtime holds the events outside any deployment, ascending, verbatim.
+	Runtime []eventsapi.Event
+}
+
+// Latest returns the newest deployment, the only one the service status
+// applies to, or ok=false when there is none.
+func (t Timeline) Latest() (d Deployment, ok bool) {
+	if len(t.Deployments) == 0 {
+		return Deployment{}, false
+	}
+	return t.Deployments[len(t.Deployments)-1], true
+}
+
+// Deployment is one deployment of a service and its five phases.
+type Deployment struct {
+	// Start is the start marker's occur_time (ms), or the first event's for
+	// an implicit deployment. End is the terminal event's (or, when the
+	// service status ended it, the status time; for a superseded deployment,
+	// the next deployment's Start); 0 while it is open.
+	Start, End int64
+	// Outcome is notifier.StatusSucceeded, StatusFailed, StatusStalled or
+	// StatusInProgress.
+	Outcome notifier.Status
+	// Phase is the failed or stalled phase, else the latest phase that began
+	// ("" when none began).
+	Phase string
+	// Phases are the five phases in notifier.PhaseNames order.
+	Phases [numPhases]PhaseSpan
+	// Model names the model when the events do (e.g. "TF 3.0.0").
+	Model string
+	// Events are every event of this deployment, ascending, verbatim.
+	Events []eventsapi.Event
+	// Abnormal are its abnormal events (IsAbnormal), including a failure.
+	Abnormal []eventsapi.Event
+	// Failure is the event that failed it, if an event did.
+	Failure *eventsapi.Event
+	// ErrorMsg is the service's error_msg when the service status is failed
+	// and this deployment (the Latest) failed.
+	ErrorMsg string
+	// LastEventAt is the occur_time (ms) of its newest event.
+	LastEventAt int64
+	// Stalls are the gaps between events longer than the threshold of the
+	// phase the deployment was in; the last one is open (Until 0) while the
+	// deployment is stalled.
+	Stalls []Stall
+	// Latest marks the newest deployment of the timeline.
+	Latest bool
+}
+
+// PhaseSpan is one phase of a deployment. Start and End are occur_times
+// (ms); 0 when not (yet) known. A phase that never began has no times.
+type PhaseSpan struct {
+	Name   string
+	Status notifier.PhaseStatus
+	Start  int64
+	End    int64
+}
+
+// Stall is a time a deployment went without events for longer than the
+// threshold of the phase it was in.
+type Stall struct {
+	Phase string
+	// Since is the time (ms) of the last event before the gap.
+	Since int64
+	// Until is the time (ms) of the next event, or 0 while still stalled.
+	Until int64
+}
+
+// Build rebuilds the deployments in events, one service's events ascending
+// by occur_time (a stably sorted copy is used when they are not), given the
+// service's current details svc and the current time now. th gives the stall
+// thresholds (nil: the defaults). Build never panics and does not modify
+// events; the returned events are copies. The rules are in the package
+// documentation.
+func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Thresholds) Timeline {
+	if !slices.IsSortedFunc(events, byTime) {
+		events = slices.Clone(events)
+		slices.SortStableFunc(events, byTime)
+	}
+	b := builder{th: th, buf: make([]eventsapi.Event, 0, len(events))}
+	for i, e := range events {
+		if duplicate(events, i) {
+			continue
+		}
+		c := classify(e)
+		switch {
+		case c.start:
+			b.closeSuperseded(e.OccurTime)
+			b.begin(e.OccurTime)
+		case b.open:
+		case !b.have && c.marker():
+			b.begin(e.OccurTime) // implicit: the window began mid-deployment
+		default:
+			b.tl.Runtime = append(b.tl.Runtime, e)
+			continue
+		}
+		b.add(e, c)
+	}
+	b.finish(svc, now.UnixMilli())
+	return b.tl
+}
+
+func byTime(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) }
+
+// duplicate reports whether events[i] equals an earlier event at the same
+// millisecond.
+func duplicate(events []eventsapi.Event, i int) bool {
+	for j := i - 1; j >= 0 && events[j].OccurTime == events[i].OccurTime; j-- {
+		if events[j] == events[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// builder holds the state of Build.
+type builder struct {
+	th   Thresholds
+	tl   Timeline
+	buf  []eventsapi.Event // backing array of every deployment's Events
+	from int               // index in buf of the open deployment's first event
+	open bool              // d is open: it has no terminal event yet
+	d    Deployment        // the newest deployment, open or not; valid when have
+	have bool
+	cur  int // index of the latest phase of d that began, or -1
+}
+
+// begin starts a new deployment at t.
+func (b *builder) begin(t int64) {
+	b.flush()
+	b.d = Deployment{Start: t, Outcome: notifier.StatusInProgress}
+	for i := range b.d.Phases {
+		b.d.Phases[i] = PhaseSpan{Name: notifier.PhaseNames[i], Status: notifier.PhasePending}
+	}
+	b.have, b.open, b.cur = true, true, -1
+	b.from = len(b.buf)
+}
+
+// closeSuperseded ends an open deployment superseded by a start at t.
+func (b *builder) closeSuperseded(t int64) {
+	if b.open {
+		b.d.End = t
+		b.open = false
+	}
+}
+
+// flush appends the newest deployment to the timeline.
+func (b *builder) flush() {
+	if !b.have {
+		return
+	}
+	b.d.Events = b.buf[b.from:len(b.buf):len(b.buf)]
+	if b.cur >= 0 && b.d.Phase == "" {
+		b.d.Phase = notifier.PhaseNames[b.cur]
+	}
+	b.tl.Deployments = append(b.tl.Deployments, b.d)
+	b.have, b.open = false, false
+}
+
+// add applies one event to the open deployment.
+func (b *builder) add(e eventsapi.Event, c class) {
+	d := &b.d
+	if len(b.buf) > b.from { // not its first event: was the gap a stall?
+		if w := b.waiting(); w >= 0 && longer(d.LastEventAt, e.OccurTime, b.th.of(w)) {
+			d.Stalls = append(d.Stalls, Stall{Phase: notifier.PhaseNames[w], Since: d.LastEventAt, Until: e.OccurTime})
+		}
+	}
+	b.buf = append(b.buf, e)
+	d.LastEventAt = e.OccurTime
+	if c.abnormal {
+		d.Abnormal = append(d.Abnormal, e)
+	}
+	if d.Model == "" && c.marker() && !c.failure {
+		d.Model = parseModel(e.EventInfo)
+	}
+	t := e.OccurTime
+	switch {
+	case c.start:
+	case c.end:
+		b.endPhase(c.phase, t)
+	case c.phase >= 0 && c.phase > b.cur:
+		b.beginPhase(c.phase, t)
+	}
+	if c.done && b.open {
+		b.endPhase(modelStartup, t)
+	}
+	if c.failure && b.open {
+		f := e
+		b.fail(t, &f)
+	}
+}
+
+// waiting returns the phase the open deployment is in: the running phase,
+// else the next one (between phases, or before the first), or -1.
+func (b *builder) waiting() int {
+	if b.cur >= 0 && b.d.Phases[b.cur].Status == notifier.PhaseRunning {
+		return b.cur
+	}
+	if b.cur+1 < numPhases {
+		return b.cur + 1
+	}
+	return -1
+}
+
+// beginPhase begins phase p at t: every earlier phase still running ends
+// (succeeded) at t. The caller checks p > b.cur.
+func (b *builder) beginPhase(p int, t int64) {
+	for i := range p {
+		if ph := &b.d.Phases[i]; ph.Status == notifier.PhaseRunning {
+			ph.End, ph.Status = t, notifier.PhaseSucceeded
+		}
+	}
+	b.d.Phases[p].Start, b.d.Phases[p].Status = t, notifier.PhaseRunning
+	b.cur = p
+}
+
+// endPhase ends phase p (succeeded) at t. A phase ending without having
+// begun begins where the previous phase ended (or the deployment started),
+// or at t when an earlier phase is still running. The end of environment
+// begins scheduling; the end of model startup is the deployment's success.
+func (b *builder) endPhase(p int, t int64) {
+	if p < b.cur || b.d.Phases[p].Status != notifier.PhasePending && b.d.Phases[p].Status != notifier.PhaseRunning {
+		return // never backwards, never twice
+	}
+	if p > b.cur {
+		at := b.d.Start
+		for i := range p {
+			switch ph := b.d.Phases[i]; ph.Status {
+			case notifier.PhaseRunning:
+				at = t
+			case notifier.PhaseSucceeded:
+				at = max(at, ph.End)
+			}
+		}
+		b.beginPhase(p, min(at, t))
+	}
+	ph := &b.d.Phases[p]
+	ph.End, ph.Status = t, notifier.PhaseSucceeded
+	switch p {
+	case environment:
+		b.beginPhase(scheduling, t)
+	case modelStartup:
+		b.d.Outcome, b.d.End = notifier.StatusSucceeded, t
+		b.open = false
+	}
+}
+
+// fail ends the open deployment as failed at t, by the event f (nil when the
+// service status failed it).
+func (b *builder) fail(t int64, f *eventsapi.Event) {
+	d := &b.d
+	d.Outcome, d.End, d.Failure = notifier.StatusFailed, t, f
+	if b.cur >= 0 {
+		p := b.waiting()
+		if p < 0 {
+			p = b.cur
+		}
+		ph := &d.Phases[p]
+		if ph.Status == notifier.PhaseRunning {
+			ph.End = t
+		}
+		ph.Status = notifier.PhaseFailed
+		d.Phase = ph.Name
+	}
+	b.open = false
+}
+
+// finish applies the service status to the newest deployment, when it is
+// still open, and marks it Latest.
+func (b *builder) finish(svc eventsapi.Service, now int64) {
+	if !b.have {
+		return
+	}
+	d := &b.d
+	d.Latest = true
+	if b.open {
+		switch svc.Status {
+		case eventsapi.StatusFailed:
+			t := statusTime(svc, d.LastEventAt, now)
+			b.fail(t, nil)
+			if d.Phase == "" {
+				if c := classify(eventsapi.Event{EventInfo: svc.ErrorMsg}); c.phase >= 0 {
+					d.Phases[c.phase].Status = notifier.PhaseFailed
+					d.Phase = notifier.PhaseNames[c.phase]
+				}
+			}
+		case eventsapi.StatusRunning, eventsapi.StatusConcerning:
+			b.endPhase(modelStartup, statusTime(svc, d.LastEventAt, now))
+		case eventsapi.StatusDeploying, eventsapi.StatusPending, eventsapi.StatusWaiting:
+			if w := b.waiting(); w >= 0 && longer(d.LastEventAt, now, b.th.of(w)) {
+				d.Outcome = notifier.StatusStalled
+				d.Phases[w].Status = notifier.PhaseStalled
+				d.Phase = notifier.PhaseNames[w]
+				d.Stalls = append(d.Stalls, Stall{Phase: d.Phase, Since: d.LastEventAt})
+			}
+		}
+	}
+	if d.Outcome == notifier.StatusFailed && svc.Status == eventsapi.StatusFailed {
+		d.ErrorMsg = svc.ErrorMsg
+	}
+	b.flush()
+}
+
+// statusTime is when the service status changed, as well as it is known:
+// transition_at, else update_time, when not before the last event nor after
+// now; else the last event's time.
+func statusTime(svc eventsapi.Service, last, now int64) int64 {
+	for _, t := range [...]int64{svc.TransitionAt, svc.UpdateTime} {
+		if t >= last && t <= now {
+			return t
+		}
+	}
+	return last
+}
+
+// longer reports whether to - from is more than d, without overflowing.
+func longer(from, to int64, d time.Duration) bool {
+	return to > from && uint64(to)-uint64(from) > uint64(d.Milliseconds())
+}
