@@ -1,0 +1,88 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Destination is a named place to deliver notifications, e.g. "slack" or
+// "webhook:hooks.example.com". Names are what checkpoints record.
+type Destination struct {
+	Name     string
+	Notifier Notifier
+}
+
+// Delivery is the outcome of one notification at one destination.
+type Delivery struct {
+	ID          string
+	Destination string
+	Err         error // nil when delivered
+	// ThreadTS is the Slack parent message of the notification's deployment,
+	// when the destination keeps one (bot-token Slack).
+	ThreadTS string
+}
+
+// ErrNoResult is the error of a notification its destination did not report on.
+var ErrNoResult = errors.New("destination returned no result")
+
+// Deliver sends ns to every destination, concurrently. Each destination gets
+// the notifications that skip does not exclude for it (skip may be nil), in
+// order, and succeeds or fails on its own. The result has one Delivery per
+// (notification, destination) pair that was attempted, grouped by
+// destination in the order of dests, so the caller can record exactly which
+// pairs were delivered. Skipped pairs are left out.
+func Deliver(ctx context.Context, dests []Destination, ns []Notification, skip func(id, dest string) bool) []Delivery {
+	out := make([][]Delivery, len(dests))
+	var wg sync.WaitGroup
+	for i, d := range dests {
+		var todo []Notification
+		for _, n := range ns {
+			if skip == nil || !skip(n.ID, d.Name) {
+				todo = append(todo, n)
+			}
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		wg.Go(func() { out[i] = deliverOne(ctx, d, todo) })
+	}
+	wg.Wait()
+	var all []Delivery
+	for _, ds := range out {
+		all = append(all, ds...)
+	}
+	return all
+}
+
+// deliverOne runs one destination and matches its results to ns; a result
+// that is missing, or a panic, fails the notifications it concerns.
+func deliverOne(ctx context.Context, d Destination, ns []Notification) (ds []Delivery) {
+	ds = make([]Delivery, len(ns))
+	for i, n := range ns {
+		ds[i] = Delivery{ID: n.ID, Destination: d.Name, Err: ErrNoResult}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			for i := range ds {
+				if ds[i].Err == ErrNoResult {
+					ds[i].Err = fmt.Errorf("destination %s panicked: %v", d.Name, r)
+				}
+			}
+		}
+	}()
+	results := d.Notifier.Notify(ctx, ns)
+	for i, r := range results {
+		if i >= len(ds) {
+			break
+		}
+		if r.ID != ds[i].ID {
+			ds[i].Err = fmt.Errorf("destination %s: result %d is for %q, not %q", d.Name, i, r.ID, ds[i].ID)
+			continue
+		}
+		ds[i].Err = r.Err
+		ds[i].ThreadTS = r.ThreadTS
+	}
+	return ds
+}

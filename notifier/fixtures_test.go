@@ -1,0 +1,160 @@
+package notifier
+
+import (
+	"fmt"
+	"time"
+)
+
+// t0 is when the fixture deployments start.
+var t0 = time.Date(2026, 11, 28, 11, 58, 0, 0, time.UTC)
+
+func ms(d int64) *int64 { return &d }
+
+func at(offsetMS int64) Time { return At(t0.Add(time.Duration(offsetMS) * time.Millisecond)) }
+
+func ev(typ string, offsetMS int64, info string) Event {
+	return Event{EventType: typ, EventInfo: info, OccurTime: t0.UnixMilli() + offsetMS}
+}
+
+// phases builds a timeline from durations (ms) of the phases that ended,
+// then the status of the next one (which ran for lastMS so far), then
+// pending phases.
+func phases(done []int64, next PhaseStatus, lastMS int64) []Phase {
+	var ps []Phase
+	var clock int64
+	for i, name := range PhaseNames {
+		switch {
+		case i < len(done):
+			ps = append(ps, Phase{Name: name, Status: PhaseSucceeded, StartedAt: at(clock), EndedAt: at(clock + done[i]), DurationMS: ms(done[i])})
+			clock += done[i]
+		case i == len(done) && next != "":
+			p := Phase{Name: name, Status: next, StartedAt: at(clock), DurationMS: ms(lastMS)}
+			if next == PhaseFailed {
+				p.EndedAt = at(clock + lastMS)
+			}
+			ps = append(ps, p)
+		default:
+			ps = append(ps, Phase{Name: name, Status: PhasePending})
+		}
+	}
+	return ps
+}
+
+// The realistic timeline: image_build 17 ms, environment 20171 ms,
+// scheduling 6 ms, image_pull 56642 ms.
+var realistic = []int64{17, 20171, 6, 56642}
+
+func deployEvents() []Event {
+	return []Event{
+		ev("normal", 0, "start to deploy service"),
+		ev("normal", 1, "building image for model TF 3.0.0"),
+		ev("normal", 17, "build image success"),
+		ev("normal", 18, "preparing environment"),
+		ev("normal", 20188, "prepare environment success"),
+		ev("normal", 20194, "schedule resource success"),
+		ev("normal", 20195, "pulling model image"),
+		ev("normal", 76836, "pull image success"),
+		ev("normal", 76837, "starting model"),
+	}
+}
+
+func baseSummary() Summary {
+	return Summary{
+		ProjectID:   "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+		ServiceID:   "f2a7c1d8-63a4-4b1e-9c35-3f1e8d07085a",
+		ServiceName: "service-07085",
+		Model:       "TF 3.0.0",
+		StartedAt:   at(0),
+		Events:      deployEvents(),
+	}
+}
+
+// fixtures returns one realistic notification per kind, in [Kinds] order.
+func fixtures() []Notification {
+	notified := At(t0.Add(30 * time.Minute))
+	key := "f2a7c1d8-63a4-4b1e-9c35-3f1e8d07085a/1795867080000"
+
+	succeeded := baseSummary()
+	succeeded.Status = StatusSucceeded
+	succeeded.ServiceStatus = "running"
+	succeeded.Phases = phases(append(append([]int64{}, realistic...), 31250), "", 0)
+	succeeded.EndedAt = at(108086)
+	succeeded.DurationMS = ms(108086)
+	succeeded.Events = append(succeeded.Events, ev("normal", 108086, "Service service-07085 started."))
+
+	failed := baseSummary()
+	failed.Status = StatusFailed
+	failed.Phase = PhaseScheduling
+	failed.ServiceStatus = "failed"
+	failed.ErrorMsg = "Insufficient GPU. The scheduling failed. Supplementary information: 0/4 nodes are available."
+	failed.Phases = phases(realistic[:2], PhaseFailed, 60812)
+	failed.EndedAt = at(81000)
+	failed.DurationMS = ms(81000)
+	failed.AbnormalEvents = []Event{
+		ev("abnormal", 40000, "Insufficient resources. Wait until idle resources are sufficient."),
+		ev("abnormal", 81000, "Insufficient GPU. The scheduling failed. Supplementary information: 0/4 nodes are available."),
+	}
+	failed.Events = append(failed.Events[:5:5], failed.AbnormalEvents...)
+
+	stalled := baseSummary()
+	stalled.Status = StatusStalled
+	stalled.Phase = PhaseImagePull
+	stalled.ServiceStatus = "deploying"
+	stalled.Phases = phases(realistic[:3], PhaseStalled, 1500000)
+	stalled.DurationMS = ms(20194 + 1500000)
+	stalled.Events = stalled.Events[:7]
+
+	recovered := baseSummary()
+	recovered.Status = StatusRecovered
+	recovered.Phase = PhaseModelStartup
+	recovered.ServiceStatus = "deploying"
+	recovered.Phases = phases(realistic, PhaseRunning, 1200)
+	recovered.DurationMS = ms(78037)
+
+	abnormal := baseSummary()
+	abnormal.Status = StatusAbnormal
+	abnormal.ServiceStatus = "running"
+	abnormal.Model = ""
+	abnormal.Phases = nil
+	abnormal.StartedAt = Time{}
+	abnormal.AbnormalEvents = []Event{ev("abnormal", 600000, "Service service-07085 failed. Error: the container restarted 3 times (OOMKilled).")}
+	abnormal.Events = abnormal.AbnormalEvents
+
+	report := baseSummary()
+	report.Status = StatusInProgress
+	report.Phase = PhaseImagePull
+	report.ServiceStatus = "deploying"
+	report.Phases = phases(realistic[:3], PhaseRunning, 30000)
+	report.DurationMS = ms(50194)
+	report.AbnormalEvents = []Event{ev("abnormal", 10000, "Insufficient resources. Wait until idle resources are sufficient.")}
+
+	sums := map[Kind]Summary{
+		KindSucceeded: succeeded, KindFailed: failed, KindStalled: stalled,
+		KindRecovered: recovered, KindAbnormal: abnormal, KindReport: report,
+	}
+	var ns []Notification
+	for i, k := range Kinds {
+		n := Notification{
+			ID:            fmt.Sprintf("msg_%02d_%s", i, k),
+			Kind:          k,
+			Timestamp:     notified,
+			DeploymentKey: key,
+			Summary:       sums[k],
+		}
+		if k == KindAbnormal {
+			n.DeploymentKey = ""
+		}
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// fixture returns the fixture of one kind.
+func fixture(k Kind) Notification {
+	for _, n := range fixtures() {
+		if n.Kind == k {
+			return n
+		}
+	}
+	panic("no fixture for " + k)
+}
