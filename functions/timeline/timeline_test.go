@@ -1,0 +1,525 @@
+package timeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// load reads testdata/name, an events page in the API's shape.
+func load(t testing.TB, name string) []eventsapi.Event {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page eventsapi.EventsPage
+	if err := json.Unmarshal(b, &page); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return page.Events
+}
+
+func ms(t int64) time.Time { return time.UnixMilli(t) }
+
+func svc(status string) eventsapi.Service {
+	return eventsapi.Service{ServiceID: "35de3ca9-1bca-4ae7-9cb0-914f30fa7d3e", ServiceName: "service-07085", Status: status}
+}
+
+func ev(typ, info string, t int64) eventsapi.Event {
+	return eventsapi.Event{EventType: typ, EventInfo: info, OccurTime: t}
+}
+
+// join returns a new slice of the events of each part, in order.
+func join(parts ...[]eventsapi.Event) []eventsapi.Event {
+	var out []eventsapi.Event
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func phases(st ...notifier.PhaseStatus) string {
+	s := make([]string, len(st))
+	for i, x := range st {
+		s[i] = string(x)
+	}
+	return strings.Join(s, " ")
+}
+
+// Shorthands for phase statuses.
+const (
+	ok   = notifier.PhaseSucceeded
+	fail = notifier.PhaseFailed
+	stl  = notifier.PhaseStalled
+	run  = notifier.PhaseRunning
+	pnd  = notifier.PhasePending
+)
+
+// view is the part of a Deployment most tests compare.
+type view struct {
+	Start, End int64
+	Outcome    notifier.Status
+	Phase      string
+	Phases     string // phase statuses in order
+	Model      string
+	Failure    string
+	ErrorMsg   string
+	Abnormal   []string
+	Stalls     []Stall
+	Events     int
+	Latest     bool
+}
+
+func viewOf(d Deployment) view {
+	v := view{
+		Start: d.Start, End: d.End, Outcome: d.Outcome, Phase: d.Phase, Model: d.Model,
+		ErrorMsg: d.ErrorMsg, Stalls: d.Stalls, Events: len(d.Events), Latest: d.Latest,
+	}
+	st := make([]notifier.PhaseStatus, len(d.Phases))
+	for i, p := range d.Phases {
+		st[i] = p.Status
+	}
+	v.Phases = phases(st...)
+	if d.Failure != nil {
+		v.Failure = d.Failure.EventInfo
+	}
+	for _, e := range d.Abnormal {
+		v.Abnormal = append(v.Abnormal, e.EventInfo)
+	}
+	return v
+}
+
+type timelineView struct {
+	Deployments []view
+	Runtime     []string
+}
+
+func viewTimeline(tl Timeline) timelineView {
+	var v timelineView
+	for _, d := range tl.Deployments {
+		v.Deployments = append(v.Deployments, viewOf(d))
+	}
+	for _, e := range tl.Runtime {
+		v.Runtime = append(v.Runtime, e.EventInfo)
+	}
+	return v
+}
+
+func succeeded(start, end int64) PhaseSpan {
+	return PhaseSpan{Status: ok, Start: start, End: end}
+}
+
+// named fills in the phase names.
+func named(spans ...PhaseSpan) [numPhases]PhaseSpan {
+	var out [numPhases]PhaseSpan
+	for i := range out {
+		out[i] = spans[i]
+		out[i].Name = notifier.PhaseNames[i]
+	}
+	return out
+}
+
+func TestBuildSeed(t *testing.T) {
+	seed := load(t, "seed.json")
+	at := func(i int) int64 { return seed[i].OccurTime }
+	last := at(8)
+	running := svc(eventsapi.StatusRunning)
+	running.TransitionAt = last + 30_000
+
+	tests := []struct {
+		name string
+		svc  eventsapi.Service
+		want Deployment
+	}{
+		{
+			name: "deploying: in progress in model_startup",
+			svc:  svc(eventsapi.StatusDeploying),
+			want: Deployment{
+				Start: at(0), Outcome: notifier.StatusInProgress, Phase: notifier.PhaseModelStartup,
+				Phases: named(
+					succeeded(at(1), at(2)), succeeded(at(3), at(4)), succeeded(at(4), at(5)),
+					succeeded(at(6), at(7)), PhaseSpan{Status: run, Start: at(8)},
+				),
+				Model: "TF 3.0.0", Events: seed, LastEventAt: last, Latest: true,
+			},
+		},
+		{
+			name: "running: succeeded at the status transition",
+			svc:  running,
+			want: Deployment{
+				Start: at(0), End: last + 30_000, Outcome: notifier.StatusSucceeded, Phase: notifier.PhaseModelStartup,
+				Phases: named(
+					succeeded(at(1), at(2)), succeeded(at(3), at(4)), succeeded(at(4), at(5)),
+					succeeded(at(6), at(7)), succeeded(at(8), last+30_000),
+				),
+				Model: "TF 3.0.0", Events: seed, LastEventAt: last, Latest: true,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl := Build(seed, tt.svc, ms(last+time.Minute.Milliseconds()), nil)
+			want := Timeline{Deployments: []Deployment{tt.want}}
+			if diff := cmp.Diff(want, tl); diff != "" {
+				t.Errorf("Build() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("running: phase durations", func(t *testing.T) {
+		tl := Build(seed, running, ms(last+time.Minute.Milliseconds()), nil)
+		d, _ := tl.Latest()
+		got := map[string]int64{}
+		for _, p := range d.Summary("p", running, ms(last)).Phases {
+			got[p.Name] = *p.DurationMS
+		}
+		want := map[string]int64{
+			notifier.PhaseImageBuild: 17, notifier.PhaseEnvironment: 20171, notifier.PhaseScheduling: 6,
+			notifier.PhaseImagePull: 56642, notifier.PhaseModelStartup: 30_000,
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("phase durations (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// The failure texts are from the ModelArts user guide (PRODUCT.md).
+func TestBuildFailureAtEachPhase(t *testing.T) {
+	seed := load(t, "seed.json")
+	last := seed[8].OccurTime
+	failed := svc(eventsapi.StatusFailed)
+	failed.ErrorMsg = "deployment failed"
+	tests := []struct {
+		name    string
+		prefix  int // seed events kept: the deployment is in the phase under test
+		failure string
+		phase   string
+		phases  string
+	}{
+		{"image_build", 2, "Failed to create the image.", notifier.PhaseImageBuild, phases(fail, pnd, pnd, pnd, pnd)},
+		{"environment", 4, "Service service-07085 failed. Error: environment variable too long", notifier.PhaseEnvironment, phases(ok, fail, pnd, pnd, pnd)},
+		{"scheduling", 5, "Service deployment timed out. Error: no resources", notifier.PhaseScheduling, phases(ok, ok, fail, pnd, pnd)},
+		{"image_pull", 7, "Failed to pull image: manifest unknown", notifier.PhaseImagePull, phases(ok, ok, ok, fail, pnd)},
+		{"model_startup", 9, "Failed to start service service-07085.", notifier.PhaseModelStartup, phases(ok, ok, ok, ok, fail)},
+	}
+	for _, tt := range tests {
+		failAt := seed[tt.prefix-1].OccurTime + 1000
+		failure := ev("abnormal", tt.failure, failAt)
+		t.Run("event/"+tt.name, func(t *testing.T) {
+			evs := join(seed[:tt.prefix], []eventsapi.Event{failure})
+			tl := Build(evs, svc(eventsapi.StatusDeploying), ms(failAt+1000), nil)
+			want := timelineView{Deployments: []view{{
+				Start: seed[0].OccurTime, End: failAt, Outcome: notifier.StatusFailed, Phase: tt.phase,
+				Phases: tt.phases, Model: "TF 3.0.0", Failure: tt.failure, Abnormal: []string{tt.failure},
+				Events: tt.prefix + 1, Latest: true,
+			}}}
+			if diff := cmp.Diff(want, viewTimeline(tl)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			d, _ := tl.Latest()
+			if got := d.Phases[phaseIndex(tt.phase)].End; got != failAt {
+				t.Errorf("failed phase End = %d, want %d", got, failAt)
+			}
+		})
+		t.Run("status/"+tt.name, func(t *testing.T) {
+			evs := seed[:tt.prefix]
+			if tt.prefix == 2 { // image_build began, not ended
+				evs = seed[:2]
+			}
+			// The status time is after the last event.
+			s := failed
+			s.TransitionAt = last + 5000
+			tl := Build(evs, s, ms(last+60_000), nil)
+			wantEnd := s.TransitionAt
+			want := timelineView{Deployments: []view{{
+				Start: seed[0].OccurTime, End: wantEnd, Outcome: notifier.StatusFailed, Phase: tt.phase,
+				Phases: tt.phases, Model: "TF 3.0.0", ErrorMsg: "deployment failed",
+				Events: len(evs), Latest: true,
+			}}}
+			if diff := cmp.Diff(want, viewTimeline(tl)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBuildInsufficientResources(t *testing.T) {
+	evs := load(t, "insufficient.json")
+	last := evs[len(evs)-1].OccurTime
+	abnormal := []string{evs[5].EventInfo, evs[6].EventInfo, evs[7].EventInfo}
+	failed := svc(eventsapi.StatusFailed)
+	failed.ErrorMsg = "Insufficient resources."
+	tests := []struct {
+		name string
+		svc  eventsapi.Service
+		want view
+	}{
+		{
+			name: "deploying: abnormal, not failed",
+			svc:  svc(eventsapi.StatusDeploying),
+			want: view{
+				Start: evs[0].OccurTime, Outcome: notifier.StatusInProgress, Phase: notifier.PhaseScheduling,
+				Phases: phases(ok, ok, run, pnd, pnd), Model: "resnet 1.2", Abnormal: abnormal,
+				Events: len(evs), Latest: true,
+			},
+		},
+		{
+			name: "then failed: failed in scheduling",
+			svc:  failed,
+			want: view{
+				Start: evs[0].OccurTime, End: last, Outcome: notifier.StatusFailed, Phase: notifier.PhaseScheduling,
+				Phases: phases(ok, ok, fail, pnd, pnd), Model: "resnet 1.2", Abnormal: abnormal,
+				ErrorMsg: "Insufficient resources.", Events: len(evs), Latest: true,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl := Build(evs, tt.svc, ms(last+60_000), nil)
+			if diff := cmp.Diff(timelineView{Deployments: []view{tt.want}}, viewTimeline(tl)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBuildStallAndRecovery(t *testing.T) {
+	seed := load(t, "seed.json")
+	th, err := ParseThresholds("image_build=1m,environment=2m,scheduling=3m,image_pull=4m,model_startup=5m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// next is a later event of the phase (or the one that ends it).
+	tests := []struct {
+		phase    string
+		prefix   int // seed events kept: the phase is running after them
+		stalled  string
+		next     eventsapi.Event
+		after    string // phase statuses after recovery
+		afterCur string
+	}{
+		{notifier.PhaseImageBuild, 2, phases(stl, pnd, pnd, pnd, pnd),
+			ev("normal", "model (TF 3.0.0) build image success", 0), phases(ok, pnd, pnd, pnd, pnd), notifier.PhaseImageBuild},
+		{notifier.PhaseEnvironment, 4, phases(ok, stl, pnd, pnd, pnd),
+			ev("normal", "[TF 3.0.0] prepare environment success", 0), phases(ok, ok, run, pnd, pnd), notifier.PhaseScheduling},
+		{notifier.PhaseScheduling, 5, phases(ok, ok, stl, pnd, pnd),
+			ev("normal", "[TF 3.0.0] schedule resource success", 0), phases(ok, ok, ok, pnd, pnd), notifier.PhaseScheduling},
+		{notifier.PhaseImagePull, 7, phases(ok, ok, ok, stl, pnd),
+			ev("normal", "[TF 3.0.0] pull image success", 0), phases(ok, ok, ok, ok, pnd), notifier.PhaseImagePull},
+		{notifier.PhaseModelStartup, 9, phases(ok, ok, ok, ok, stl),
+			ev("normal", "some progress while the model loads", 0), phases(ok, ok, ok, ok, run), notifier.PhaseModelStartup},
+	}
+	deploying := svc(eventsapi.StatusDeploying)
+	for _, tt := range tests {
+		evs := seed[:tt.prefix]
+		lastAt := evs[len(evs)-1].OccurTime
+		limit := th.For(tt.phase).Milliseconds()
+		t.Run(tt.phase+"/within threshold", func(t *testing.T) {
+			d, _ := Build(evs, deploying, ms(lastAt+limit), th).Latest()
+			if d.Outcome != notifier.StatusInProgress || d.Stalls != nil {
+				t.Errorf("at the threshold: Outcome %s, Stalls %v; want in_progress, none", d.Outcome, d.Stalls)
+			}
+		})
+		t.Run(tt.phase+"/stalled", func(t *testing.T) {
+			tl := Build(evs, deploying, ms(lastAt+limit+1), th)
+			want := view{
+				Start: seed[0].OccurTime, Outcome: notifier.StatusStalled, Phase: tt.phase, Phases: tt.stalled,
+				Model: "TF 3.0.0", Stalls: []Stall{{Phase: tt.phase, Since: lastAt}}, Events: len(evs), Latest: true,
+			}
+			if diff := cmp.Diff(timelineView{Deployments: []view{want}}, viewTimeline(tl)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+		t.Run(tt.phase+"/recovered", func(t *testing.T) {
+			next := tt.next
+			next.OccurTime = lastAt + limit + 10_000
+			recovered := join(evs, []eventsapi.Event{next})
+			tl := Build(recovered, deploying, ms(next.OccurTime+1000), th)
+			want := view{
+				Start: seed[0].OccurTime, Outcome: notifier.StatusInProgress, Phase: tt.afterCur, Phases: tt.after,
+				Model: "TF 3.0.0", Stalls: []Stall{{Phase: tt.phase, Since: lastAt, Until: next.OccurTime}},
+				Events: len(recovered), Latest: true,
+			}
+			if diff := cmp.Diff(timelineView{Deployments: []view{want}}, viewTimeline(tl)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("between phases: waiting for the next", func(t *testing.T) {
+		evs := seed[:3] // image built, environment not begun
+		lastAt := evs[2].OccurTime
+		d, _ := Build(evs, svc(eventsapi.StatusPending), ms(lastAt+th.For(notifier.PhaseEnvironment).Milliseconds()+1), th).Latest()
+		want := view{
+			Start: seed[0].OccurTime, Outcome: notifier.StatusStalled, Phase: notifier.PhaseEnvironment,
+			Phases: phases(ok, stl, pnd, pnd, pnd), Model: "TF 3.0.0",
+			Stalls: []Stall{{Phase: notifier.PhaseEnvironment, Since: lastAt}}, Events: 3, Latest: true,
+		}
+		if diff := cmp.Diff(want, viewOf(d)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("not deploying: no stall", func(t *testing.T) {
+		for _, status := range []string{eventsapi.StatusStopped, eventsapi.StatusDeleting, ""} {
+			d, _ := Build(seed[:2], svc(status), ms(seed[1].OccurTime+time.Hour.Milliseconds()), th).Latest()
+			if d.Outcome != notifier.StatusInProgress {
+				t.Errorf("status %q: Outcome %s, want in_progress", status, d.Outcome)
+			}
+		}
+	})
+}
+
+func TestBuildScenarios(t *testing.T) {
+	runtime := load(t, "runtime_after_success.json")
+	two := load(t, "two_deployments.json")
+	implicit := load(t, "implicit.json")
+	unknown := load(t, "unknown.json")
+	ties := load(t, "ties.json")
+	unsorted := load(t, "unsorted.json")
+	seed := load(t, "seed.json")
+	deploying := svc(eventsapi.StatusDeploying)
+
+	tests := []struct {
+		name   string
+		events []eventsapi.Event
+		svc    eventsapi.Service
+		now    int64
+		want   timelineView
+	}{
+		{
+			name:   "runtime abnormal events after a success",
+			events: runtime,
+			svc:    svc(eventsapi.StatusRunning),
+			now:    runtime[12].OccurTime + 1000,
+			want: timelineView{
+				Deployments: []view{{
+					Start: runtime[0].OccurTime, End: runtime[9].OccurTime, Outcome: notifier.StatusSucceeded,
+					Phase: notifier.PhaseModelStartup, Phases: phases(ok, ok, ok, ok, ok), Model: "TF 3.0.0",
+					Events: 10, Latest: true,
+				}},
+				Runtime: []string{
+					"instance 1 health check passed",
+					"Instance 1 restarted unexpectedly.",
+					"The service is stopped because the quota exceeds the upper limit.",
+				},
+			},
+		},
+		{
+			name:   "two deployments: the first superseded, the second failed",
+			events: two,
+			svc:    svc(eventsapi.StatusFailed),
+			now:    two[8].OccurTime + 1000,
+			want: timelineView{Deployments: []view{
+				{
+					Start: two[0].OccurTime, End: two[6].OccurTime, Outcome: notifier.StatusInProgress,
+					Phase: notifier.PhaseImagePull, Phases: phases(ok, ok, ok, run, pnd), Model: "TF 3.0.0", Events: 6,
+				},
+				{
+					Start: two[6].OccurTime, End: two[8].OccurTime, Outcome: notifier.StatusFailed,
+					Phase: notifier.PhaseImageBuild, Phases: phases(fail, pnd, pnd, pnd, pnd), Model: "TF 3.1.0",
+					Failure: two[8].EventInfo, Abnormal: []string{two[8].EventInfo}, Events: 3, Latest: true,
+				},
+			}},
+		},
+		{
+			name:   "implicit deployment: the window begins mid-deployment",
+			events: implicit,
+			svc:    svc(eventsapi.StatusRunning),
+			now:    implicit[6].OccurTime + 1000,
+			want: timelineView{
+				Deployments: []view{{
+					Start: implicit[1].OccurTime, End: implicit[5].OccurTime, Outcome: notifier.StatusSucceeded,
+					Phase: notifier.PhaseModelStartup, Phases: phases(pnd, pnd, ok, ok, ok), Model: "TF 3.0.0",
+					Events: 5, Latest: true,
+				}},
+				Runtime: []string{"instance 0 is healthy", "Instance 0 is running out of memory."},
+			},
+		},
+		{
+			name:   "unknown text is kept verbatim",
+			events: unknown,
+			svc:    deploying,
+			now:    unknown[7].OccurTime + 1000,
+			want: timelineView{Deployments: []view{{
+				Start: unknown[0].OccurTime, Outcome: notifier.StatusInProgress, Phase: notifier.PhaseEnvironment,
+				Phases: phases(ok, run, pnd, pnd, pnd), Events: 8, Latest: true,
+			}}},
+		},
+		{
+			name:   "unsorted input is sorted",
+			events: unsorted,
+			svc:    deploying,
+			now:    seed[8].OccurTime + 1000,
+			want: timelineView{Deployments: []view{{
+				Start: seed[0].OccurTime, Outcome: notifier.StatusInProgress, Phase: notifier.PhaseModelStartup,
+				Phases: phases(ok, ok, ok, ok, run), Model: "TF 3.0.0", Events: 9, Latest: true,
+			}}},
+		},
+		{
+			name:   "ties at one millisecond keep their order; duplicates count once",
+			events: ties,
+			svc:    deploying,
+			now:    ties[8].OccurTime + 1000,
+			want: timelineView{Deployments: []view{{
+				Start: ties[0].OccurTime, Outcome: notifier.StatusInProgress, Phase: notifier.PhaseImagePull,
+				Phases: phases(ok, ok, ok, run, pnd), Model: "TF 3.0.0", Events: 7, Latest: true,
+			}}},
+		},
+		{
+			name:   "no events",
+			events: nil,
+			svc:    deploying,
+			want:   timelineView{},
+		},
+		{
+			name:   "only runtime events",
+			events: runtime[10:],
+			svc:    svc(eventsapi.StatusRunning),
+			now:    runtime[12].OccurTime,
+			want:   timelineView{Runtime: []string{runtime[10].EventInfo, runtime[11].EventInfo, runtime[12].EventInfo}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl := Build(tt.events, tt.svc, ms(tt.now), nil)
+			if diff := cmp.Diff(tt.want, viewTimeline(tl)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("unknown text: events verbatim", func(t *testing.T) {
+		d, _ := Build(unknown, deploying, ms(unknown[7].OccurTime), nil).Latest()
+		if diff := cmp.Diff(unknown, d.Events); diff != "" {
+			t.Errorf("Events (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("unsorted: input unchanged, same timeline as sorted", func(t *testing.T) {
+		before := fmt.Sprint(unsorted)
+		got := Build(unsorted, deploying, ms(seed[8].OccurTime), nil)
+		if fmt.Sprint(unsorted) != before {
+			t.Error("Build modified its input")
+		}
+		want := Build(seed, deploying, ms(seed[8].OccurTime), nil)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-sorted +unsorted):\n%s", diff)
+		}
+	})
+	t.Run("ties: phase times", func(t *testing.T) {
+		d, _ := Build(ties, deploying, ms(ties[8].OccurTime), nil).Latest()
+		x := ties[0].OccurTime
+		want := named(succeeded(x, x+5), succeeded(x+5, x+9), succeeded(x+9, x+9),
+			PhaseSpan{Status: run, Start: x + 9}, PhaseSpan{Status: pnd})
+		if diff := cmp.Diff(want, d.Phases); diff != "" {
+			t.Errorf("Phases (-want +got):\n%s", diff)
+		}
+	})
+}
