@@ -1,0 +1,186 @@
+// Package eventsapitest provides an in-memory fake of the ModelArts service
+// APIs that package eventsapi calls, served over HTTP on loopback like
+// net/http/httptest: the events of a service, service details, the service
+// list, and an IAM token endpoint. Its state is scriptable (services,
+// events, statuses, whole deployments in ModelArts' own wording), faults can
+// be injected, and every request is logged for assertions.
+//
+// It does not depend on package testing: demos use it too. A Server is safe
+// for concurrent use.
+package eventsapitest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+)
+
+// Default credentials of a Server. The secrets are fake and only valid
+// against a fake.
+const (
+	DefaultProjectID  = "0123456789abcdef0123456789abcdef"
+	DefaultDomainName = "demo-domain"
+	DefaultUsername   = "demo-user"
+	DefaultPassword   = "demo-password-not-a-secret"
+	DefaultAccessKey  = "FAKEACCESSKEY0000000"
+	DefaultIAMTTL     = 24 * time.Hour
+	// DefaultStep is the time between two events of a scenario helper.
+	DefaultStep = 20 * time.Second
+)
+
+// Server is a fake ModelArts (and IAM) endpoint.
+type Server struct {
+	// URL is the base URL of the fake, e.g. http://127.0.0.1:40123: use it
+	// as eventsapi.Config.Endpoint.
+	URL string
+	// IAMURL is the IAM endpoint (the same server, which serves
+	// /v3/auth/tokens): use it as eventsapi.IAMConfig.Endpoint.
+	IAMURL string
+	// ProjectID is the only project the fake serves.
+	ProjectID string
+	// Token is a static X-Auth-Token the fake accepts.
+	Token string
+	// DomainName, Username and Password are the IAM credentials accepted.
+	DomainName, Username, Password string
+	// AccessKey and SecretKey are the AK/SK pair accepted.
+	AccessKey, SecretKey string
+
+	ts      *httptest.Server
+	now     func() time.Time
+	iamTTL  time.Duration
+	step    atomic.Int64 // time.Duration
+	latency atomic.Int64 // time.Duration
+	reqSeq  atomic.Int64
+
+	mu         sync.Mutex
+	services   map[string]*service
+	nextSeq    int64
+	faults     []*faultSlot
+	iamTokens  map[string]time.Time // token -> expiry
+	iamFetches int
+	eventsReqs map[string]int
+
+	logMu    sync.Mutex
+	requests []Request
+}
+
+type service struct {
+	info      eventsapi.Service
+	publishAt int64
+	seq       int64
+	events    []eventsapi.Event
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithProjectID sets the project the fake serves.
+func WithProjectID(id string) Option { return func(s *Server) { s.ProjectID = id } }
+
+// WithToken sets the static token the fake accepts.
+func WithToken(token string) Option { return func(s *Server) { s.Token = token } }
+
+// WithIAMUser sets the IAM credentials the fake accepts.
+func WithIAMUser(domain, username, password string) Option {
+	return func(s *Server) { s.DomainName, s.Username, s.Password = domain, username, password }
+}
+
+// WithIAMTokenTTL sets the lifetime of IAM tokens (default 24 h).
+func WithIAMTokenTTL(d time.Duration) Option { return func(s *Server) { s.iamTTL = d } }
+
+// WithAKSK sets the AK/SK pair the fake accepts.
+func WithAKSK(accessKey, secretKey string) Option {
+	return func(s *Server) { s.AccessKey, s.SecretKey = accessKey, secretKey }
+}
+
+// WithClock sets the clock used for token expiry, signature dates and
+// publish times (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithStep sets the default time between two events appended by a
+// scenario helper (default DefaultStep).
+func WithStep(d time.Duration) Option { return func(s *Server) { s.step.Store(int64(d)) } }
+
+// NewServer starts a fake on 127.0.0.1. Call Close when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		ProjectID:  DefaultProjectID,
+		Token:      "static-" + randomHex(16),
+		DomainName: DefaultDomainName,
+		Username:   DefaultUsername,
+		Password:   DefaultPassword,
+		AccessKey:  DefaultAccessKey,
+		SecretKey:  "fake-sk-" + randomHex(16),
+		now:        time.Now,
+		iamTTL:     DefaultIAMTTL,
+		services:   map[string]*service{},
+		iamTokens:  map[string]time.Time{},
+		eventsReqs: map[string]int{},
+	}
+	s.step.Store(int64(DefaultStep))
+	for _, o := range opts {
+		o(s)
+	}
+	s.ts = httptest.NewServer(s.handler())
+	s.URL = s.ts.URL
+	s.IAMURL = s.ts.URL
+	return s
+}
+
+// Close shuts the server down, waiting for requests in flight.
+func (s *Server) Close() { s.ts.Close() }
+
+// Client returns an *http.Client configured for the server.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// SetLatency delays every response by d (0: none). Requests sleep
+// concurrently; no lock is held while sleeping.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// SetStep sets the default time between events of scenario helpers.
+func (s *Server) SetStep(d time.Duration) { s.step.Store(int64(d)) }
+
+func (s *Server) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/{project}/services/{service}/events", s.handleEvents)
+	mux.HandleFunc("GET /v1/{project}/services/{service}", s.handleService)
+	mux.HandleFunc("GET /v1/{project}/services", s.handleServices)
+	mux.HandleFunc("POST /v3/auth/tokens", s.handleIAMToken)
+	return s.middleware(mux)
+}
+
+// writeJSON writes v with status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(data)
+}
+
+// ErrorBody is the ModelArts error document.
+type ErrorBody struct {
+	ErrorCode string `json:"error_code"`
+	ErrorMsg  string `json:"error_msg"`
+}
+
+func writeError(w http.ResponseWriter, code int, errorCode, format string, a ...any) {
+	writeJSON(w, code, ErrorBody{ErrorCode: errorCode, ErrorMsg: fmt.Sprintf(format, a...)})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
