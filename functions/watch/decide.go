@@ -1,0 +1,173 @@
+package watch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// due is one notification the poll decided to send, with what the
+// checkpoint needs to remember about it.
+type due struct {
+	n notifier.Notification
+	// at is the occur_time (ms) that keeps the notification's Sent entry
+	// alive in the checkpoint (and orders a run's notifications): the
+	// deployment's newest event, or the abnormal event's time. A deployment
+	// read again later has an event at least that new, so its entries are
+	// still there to stop a repeat.
+	at int64
+}
+
+// view is what one service's poll knows when it decides.
+type view struct {
+	projectID string
+	svc       eventsapi.Service
+	cp        checkpoint.Checkpoint
+	first     bool // no checkpoint yet: FIRST_RUN_LOOKBACK rules apply
+	overlap   time.Duration
+	now       time.Time
+	edge      map[string]bool
+}
+
+// isNew reports whether e was not handled by an earlier poll: it is newer
+// than the read edge (minus the overlap), and not one of the events the
+// checkpoint remembers at that edge.
+func (v *view) isNew(e eventsapi.Event) bool {
+	if v.first {
+		return true
+	}
+	if e.OccurTime < v.cp.ReadThrough-v.overlap.Milliseconds() {
+		return false
+	}
+	return !v.edge[timeline.Fingerprint(e)]
+}
+
+// decide turns a service's timeline into the notifications that are due now.
+// It is deterministic: the same timeline and checkpoint give the same
+// notifications with the same IDs, which is what makes re-sends after a crash
+// carry the same webhook-id.
+func decide(v *view, tl timeline.Timeline) []due {
+	var out []due
+	sentAnywhere := func(id string) bool { return len(v.cp.Sent[id].Destinations) > 0 }
+
+	for i, d := range tl.Deployments {
+		latest := i == len(tl.Deployments)-1
+		// On the first poll only the most recent deployment counts: no
+		// history flood. Later, only deployments that are open in the
+		// checkpoint or have events not handled before.
+		fresh := latest
+		if !v.first {
+			fresh = d.Start == v.cp.DeploymentStart && d.Start != 0 || slices.ContainsFunc(d.Events, v.isNew)
+		}
+		if !fresh {
+			continue
+		}
+		key := deploymentKey(v.svc.ServiceID, d.Start)
+		summary := d.Summary(v.projectID, v.svc, v.now)
+		add := func(kind notifier.Kind, status notifier.Status, phase string, parts ...string) {
+			s := summary
+			s.Status = status
+			if phase != "" {
+				s.Phase = phase
+			}
+			out = append(out, due{
+				n: notifier.Notification{
+					ID:            notificationID(append([]string{key, string(kind)}, parts...)...),
+					Kind:          kind,
+					Timestamp:     notifier.At(v.now),
+					DeploymentKey: key,
+					ThreadTS:      v.cp.Threads[key].TS,
+					Summary:       s,
+				},
+				at: d.LastEventAt,
+			})
+		}
+
+		// Recoveries: a phase we said had stalled has since ended.
+		for _, ph := range d.Phases {
+			if ph.Status == notifier.PhaseSucceeded && sentAnywhere(notificationID(key, string(notifier.KindStalled), ph.Name)) {
+				add(notifier.KindRecovered, notifier.StatusRecovered, ph.Name, ph.Name)
+			}
+		}
+
+		switch d.Outcome {
+		case notifier.StatusFailed:
+			add(notifier.KindFailed, notifier.StatusFailed, "")
+			continue // its abnormal events are part of the failure summary
+		case notifier.StatusSucceeded:
+			add(notifier.KindSucceeded, notifier.StatusSucceeded, "")
+		case notifier.StatusStalled:
+			add(notifier.KindStalled, notifier.StatusStalled, d.Phase, d.Phase)
+		}
+
+		// Abnormal events of a deployment that goes on: one notification
+		// per event, so each has an ID of its own that never changes.
+		for _, e := range d.Abnormal {
+			if d.Failure != nil && *d.Failure == e {
+				continue
+			}
+			if !v.isNew(e) {
+				continue
+			}
+			s := summary
+			s.Status = notifier.StatusAbnormal
+			s.AbnormalEvents = []notifier.Event{toEvent(e)}
+			out = append(out, due{
+				n: notifier.Notification{
+					ID:            notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), timeline.Fingerprint(e)),
+					Kind:          notifier.KindAbnormal,
+					Timestamp:     notifier.At(v.now),
+					DeploymentKey: key,
+					ThreadTS:      v.cp.Threads[key].TS,
+					Summary:       s,
+				},
+				at: e.OccurTime,
+			})
+		}
+	}
+
+	// Runtime events: abnormal ones are reported, one notification each.
+	for _, e := range tl.Runtime {
+		if !timeline.IsAbnormal(e) || !v.isNew(e) {
+			continue
+		}
+		out = append(out, due{
+			n: notifier.Notification{
+				ID:        notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), timeline.Fingerprint(e)),
+				Kind:      notifier.KindAbnormal,
+				Timestamp: notifier.At(v.now),
+				Summary:   timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}),
+			},
+			at: e.OccurTime,
+		})
+	}
+	return out
+}
+
+// deploymentKey names one deployment of one service: it groups its
+// notifications (one Slack thread) and is stable across polls.
+func deploymentKey(serviceID string, start int64) string {
+	return serviceID + "/" + strconv.FormatInt(start, 10)
+}
+
+// notificationID derives a stable Standard Webhooks message id from the
+// parts that identify a notification.
+func notificationID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "msg_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func toEvent(e eventsapi.Event) notifier.Event {
+	return notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime}
+}

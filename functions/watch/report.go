@@ -1,0 +1,126 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// Report is a one-off report of one service: every deployment in a window.
+// It is what the report function returns (its JSON is documented in the
+// README).
+type Report struct {
+	Type          notifier.Kind      `json:"type"`
+	GeneratedAt   notifier.Time      `json:"generated_at"`
+	ProjectID     string             `json:"project_id"`
+	ServiceID     string             `json:"service_id"`
+	ServiceName   string             `json:"service_name"`
+	ServiceStatus string             `json:"service_status"`
+	Since         string             `json:"since"`
+	From          notifier.Time      `json:"from"`
+	EventsRead    int                `json:"events_read"`
+	Deployments   []notifier.Summary `json:"deployments"`
+	// RuntimeEvents are the events outside any deployment, verbatim.
+	RuntimeEvents []notifier.Event `json:"runtime_events"`
+}
+
+// MaxReportWindow bounds a report's window.
+const MaxReportWindow = 31 * 24 * time.Hour
+
+// ParseSince reads a report window: a Go duration ("90m", "24h") or a
+// number of days ("7d"); empty means 24h.
+func ParseSince(s string) (time.Duration, error) {
+	if s == "" {
+		return 24 * time.Hour, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("since %q: not a duration such as 24h or 7d", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("since %q: not a duration such as 24h or 7d", s)
+		}
+	}
+	if d <= 0 || d > MaxReportWindow {
+		return 0, fmt.Errorf("since %q: must be positive and at most %s", s, MaxReportWindow)
+	}
+	return d, nil
+}
+
+// BuildReport reads a service's details and its events of the window and
+// summarises every deployment in it.
+func BuildReport(ctx context.Context, api API, projectID, serviceID, since string, now time.Time, th timeline.Thresholds) (*Report, error) {
+	window, err := ParseSince(since)
+	if err != nil {
+		return nil, err
+	}
+	if since == "" {
+		since = "24h"
+	}
+	svc, err := api.GetService(ctx, serviceID)
+	if err != nil {
+		return nil, fmt.Errorf("get service %s: %w", serviceID, err)
+	}
+	from := now.Add(-window)
+	var events []eventsapi.Event
+	for e, err := range api.Events(ctx, serviceID, eventsapi.EventsQuery{StartTime: from.UnixMilli()}) {
+		if err != nil {
+			return nil, fmt.Errorf("read events of %s: %w", serviceID, err)
+		}
+		events = append(events, e)
+	}
+	if th == nil {
+		th = timeline.DefaultThresholds()
+	}
+	tl := timeline.Build(events, *svc, now, th)
+	r := &Report{
+		Type:          notifier.KindReport,
+		GeneratedAt:   notifier.At(now.UTC()),
+		ProjectID:     projectID,
+		ServiceID:     svc.ServiceID,
+		ServiceName:   svc.ServiceName,
+		ServiceStatus: svc.Status,
+		Since:         since,
+		From:          notifier.At(from.UTC()),
+		EventsRead:    len(events),
+		Deployments:   make([]notifier.Summary, 0, len(tl.Deployments)),
+		RuntimeEvents: make([]notifier.Event, 0, len(tl.Runtime)),
+	}
+	if r.ServiceID == "" {
+		r.ServiceID = serviceID
+	}
+	for _, d := range tl.Deployments {
+		r.Deployments = append(r.Deployments, d.Summary(projectID, *svc, now))
+	}
+	for _, e := range tl.Runtime {
+		r.RuntimeEvents = append(r.RuntimeEvents, toEvent(e))
+	}
+	return r, nil
+}
+
+// Notifications turns a report into deployment.report notifications, one per
+// deployment in the window (none when it had none). Their IDs are unique to
+// this report.
+func (r *Report) Notifications() []notifier.Notification {
+	out := make([]notifier.Notification, 0, len(r.Deployments))
+	for i, s := range r.Deployments {
+		out = append(out, notifier.Notification{
+			ID:        notificationID(r.ServiceID, string(notifier.KindReport), r.GeneratedAt.Format(time.RFC3339Nano), strconv.Itoa(i)),
+			Kind:      notifier.KindReport,
+			Timestamp: r.GeneratedAt,
+			Summary:   s,
+		})
+	}
+	return out
+}
