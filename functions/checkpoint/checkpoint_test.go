@@ -63,7 +63,9 @@ func TestEqual(t *testing.T) {
 			s.Destinations = append(s.Destinations, "webhook:1")
 			c.Sent["deployment.failed/1562597170000"] = s
 		}, false},
-		{"thread ts", func(c *checkpoint.Checkpoint) { c.Threads["1562597170000"] = checkpoint.Thread{TS: "2", At: 1562597170000} }, false},
+		{"thread ts", func(c *checkpoint.Checkpoint) {
+			c.Threads["1562597170000"] = checkpoint.Thread{TS: "2", At: 1562597170000}
+		}, false},
 		{"thread at", func(c *checkpoint.Checkpoint) {
 			c.Threads["1562597170000"] = checkpoint.Thread{TS: "1562597171.000100", At: 1}
 		}, false},
