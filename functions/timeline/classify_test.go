@@ -104,7 +104,7 @@ func TestClassifyMarkers(t *testing.T) {
 
 func TestParseModel(t *testing.T) {
 	tests := map[string]string{
-		"building image for model [TF 3.0.0]":  "TF 3.0.0",
+		"building image for model [TF 3.0.0]":    "TF 3.0.0",
 		"[TF 3.0.0] prepare environment success": "TF 3.0.0",
 		"model (TF 3.0.0) build image success":   "TF 3.0.0",
 		"Model ( resnet-50 1.0 ) pulled":         "resnet-50 1.0",
