@@ -33,19 +33,25 @@ func scrub(err error, secrets ...string) error {
 		return nil
 	}
 	err = redactURL(err)
-	msg := err.Error()
-	changed := false
-	for _, s := range secrets {
-		if len(s) < 4 || !strings.Contains(msg, s) {
-			continue
-		}
-		msg = strings.ReplaceAll(msg, s, "<redacted>")
-		changed = true
+	var de *DeliveryError
+	if errors.As(err, &de) {
+		de.Body = scrubText(de.Body, secrets)
 	}
-	if !changed {
+	msg := scrubText(err.Error(), secrets)
+	if msg == err.Error() {
 		return err
 	}
 	return &scrubbedError{msg: msg, err: err}
+}
+
+// scrubText replaces every secret in s with "<redacted>".
+func scrubText(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if len(secret) >= 4 {
+			s = strings.ReplaceAll(s, secret, "<redacted>")
+		}
+	}
+	return s
 }
 
 // urlSecrets lists the parts of a destination URL that must never be shown.

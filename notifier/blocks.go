@@ -1,0 +1,308 @@
+package notifier
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+)
+
+// Slack's Block Kit limits, in characters.
+const (
+	maxBlocks      = 50
+	maxHeaderText  = 150
+	maxSectionText = 3000
+	maxFieldText   = 2000
+	maxFields      = 10
+	maxEventText   = 500 // one quoted event
+	maxEvents      = 10  // events quoted in one message
+	maxDigestItems = 40  // notifications listed in one digest
+	maxFallback    = 3000
+)
+
+// EscapeSlack escapes text for Slack: it repairs invalid UTF-8, drops
+// control characters and escapes &, < and >, so that text from ModelArts
+// cannot mention (<!channel>, <!here>, <@U123>) or forge links (<http://x|y>).
+func EscapeSlack(s string) string {
+	return slackEscaper.Replace(clean(s))
+}
+
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// blockBuilder builds one message and remembers whether it cut anything.
+type blockBuilder struct {
+	blocks    []slack.Block
+	truncated bool
+}
+
+func (b *blockBuilder) fit(s string, max int) string {
+	s, cut := truncateRunes(s, max)
+	b.truncated = b.truncated || cut
+	return s
+}
+
+func (b *blockBuilder) header(text string) {
+	t := slack.NewTextBlockObject(slack.PlainTextType, b.fit(text, maxHeaderText), true, false)
+	b.blocks = append(b.blocks, slack.NewHeaderBlock(t))
+}
+
+func (b *blockBuilder) section(mrkdwn string) {
+	t := slack.NewTextBlockObject(slack.MarkdownType, b.fit(mrkdwn, maxSectionText), false, false)
+	b.blocks = append(b.blocks, slack.NewSectionBlock(t, nil, nil))
+}
+
+func (b *blockBuilder) fields(pairs ...string) {
+	var fs []*slack.TextBlockObject
+	for i := 0; i+1 < len(pairs) && len(fs) < maxFields; i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		text := b.fit("*"+pairs[i]+"*\n"+pairs[i+1], maxFieldText)
+		fs = append(fs, slack.NewTextBlockObject(slack.MarkdownType, text, false, false))
+	}
+	if len(fs) > 0 {
+		b.blocks = append(b.blocks, slack.NewSectionBlock(nil, fs, nil))
+	}
+}
+
+func (b *blockBuilder) context(mrkdwn string) {
+	t := slack.NewTextBlockObject(slack.MarkdownType, b.fit(mrkdwn, maxSectionText), false, false)
+	b.blocks = append(b.blocks, slack.NewContextBlock("", t))
+}
+
+// done caps the message at Slack's block limit.
+func (b *blockBuilder) done() []slack.Block {
+	if len(b.blocks) > maxBlocks {
+		b.blocks = b.blocks[:maxBlocks]
+		b.truncated = true
+	}
+	return b.blocks
+}
+
+// kindEmoji marks a kind in headers and digests.
+func kindEmoji(k Kind) string {
+	switch k {
+	case KindSucceeded:
+		return ":white_check_mark:"
+	case KindFailed:
+		return ":x:"
+	case KindStalled:
+		return ":hourglass_flowing_sand:"
+	case KindRecovered:
+		return ":arrow_forward:"
+	case KindAbnormal:
+		return ":warning:"
+	case KindReport:
+		return ":clipboard:"
+	}
+	return ":bell:"
+}
+
+// phaseEmoji marks a phase status in the timeline.
+func phaseEmoji(s PhaseStatus) string {
+	switch s {
+	case PhaseSucceeded:
+		return ":white_check_mark:"
+	case PhaseFailed:
+		return ":x:"
+	case PhaseStalled:
+		return ":hourglass_flowing_sand:"
+	case PhaseRunning:
+		return ":arrows_counterclockwise:"
+	}
+	return ":white_circle:"
+}
+
+// serviceName is the name to show: the service name, else its id.
+func serviceName(s Summary) string {
+	if s.ServiceName != "" {
+		return s.ServiceName
+	}
+	return s.ServiceID
+}
+
+// SlackBlocks renders a notification as Block Kit: a header with the
+// outcome and service, fields (service, status, phase, duration, model),
+// the five-phase timeline, the error and abnormal events quoted, and a
+// context line with times. fallback is the plain text for notifications
+// and screen readers. Everything from ModelArts is escaped and every Slack
+// limit is kept; truncated reports whether some text had to be cut (the
+// text says so where it was cut).
+func SlackBlocks(n Notification) (blocks []slack.Block, fallback string, truncated bool) {
+	var b blockBuilder
+	s := n.Summary
+	name := EscapeSlack(serviceName(s))
+	b.header(fmt.Sprintf("%s %s: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(oneLine(serviceName(s)))))
+	phase := ""
+	if s.Phase != "" {
+		phase = "`" + EscapeSlack(s.Phase) + "`"
+	}
+	status := EscapeSlack(outcome(s))
+	if s.ServiceStatus != "" {
+		status += " (ModelArts: " + EscapeSlack(s.ServiceStatus) + ")"
+	}
+	dur := ""
+	if s.DurationMS != nil {
+		dur = FormatDuration(*s.DurationMS)
+	}
+	b.fields(
+		"Service", name,
+		"Status", status,
+		"Phase", phase,
+		"Duration", dur,
+		"Model", EscapeSlack(s.Model),
+		"Service ID", codeSpan(s.ServiceID),
+	)
+	if len(s.Phases) > 0 {
+		b.section(timeline(s.Phases))
+	}
+	b.problems(s)
+	b.context(timesLine(n))
+	return b.done(), b.fit(fallbackText(n), maxFallback), b.truncated
+}
+
+// problems adds the service's error message and its abnormal events.
+func (b *blockBuilder) problems(s Summary) {
+	if s.ErrorMsg != "" {
+		b.section("*Error*\n" + quote(b.fit(EscapeSlack(oneLine(s.ErrorMsg)), maxSectionText-20)))
+	}
+	if len(s.AbnormalEvents) > 0 {
+		b.section(b.events(s.AbnormalEvents))
+	}
+}
+
+// events quotes the most recent abnormal events, each cut to a readable
+// length, and says how many older ones were left out.
+func (b *blockBuilder) events(evs []Event) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "*Abnormal events* (%d)", len(evs))
+	shown := evs
+	if len(shown) > maxEvents {
+		shown = shown[len(shown)-maxEvents:]
+		fmt.Fprintf(&sb, ", the last %d", maxEvents)
+	}
+	for _, e := range shown {
+		text := b.fit(EscapeSlack(oneLine(e.EventInfo)), maxEventText)
+		fmt.Fprintf(&sb, "\n> `%s` %s", eventTime(e), text)
+	}
+	return sb.String()
+}
+
+// quote makes text a Slack block quote.
+func quote(s string) string { return "> " + strings.ReplaceAll(s, "\n", "\n> ") }
+
+// codeSpan shows s in monospace, or "" when empty.
+func codeSpan(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.ReplaceAll(EscapeSlack(oneLine(s)), "`", "'") + "`"
+}
+
+// timeline renders the phases, one line each: mark, aligned name,
+// duration and status.
+func timeline(ps []Phase) string {
+	var sb strings.Builder
+	sb.WriteString("*Timeline*")
+	for _, p := range ps {
+		name := EscapeSlack(oneLine(p.Name))
+		pad := 13 - utf8.RuneCountInString(name)
+		fmt.Fprintf(&sb, "\n%s `%s%s` %s _%s_", phaseEmoji(p.Status), name, strings.Repeat(" ", max(pad, 0)), duration(p.DurationMS), EscapeSlack(string(p.Status)))
+	}
+	return sb.String()
+}
+
+// timesLine is the context line: when the deployment started and ended and
+// when this was notified.
+func timesLine(n Notification) string {
+	var parts []string
+	s := n.Summary
+	if t := humanTime(s.StartedAt); t != "" {
+		parts = append(parts, "Started "+t)
+	}
+	if t := humanTime(s.EndedAt); t != "" {
+		parts = append(parts, "ended "+t)
+	}
+	if t := humanTime(n.Timestamp); t != "" {
+		parts = append(parts, "notified "+t)
+	}
+	if s.ProjectID != "" {
+		parts = append(parts, "project "+codeSpan(s.ProjectID))
+	}
+	if len(parts) == 0 {
+		return string(n.Kind)
+	}
+	parts[0] = strings.ToUpper(parts[0][:1]) + parts[0][1:]
+	return strings.Join(parts, " · ")
+}
+
+// fallbackText is the plain-text version of a notification, one line.
+func fallbackText(n Notification) string {
+	s := n.Summary
+	text := fmt.Sprintf("%s: %s, %s", n.Kind.Title(), EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome(s)))
+	if s.DurationMS != nil {
+		text += " after " + FormatDuration(*s.DurationMS)
+	}
+	if k := len(s.AbnormalEvents); k > 0 {
+		last := s.AbnormalEvents[k-1]
+		text += ": " + EscapeSlack(oneLine(last.EventInfo))
+	}
+	return text
+}
+
+// slackDetailBlocks renders the thread reply that tells a deployment's
+// thread what changed: the outcome, the error and events, the times.
+func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, truncated bool) {
+	var b blockBuilder
+	s := n.Summary
+	line := fmt.Sprintf("%s *%s*: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(outcome(s)))
+	if s.DurationMS != nil {
+		line += " after " + FormatDuration(*s.DurationMS)
+	}
+	b.section(line)
+	b.problems(s)
+	b.context(timesLine(n))
+	return b.done(), b.fit(fallbackText(n), maxFallback), b.truncated
+}
+
+// DigestBlocks renders many notifications as one message: a header with
+// the count and one line per notification (the first 40; the rest are
+// counted).
+func DigestBlocks(ns []Notification) (blocks []slack.Block, fallback string, truncated bool) {
+	var b blockBuilder
+	b.header(fmt.Sprintf(":bell: %d ModelArts notifications", len(ns)))
+	for i, n := range ns {
+		if i == maxDigestItems {
+			b.context(fmt.Sprintf("… and %d more", len(ns)-maxDigestItems))
+			break
+		}
+		b.section(digestLine(n))
+	}
+	counts := map[Kind]int{}
+	for _, n := range ns {
+		counts[n.Kind]++
+	}
+	var parts []string
+	for _, k := range Kinds {
+		if c := counts[k]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, k))
+		}
+	}
+	fallback = fmt.Sprintf("%d ModelArts notifications: %s", len(ns), strings.Join(parts, ", "))
+	return b.done(), b.fit(fallback, maxFallback), b.truncated
+}
+
+// digestLine is one notification in a digest.
+func digestLine(n Notification) string {
+	s := n.Summary
+	line := fmt.Sprintf("%s *%s*: %s, %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome(s)))
+	if s.DurationMS != nil {
+		line += " after " + FormatDuration(*s.DurationMS)
+	}
+	if k := len(s.AbnormalEvents); k > 0 {
+		ev, _ := truncateRunes(EscapeSlack(oneLine(s.AbnormalEvents[k-1].EventInfo)), 300)
+		line += "\n> " + ev
+	}
+	return line
+}
