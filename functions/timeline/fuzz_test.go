@@ -1,0 +1,144 @@
+package timeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// fuzzEvents turns fuzz input into events: one per line of text; the i-th
+// byte of steps moves the clock by int8(step) * 7919 ms (so the input may be
+// unsorted or tied), and its low bit makes the event abnormal.
+func fuzzEvents(text string, steps []byte) []eventsapi.Event {
+	const maxEvents = 300
+	lines := strings.Split(text, "\n")
+	if len(lines) > maxEvents {
+		lines = lines[:maxEvents]
+	}
+	evs := make([]eventsapi.Event, len(lines))
+	t := int64(1_562_597_251_764)
+	for i, line := range lines {
+		typ := eventsapi.EventTypeNormal
+		if len(steps) > 0 {
+			s := steps[i%len(steps)]
+			t += int64(int8(s)) * 7919
+			if s&1 == 1 {
+				typ = eventsapi.EventTypeAbnormal
+			}
+		}
+		evs[i] = eventsapi.Event{EventType: typ, EventInfo: line, OccurTime: t}
+	}
+	return evs
+}
+
+func FuzzBuild(f *testing.F) {
+	for _, name := range []string{
+		"seed.json", "insufficient.json", "runtime_after_success.json", "two_deployments.json",
+		"implicit.json", "unknown.json", "ties.json", "unsorted.json",
+	} {
+		var lines []string
+		var steps []byte
+		prev := int64(0)
+		for i, e := range load(f, name) {
+			lines = append(lines, e.EventInfo)
+			step := byte(1)
+			if i > 0 {
+				step = byte(min(max((e.OccurTime-prev)/7919, -128), 127))
+			}
+			steps = append(steps, step)
+			prev = e.OccurTime
+		}
+		text := strings.Join(lines, "\n")
+		for _, status := range []string{"deploying", "running", "failed", "pending", "stopped", ""} {
+			f.Add(text, steps, status, int64(60_000))
+		}
+		f.Add(text, steps, "deploying", int64(3_600_000))
+	}
+	f.Add("start to deploy service\nbuilding image\nFailed to pull image\n[x] starting model\nService x started.", []byte{0x80, 0x7f, 0, 0xff}, "running", int64(-1<<62))
+	f.Add("Service starts to deploy\n\nstart to deploy service", []byte{}, "deploying", int64(1<<62))
+
+	th := Thresholds{notifier.PhaseImageBuild: time.Minute} // the others default
+	f.Fuzz(func(t *testing.T, text string, steps []byte, status string, nowDelta int64) {
+		evs := fuzzEvents(text, steps)
+		last := int64(0)
+		for _, e := range evs {
+			last = max(last, e.OccurTime)
+		}
+		service := eventsapi.Service{ServiceID: "s", Status: status, ErrorMsg: text, TransitionAt: last + 1}
+		now := ms(last + nowDelta)
+		tl := Build(evs, service, now, th)
+		checkTimeline(t, evs, tl)
+		for _, d := range tl.Deployments {
+			if _, err := json.Marshal(d.Summary("p", service, now)); err != nil {
+				t.Fatalf("Summary JSON: %v", err)
+			}
+		}
+		if _, err := json.Marshal(RuntimeSummary("p", service, tl.Runtime)); err != nil {
+			t.Fatalf("RuntimeSummary JSON: %v", err)
+		}
+	})
+}
+
+// checkTimeline checks the invariants of every timeline.
+func checkTimeline(t *testing.T, in []eventsapi.Event, tl Timeline) {
+	t.Helper()
+	distinct := map[eventsapi.Event]bool{}
+	for _, e := range in {
+		distinct[e] = true
+	}
+	n := len(tl.Runtime)
+	for i, d := range tl.Deployments {
+		where := fmt.Sprintf("deployment %d (start %d)", i, d.Start)
+		n += len(d.Events)
+		if i > 0 && d.Start < tl.Deployments[i-1].Start {
+			t.Fatalf("%s: starts before the previous one", where)
+		}
+		if d.Latest != (i == len(tl.Deployments)-1) {
+			t.Fatalf("%s: Latest = %v", where, d.Latest)
+		}
+		if d.End != 0 && d.End < d.Start {
+			t.Fatalf("%s: End %d < Start", where, d.End)
+		}
+		if len(d.Events) == 0 || d.Events[0].OccurTime != d.Start || d.LastEventAt != d.Events[len(d.Events)-1].OccurTime {
+			t.Fatalf("%s: Start/LastEventAt do not match its events", where)
+		}
+		switch d.Outcome {
+		case notifier.StatusSucceeded, notifier.StatusFailed, notifier.StatusStalled, notifier.StatusInProgress:
+		default:
+			t.Fatalf("%s: Outcome %q", where, d.Outcome)
+		}
+		if d.Outcome == notifier.StatusFailed && d.Failure == nil && !d.Latest {
+			t.Fatalf("%s: failed with no failure event, and not Latest", where)
+		}
+		prevStart := int64(-1 << 63)
+		for _, p := range d.Phases {
+			if p.Start != 0 && p.End != 0 && p.Start > p.End {
+				t.Fatalf("%s: phase %s Start %d > End %d", where, p.Name, p.Start, p.End)
+			}
+			if p.Start != 0 {
+				if p.Start < prevStart {
+					t.Fatalf("%s: phase %s starts at %d, before an earlier phase (%d)", where, p.Name, p.Start, prevStart)
+				}
+				prevStart = p.Start
+			}
+		}
+		for j := 1; j < len(d.Events); j++ {
+			if d.Events[j].OccurTime < d.Events[j-1].OccurTime {
+				t.Fatalf("%s: events not ascending", where)
+			}
+		}
+		for _, s := range d.Stalls {
+			if s.Until != 0 && s.Until < s.Since {
+				t.Fatalf("%s: stall %+v ends before it began", where, s)
+			}
+		}
+	}
+	if n != len(distinct) {
+		t.Fatalf("timeline holds %d events, input has %d distinct ones", n, len(distinct))
+	}
+}
