@@ -144,12 +144,14 @@ func (d *DynamoDB) Save(ctx context.Context, cp *Checkpoint) error {
 func (d *DynamoDB) Writes() int { return int(d.writes.Load()) }
 
 // conflict describes a failed condition, with the stored version when
-// DynamoDB returned the old item.
+// DynamoDB returned the old item (ReturnValuesOnConditionCheckFailure;
+// DynamoDB does, some emulators do not).
 func (d *DynamoDB) conflict(cp *Checkpoint, old map[string]types.AttributeValue) error {
-	stored := "no item is stored"
-	if v, ok := old[AttrVersion].(*types.AttributeValueMemberN); ok {
+	stored := "the stored version differs"
+	switch v, ok := old[AttrVersion].(*types.AttributeValueMemberN); {
+	case ok:
 		stored = "version " + v.Value + " is stored"
-	} else if cp.Version == 0 {
+	case cp.Version == 0:
 		stored = "an item is already stored"
 	}
 	return fmt.Errorf("save checkpoint of service %s to table %s: read at version %d, but %s: %w",
