@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -228,7 +229,16 @@ func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) (
 		req.Header.Set("User-Agent", c.userAgent)
 		req.Header.Set(HeaderProjectID, c.projectID)
 		if err := c.auth.Authenticate(ctx, req); err != nil {
-			return nil, fmt.Errorf("authenticate: %w", err)
+			err = fmt.Errorf("authenticate: %w", err)
+			// An API answer is judged by its status, a network failure is
+			// transient; anything else (no credentials, a malformed IAM
+			// answer) will not improve with another attempt.
+			var ae *APIError
+			var ne net.Error
+			if errors.As(err, &ae) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, err
+			}
+			return nil, permanentError{err}
 		}
 		start := c.now()
 		c.stats.requests.Add(1)
