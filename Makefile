@@ -1,41 +1,81 @@
 # modelarts-notifier. `make run` and `make test` work on a fresh machine with
-# only Go, Node.js and make: they install what they need into .tools/.
+# only Go, Node.js and make: they install what they need into .tools/
+# (git-ignored): dynalite from npm, the Lambda Runtime Interface Emulator
+# built from the version pinned in go.mod.
 
 GO        ?= go
 TOOLS     := $(CURDIR)/.tools
 DYNALITE  := $(TOOLS)/node_modules/dynalite/cli.js
 RIE       := $(TOOLS)/bin/aws-lambda-rie
-GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -buildid= -X github.com/modelarts-notifier/modelarts-notifier/functions/setup.Version=$(VERSION)
+LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)'
+# sam build sets ARTIFACTS_DIR; by hand the binaries go to bin/.
+ARTIFACTS_DIR ?= $(CURDIR)/bin
 
 export DYNALITE_CLI := $(DYNALITE)
 export RIE_BIN      := $(RIE)
 
-.PHONY: run test bench lint tools fuzz clean
+.PHONY: run test bench fuzz lint tools clean build build-PollerFunction build-ReportFunction run-rie
 
-## run: one poll of the built-in simulated ModelArts, summaries on the terminal.
+## run: one poll of the built-in simulated ModelArts; summaries on the terminal.
 run:
 	$(GO) run ./functions/poller -demo
 
-## test: every test, with the peers they talk to (dynalite, the Lambda RIE).
+## test: every test, with the real peers they talk to (dynalite, the Lambda RIE).
 test: tools
 	$(GO) vet ./...
 	$(GO) test -race -shuffle=on -count=1 -timeout 30m ./...
 
-## tools: install dynalite (npm) and build the Lambda Runtime Interface Emulator (pinned in go.mod).
+## bench: the performance figures (README "Performance").
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s); crashers land in testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read pkg dir; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+## lint: go vet and gofmt.
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## tools: dynalite (npm) and the Lambda Runtime Interface Emulator (pinned in go.mod).
 tools: $(DYNALITE) $(RIE)
 
 $(DYNALITE):
 	mkdir -p $(TOOLS)
-	cd $(TOOLS) && [ -f package.json ] || echo '{"private":true}' > $(TOOLS)/package.json
-	npm install --prefix $(TOOLS) --no-audit --no-fund dynalite@4
+	[ -f $(TOOLS)/package.json ] || echo '{"private": true}' > $(TOOLS)/package.json
+	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error dynalite@4
 
 $(RIE): go.mod go.sum
 	mkdir -p $(TOOLS)/bin
 	$(GO) build -o $(RIE) github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
-lint:
-	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+## build: both Lambda bootstraps (linux/arm64) under bin/.
+build:
+	$(MAKE) build-PollerFunction ARTIFACTS_DIR=$(CURDIR)/bin/poller
+	$(MAKE) build-ReportFunction ARTIFACTS_DIR=$(CURDIR)/bin/report
+
+# What `sam build` calls (Metadata: BuildMethod: makefile).
+build-PollerFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/poller
+
+build-ReportFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/report
+
+## run-rie: the poller under the Lambda Runtime Interface Emulator on 127.0.0.1:9001,
+## with this shell's configuration; invoke it with
+##   curl -d '{}' http://127.0.0.1:9001/2015-03-31/functions/function/invocations
+RIE_ADDR ?= 127.0.0.1:9001
+run-rie: $(RIE)
+	mkdir -p bin/host
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -o bin/host/bootstrap ./functions/poller
+	$(RIE) --runtime-interface-emulator-address $(RIE_ADDR) bin/host/bootstrap
 
 clean:
 	rm -rf $(TOOLS) .aws-sam bin .modelarts-notifier

@@ -1,0 +1,123 @@
+// Package demo runs the built-in simulated ModelArts that `make run` (the
+// poller's -demo) and the report's -demo poll: a fake ModelArts on loopback
+// with four services: a deployment that succeeds, one that fails in
+// scheduling, one whose image pull stalls, and a running service with a
+// runtime abnormal event.
+//
+// The scenario's times are anchored once and kept beside the demo's
+// checkpoint file, so a second run sees the same events and reports nothing
+// new. Deleting the folder starts the demo afresh.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
+)
+
+// Dir is the dot-folder of the working directory that holds the demo's
+// checkpoints and scenario anchor.
+const Dir = ".modelarts-notifier"
+
+// Demo is a running simulated ModelArts.
+type Demo struct {
+	Server *eventsapitest.Server
+	// ServiceIDs are the demo's services, in the order described above.
+	ServiceIDs []string
+	Anchor     time.Time
+}
+
+// The demo's services.
+var services = []struct{ id, name string }{
+	{"a1b2c3d4-0001-4000-8000-000000000001", "resnet50-classifier"},
+	{"a1b2c3d4-0002-4000-8000-000000000002", "bert-ner"},
+	{"a1b2c3d4-0003-4000-8000-000000000003", "llama2-chat"},
+	{"a1b2c3d4-0004-4000-8000-000000000004", "yolo-detector"},
+}
+
+// Start starts the simulated ModelArts and points this process's
+// configuration at it: MODELARTS_ENDPOINT, MODELARTS_PROJECT_ID and
+// MODELARTS_TOKEN, a file checkpoint in Dir; other credentials and the
+// DynamoDB table are unset. Slack and webhook variables are left alone, so
+// the demo posts there too when they are set.
+func Start(ctx context.Context, log *slog.Logger) (*Demo, error) {
+	anchor, err := loadAnchor(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	srv := eventsapitest.NewServer(eventsapitest.WithProjectID("demo0000000000000000000000000000"))
+	d := &Demo{Server: srv, Anchor: anchor}
+	for _, s := range services {
+		srv.AddService(s.id, s.name, eventsapi.StatusDeploying)
+		d.ServiceIDs = append(d.ServiceIDs, s.id)
+	}
+	step := 15 * time.Second
+	srv.DeploySuccess(services[0].id, "ResNet50 1.2.0", anchor, step)
+	srv.DeployFailure(services[1].id, "BERT-NER 2.0", eventsapitest.PhaseScheduling, anchor.Add(5*time.Minute), step)
+	srv.DeployStall(services[2].id, "Llama2-7B 1.0", eventsapitest.PhaseImagePull, anchor.Add(10*time.Minute), step)
+	srv.DeploySuccess(services[3].id, "YOLOv8 8.1", anchor.Add(-5*time.Hour), step)
+	srv.RuntimeAbnormal(services[3].id, "Instance yolo-detector-7f9c restarted: the model process exited (out of memory).", anchor.Add(20*time.Minute))
+
+	env := map[string]string{
+		"MODELARTS_ENDPOINT":   srv.URL,
+		"MODELARTS_PROJECT_ID": srv.ProjectID,
+		"MODELARTS_TOKEN":      srv.Token,
+		"CHECKPOINT_FILE":      filepath.Join(Dir, "demo-checkpoints.json"),
+	}
+	for k, v := range env {
+		if err := os.Setenv(k, v); err != nil {
+			srv.Close()
+			return nil, err
+		}
+	}
+	for _, k := range []string{"MODELARTS_SERVICE_IDS", "CHECKPOINT_TABLE", "SECRETS_ARN",
+		"HUAWEICLOUD_DOMAIN_NAME", "HUAWEICLOUD_USERNAME", "HUAWEICLOUD_PASSWORD",
+		"HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN"} {
+		os.Unsetenv(k)
+	}
+	log.Debug("demo ModelArts started", "url", srv.URL, "anchor", anchor)
+	return d, nil
+}
+
+// Close stops the simulated ModelArts.
+func (d *Demo) Close() { d.Server.Close() }
+
+type anchorFile struct {
+	Anchor time.Time `json:"anchor"`
+}
+
+// loadAnchor returns the scenario's anchor: kept from an earlier run while
+// the demo's checkpoints exist, else now minus 50 minutes (so that, at now,
+// the stalled image pull has been idle longer than its threshold and every
+// event is within the first-run lookback of one hour).
+func loadAnchor(now time.Time) (time.Time, error) {
+	path := filepath.Join(Dir, "demo-scenario.json")
+	_, cpErr := os.Stat(filepath.Join(Dir, "demo-checkpoints.json"))
+	if b, err := os.ReadFile(path); err == nil && cpErr == nil {
+		var a anchorFile
+		if err := json.Unmarshal(b, &a); err != nil || a.Anchor.IsZero() {
+			return time.Time{}, fmt.Errorf("%s is corrupt; delete the folder %s to start the demo afresh", path, Dir)
+		}
+		return a.Anchor, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, err
+	}
+	a := anchorFile{Anchor: now.Add(-50 * time.Minute).UTC().Truncate(time.Second)}
+	if err := os.MkdirAll(Dir, 0o755); err != nil {
+		return time.Time{}, err
+	}
+	b, _ := json.Marshal(a)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return time.Time{}, err
+	}
+	return a.Anchor, nil
+}

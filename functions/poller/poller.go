@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/demo"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/setup"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+const usageHead = `Usage: poller [-demo]
+
+One poll of ModelArts service events: reads the events newer than each
+service's checkpoint, rebuilds deployment timelines, and delivers the due
+notifications. Exit status 0 only if every due notification was delivered.
+Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves the schedule instead.
+
+Flags:
+  -demo   poll the built-in simulated ModelArts (a success, a failure, a stall
+          and a runtime abnormal event); checkpoints in .modelarts-notifier/
+  -h      this help
+
+Environment:
+`
+
+// realMain parses flags, reads the configuration and runs the poller as a
+// command or as a Lambda handler.
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("poller", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demoMode := fs.Bool("demo", false, "poll the built-in simulated ModelArts")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		_ = setup.Usage(stderr, &setup.Poller{})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	inLambda := setup.InLambda()
+	log := setup.NewLogger(stderr, os.Getenv("LOG_LEVEL"), inLambda)
+
+	if *demoMode {
+		d, err := demo.Start(ctx, log)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer d.Close()
+	} else if err := setup.LoadSecrets(ctx, log); err != nil {
+		return err
+	}
+	cfg, err := setup.LoadPoller(inLambda)
+	if err != nil {
+		return err
+	}
+	log = setup.NewLogger(stderr, cfg.LogLevel, inLambda)
+	log.Debug("configuration", "config", cfg)
+
+	var extra []notifier.Destination
+	if !inLambda {
+		extra = append(extra, notifier.Destination{Name: "terminal", Notifier: notifier.NewTerminal(stdout, setup.IsTerminal(stdout))})
+	}
+	a, err := newApp(ctx, cfg, log, extra)
+	if err != nil {
+		return err
+	}
+	if inLambda {
+		a.metrics = stdout
+		lambda.StartWithOptions(a.handle, lambda.WithContext(ctx))
+		return nil
+	}
+	res := a.poll(ctx)
+	if res.Due == 0 && res.Err == nil {
+		fmt.Fprintln(stdout, "Nothing new: no notification is due.")
+	}
+	return res.Err
+}
+
+// app is a configured poller: built once per process (a Lambda cold start),
+// used for every run.
+type app struct {
+	poller  *watch.Poller
+	client  *eventsapi.Client
+	log     *slog.Logger
+	metrics io.Writer // EMF records; nil outside Lambda
+}
+
+func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []notifier.Destination) (*app, error) {
+	client, err := cfg.NewClient(nil, log.With("component", "eventsapi"))
+	if err != nil {
+		return nil, err
+	}
+	store, err := cfg.NewStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dests, err := cfg.Destinations(log, nil, extra...)
+	if err != nil {
+		return nil, err
+	}
+	p := watch.New(watch.Config{
+		ProjectID:        cfg.ProjectID,
+		ServiceIDs:       cfg.ServiceIDs,
+		Thresholds:       cfg.StallThresholds,
+		FirstRunLookback: cfg.FirstRunLookback,
+	}, client, store, dests, log.With("component", "watch"))
+	return &app{poller: p, client: client, log: log}, nil
+}
+
+// Output is what the Lambda handler returns: the run's figures.
+type Output struct {
+	Services         int `json:"services"`
+	ServicesDeferred int `json:"services_deferred"`
+	ServicesFailed   int `json:"services_failed"`
+	EventsRead       int `json:"events_read"`
+	Due              int `json:"notifications_due"`
+	Delivered        int `json:"deliveries"`
+	Failed           int `json:"deliveries_failed"`
+	CheckpointWrites int `json:"checkpoint_writes"`
+}
+
+// handle is the EventBridge schedule's handler. It returns an error when any
+// due notification was not delivered, so Lambda's Errors metric sees it.
+func (a *app) handle(ctx context.Context, _ events.CloudWatchEvent) (Output, error) {
+	res := a.poll(ctx)
+	out := Output{
+		Services: res.Services, ServicesDeferred: res.ServicesDeferred, ServicesFailed: res.ServicesFailed,
+		EventsRead: res.EventsRead, Due: res.Due, Delivered: res.Delivered, Failed: res.DeliveryFailed,
+		CheckpointWrites: res.CheckpointWrites,
+	}
+	return out, res.Err
+}
+
+// poll runs one cycle, logs its outcome and writes its metrics.
+func (a *app) poll(ctx context.Context) watch.Result {
+	start := time.Now()
+	before := a.client.Stats()
+	res := a.poller.Poll(ctx)
+	after := a.client.Stats()
+	m := setup.RunMetrics{
+		Function:            "poller",
+		EventsRead:          res.EventsRead,
+		NotificationsSent:   res.Delivered,
+		NotificationsFailed: res.DeliveryFailed,
+		Stalls:              res.Stalls,
+		APIRetries:          after.Retries - before.Retries,
+		ServicesPolled:      res.Services,
+		ServicesFailed:      res.ServicesFailed,
+		CheckpointWrites:    res.CheckpointWrites,
+		Duration:            time.Since(start),
+	}
+	if a.metrics != nil {
+		if err := m.WriteEMF(a.metrics, time.Now()); err != nil {
+			a.log.Warn("write metrics", "err", err)
+		}
+	}
+	level := slog.LevelInfo
+	if res.Err != nil {
+		level = slog.LevelError
+	}
+	a.log.Log(ctx, level, "poll done",
+		"services", res.Services, "deferred", res.ServicesDeferred, "services_failed", res.ServicesFailed,
+		"events_read", res.EventsRead, "due", res.Due, "delivered", res.Delivered,
+		"delivery_failed", res.DeliveryFailed, "stalls", res.Stalls,
+		"checkpoint_writes", res.CheckpointWrites, "api_requests", after.Requests-before.Requests,
+		"api_retries", m.APIRetries, "duration_ms", m.Duration.Milliseconds(), "err", res.Err)
+	return res
+}

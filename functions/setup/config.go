@@ -1,0 +1,325 @@
+// Package setup turns the environment into working parts: it reads and
+// validates the configuration (PRODUCT.md's variable names), fills secrets
+// from AWS Secrets Manager, and builds the ModelArts client, the checkpoint
+// store, the notification destinations, the logger and the run metrics that
+// the two functions share.
+package setup
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
+)
+
+// ModelArts is where and how to reach the ModelArts API.
+type ModelArts struct {
+	Region     string `envconfig:"MODELARTS_REGION" default:"cn-north-4" desc:"Huawei Cloud region, e.g. cn-north-4"`
+	Endpoint   string `envconfig:"MODELARTS_ENDPOINT" desc:"ModelArts API base URL (default https://modelarts.{region}.myhuaweicloud.com)"`
+	ProjectID  string `envconfig:"MODELARTS_PROJECT_ID" required:"true" desc:"project id (required)"`
+	ServiceIDs List   `envconfig:"MODELARTS_SERVICE_IDS" desc:"comma-separated service ids; empty = every service in the project"`
+
+	Token Secret `envconfig:"MODELARTS_TOKEN" desc:"static X-Auth-Token (secret)"`
+
+	IAMEndpoint string `envconfig:"HUAWEICLOUD_IAM_ENDPOINT" desc:"IAM base URL (default https://iam.{region}.myhuaweicloud.com)"`
+	DomainName  string `envconfig:"HUAWEICLOUD_DOMAIN_NAME" desc:"IAM password auth: account (domain) name"`
+	Username    string `envconfig:"HUAWEICLOUD_USERNAME" desc:"IAM password auth: IAM user name"`
+	Password    Secret `envconfig:"HUAWEICLOUD_PASSWORD" desc:"IAM password auth: password (secret)"`
+
+	AccessKey     string `envconfig:"HUAWEICLOUD_ACCESS_KEY" desc:"AK/SK auth: access key id"`
+	SecretKey     Secret `envconfig:"HUAWEICLOUD_SECRET_KEY" desc:"AK/SK auth: secret access key (secret)"`
+	SecurityToken Secret `envconfig:"HUAWEICLOUD_SECURITY_TOKEN" desc:"AK/SK auth: security token of temporary credentials (secret)"`
+}
+
+// Notify is where notifications go.
+type Notify struct {
+	SlackWebhookURL Secret     `envconfig:"SLACK_WEBHOOK_URL" desc:"Slack incoming webhook URL (secret)"`
+	SlackBotToken   Secret     `envconfig:"SLACK_BOT_TOKEN" desc:"Slack bot token xoxb-... for threads and updates (secret)"`
+	SlackChannel    string     `envconfig:"SLACK_CHANNEL" desc:"Slack channel id or name for the bot token"`
+	SlackAPIURL     string     `envconfig:"SLACK_API_URL" desc:"Slack Web API base URL (tests; default https://slack.com/api/)"`
+	WebhookURLs     SecretList `envconfig:"WEBHOOK_URLS" desc:"comma-separated generic webhook URLs (secret)"`
+	WebhookSecret   Secret     `envconfig:"WEBHOOK_SECRET" desc:"Standard Webhooks signing secret whsec_... (secret)"`
+}
+
+// Common is the configuration both functions share.
+type Common struct {
+	ModelArts
+	Notify
+	SecretsARN string `envconfig:"SECRETS_ARN" desc:"AWS Secrets Manager secret: a JSON object holding any of the secret variables"`
+	LogLevel   string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+}
+
+// Poller is the poller function's configuration.
+type Poller struct {
+	Common
+	CheckpointTable  string              `envconfig:"CHECKPOINT_TABLE" desc:"DynamoDB table for checkpoints (endpoint overridable with AWS_ENDPOINT_URL_DYNAMODB)"`
+	CheckpointFile   string              `envconfig:"CHECKPOINT_FILE" desc:"local checkpoint file, used when CHECKPOINT_TABLE is empty (default .modelarts-notifier/checkpoints.json outside Lambda)"`
+	StallThresholds  timeline.Thresholds `envconfig:"STALL_THRESHOLDS" desc:"per-phase stall thresholds, e.g. image_build=30m,environment=10m,scheduling=15m,image_pull=20m,model_startup=20m"`
+	FirstRunLookback time.Duration       `envconfig:"FIRST_RUN_LOOKBACK" default:"1h" desc:"how far back a service with no checkpoint is read"`
+}
+
+// Report is the report function's configuration.
+type Report struct {
+	Common
+	StallThresholds timeline.Thresholds `envconfig:"STALL_THRESHOLDS" desc:"per-phase stall thresholds (as for the poller)"`
+}
+
+// DefaultCheckpointFile is the checkpoint file used outside Lambda when
+// neither CHECKPOINT_TABLE nor CHECKPOINT_FILE is set.
+const DefaultCheckpointFile = ".modelarts-notifier/checkpoints.json"
+
+// ConfigError is a bad configuration value. It names the variable and never
+// carries a secret value.
+type ConfigError struct {
+	Var    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "configuration: " + e.Var + ": " + e.Reason }
+
+func bad(v, format string, args ...any) error {
+	return &ConfigError{Var: v, Reason: fmt.Sprintf(format, args...)}
+}
+
+// LoadPoller reads and validates the poller's configuration from the
+// environment. inLambda makes a durable checkpoint store mandatory.
+func LoadPoller(inLambda bool) (*Poller, error) {
+	var c Poller
+	if err := process(&c); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(inLambda); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// LoadReport reads and validates the report function's configuration.
+func LoadReport() (*Report, error) {
+	var c Report
+	if err := process(&c); err != nil {
+		return nil, err
+	}
+	if c.StallThresholds == nil {
+		c.StallThresholds = timeline.DefaultThresholds()
+	}
+	if err := c.Common.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// process fills spec from the environment, turning envconfig's errors into
+// one ConfigError naming the variable (and never quoting a secret's value).
+func process(spec any) error {
+	err := envconfig.Process("", spec)
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		return bad(pe.KeyName, "invalid value: %v", pe.Err)
+	}
+	if err != nil {
+		// "required key X missing value"
+		msg := strings.TrimPrefix(err.Error(), "required key ")
+		if name, _, ok := strings.Cut(msg, " "); ok {
+			return bad(name, "required, not set")
+		}
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
+}
+
+// Validate checks the poller's values.
+func (c *Poller) Validate(inLambda bool) error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	if c.StallThresholds == nil {
+		c.StallThresholds = timeline.DefaultThresholds()
+	}
+	if c.FirstRunLookback <= 0 {
+		return bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h")
+	}
+	if c.CheckpointTable != "" && !tableName.MatchString(c.CheckpointTable) {
+		return bad("CHECKPOINT_TABLE", "not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
+	}
+	if c.CheckpointTable == "" && c.CheckpointFile == "" {
+		if inLambda {
+			return bad("CHECKPOINT_TABLE", "required in Lambda (its file system does not survive between runs)")
+		}
+		c.CheckpointFile = DefaultCheckpointFile
+	}
+	if inLambda && !c.HasDestination() {
+		return bad("SLACK_WEBHOOK_URL", "no destination configured: set SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN with SLACK_CHANNEL, or WEBHOOK_URLS")
+	}
+	return nil
+}
+
+var (
+	regionRE  = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)*-[0-9]+$`)
+	tableName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+)
+
+// Validate checks the values both functions share.
+func (c *Common) Validate() error {
+	if !regionRE.MatchString(c.Region) {
+		return bad("MODELARTS_REGION", "%q is not a region name such as cn-north-4", c.Region)
+	}
+	if c.Endpoint == "" {
+		c.Endpoint = eventsapi.DefaultEndpoint(c.Region)
+	}
+	if err := checkURL(c.Endpoint); err != nil {
+		return bad("MODELARTS_ENDPOINT", "%v", err)
+	}
+	if err := eventsapi.ValidateID(c.ProjectID); err != nil {
+		return bad("MODELARTS_PROJECT_ID", "%v", err)
+	}
+	for _, id := range c.ServiceIDs {
+		if err := eventsapi.ValidateID(id); err != nil {
+			return bad("MODELARTS_SERVICE_IDS", "%v", err)
+		}
+	}
+
+	iam := c.DomainName != "" || c.Username != "" || c.Password != ""
+	aksk := c.AccessKey != "" || c.SecretKey != "" || c.SecurityToken != ""
+	modes := 0
+	for _, on := range []bool{c.Token != "", iam, aksk} {
+		if on {
+			modes++
+		}
+	}
+	switch {
+	case modes == 0:
+		return bad("MODELARTS_TOKEN", "no ModelArts credentials: set MODELARTS_TOKEN, or HUAWEICLOUD_DOMAIN_NAME + HUAWEICLOUD_USERNAME + HUAWEICLOUD_PASSWORD, or HUAWEICLOUD_ACCESS_KEY + HUAWEICLOUD_SECRET_KEY")
+	case modes > 1:
+		return bad("MODELARTS_TOKEN", "more than one kind of ModelArts credentials is set; set exactly one of MODELARTS_TOKEN, the HUAWEICLOUD_USERNAME/PASSWORD group, or the HUAWEICLOUD_ACCESS_KEY/SECRET_KEY group")
+	case iam:
+		for name, v := range map[string]string{"HUAWEICLOUD_DOMAIN_NAME": c.DomainName, "HUAWEICLOUD_USERNAME": c.Username, "HUAWEICLOUD_PASSWORD": c.Password.Reveal()} {
+			if v == "" {
+				return bad(name, "required with IAM password authentication")
+			}
+		}
+		if c.IAMEndpoint == "" {
+			c.IAMEndpoint = eventsapi.DefaultIAMEndpoint(c.Region)
+		}
+		if err := checkURL(c.IAMEndpoint); err != nil {
+			return bad("HUAWEICLOUD_IAM_ENDPOINT", "%v", err)
+		}
+	case aksk:
+		if c.AccessKey == "" {
+			return bad("HUAWEICLOUD_ACCESS_KEY", "required with AK/SK authentication")
+		}
+		if c.SecretKey == "" {
+			return bad("HUAWEICLOUD_SECRET_KEY", "required with AK/SK authentication")
+		}
+	}
+
+	if c.SlackWebhookURL != "" {
+		if err := checkURL(c.SlackWebhookURL.Reveal()); err != nil {
+			return bad("SLACK_WEBHOOK_URL", "%v", err)
+		}
+	}
+	if (c.SlackBotToken == "") != (c.SlackChannel == "") {
+		if c.SlackBotToken == "" {
+			return bad("SLACK_BOT_TOKEN", "required when SLACK_CHANNEL is set")
+		}
+		return bad("SLACK_CHANNEL", "required when SLACK_BOT_TOKEN is set")
+	}
+	if c.SlackAPIURL != "" {
+		if err := checkURL(c.SlackAPIURL); err != nil {
+			return bad("SLACK_API_URL", "%v", err)
+		}
+	}
+	for i, u := range c.WebhookURLs {
+		if err := checkURL(u.Reveal()); err != nil {
+			return bad("WEBHOOK_URLS", "URL #%d: %v", i+1, err)
+		}
+	}
+	if c.WebhookSecret != "" && len(c.WebhookURLs) == 0 {
+		return bad("WEBHOOK_SECRET", "set, but WEBHOOK_URLS is empty")
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	return nil
+}
+
+// HasDestination reports whether any notification destination is set.
+func (c *Common) HasDestination() bool {
+	return c.SlackWebhookURL != "" || c.SlackBotToken != "" || len(c.WebhookURLs) > 0
+}
+
+// checkURL accepts absolute https URLs, and http only on loopback. Its
+// errors never quote the URL, which may carry a credential.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	if u.Host == "" {
+		return errors.New("not an absolute URL with a host")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return errors.New("http:// is refused except on loopback; use https://")
+	default:
+		return fmt.Errorf("scheme %q is not https", u.Scheme)
+	}
+}
+
+// List is a comma-separated list; items are trimmed and empty ones dropped.
+type List []string
+
+// Decode implements envconfig.Decoder.
+func (l *List) Decode(v string) error {
+	*l = splitList(v)
+	return nil
+}
+
+// splitList splits a comma-separated list, trimming spaces and dropping
+// empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Usage writes every variable of spec with its default and meaning.
+func Usage(w io.Writer, spec any) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	const format = `{{range .}}{{usage_key .}}	{{usage_default .}}	{{usage_description .}}
+{{end}}`
+	if err := envconfig.Usagef("", spec, tw, format); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+// InLambda reports whether the process runs under a Lambda runtime.
+func InLambda() bool { return os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" }
