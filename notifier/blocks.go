@@ -182,8 +182,11 @@ func (b *blockBuilder) events(evs []Event) string {
 		shown = shown[len(shown)-maxEvents:]
 		fmt.Fprintf(&sb, ", the last %d", maxEvents)
 	}
+	// Share the section among the events so that the most recent one,
+	// last, is never the one cut off.
+	each := min(maxEventText, (maxSectionText-100)/len(shown)-40)
 	for _, e := range shown {
-		text := b.fit(EscapeSlack(oneLine(e.EventInfo)), maxEventText)
+		text := b.fit(EscapeSlack(oneLine(e.EventInfo)), each)
 		fmt.Fprintf(&sb, "\n> `%s` %s", eventTime(e), text)
 	}
 	return sb.String()
