@@ -21,22 +21,31 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint/checkpointtest"
 )
 
-// newDynamo starts dynalite and returns a client for it; subtests share it
-// and each makes its own table.
+// newDynamo starts dynalite and returns a client for it.
 func newDynamo(t *testing.T) *dynamodb.Client {
 	t.Helper()
 	return checkpointtest.NewDynamoClient(t, checkpointtest.StartDynalite(t))
 }
 
+// TestDynamoDB runs every DynamoDB test against one dynalite (starting one
+// takes most of a second); each subtest makes its own table.
 func TestDynamoDB(t *testing.T) {
 	client := newDynamo(t)
-	checkpointtest.TestStore(t, func(t *testing.T) checkpoint.Store {
-		return checkpoint.NewDynamoDB(client, checkpointtest.NewTable(t, client))
+	t.Run("contract", func(t *testing.T) {
+		checkpointtest.TestStore(t, func(t *testing.T) checkpoint.Store {
+			return checkpoint.NewDynamoDB(client, checkpointtest.NewTable(t, client))
+		})
 	})
+	t.Run("item layout", func(t *testing.T) { testDynamoDBItemLayout(t, client) })
+	t.Run("writes and requests", func(t *testing.T) { testDynamoDBWritesAndRequests(t, client) })
+	t.Run("conflict message", func(t *testing.T) { testDynamoDBConflictMessage(t, client) })
+	t.Run("malformed item", func(t *testing.T) { testDynamoDBMalformedItem(t, client) })
+	t.Run("item too large", func(t *testing.T) { testDynamoDBItemTooLarge(t, client) })
+	t.Run("table missing", func(t *testing.T) { testDynamoDBTableMissing(t, client) })
+	t.Run("CreateTable is idempotent", func(t *testing.T) { testCreateTableIsIdempotent(t, client) })
 }
 
-func TestDynamoDBItemLayout(t *testing.T) {
-	client := newDynamo(t)
+func testDynamoDBItemLayout(t *testing.T, client *dynamodb.Client) {
 	table := checkpointtest.NewTable(t, client)
 	store := checkpoint.NewDynamoDB(client, table)
 
@@ -109,8 +118,7 @@ func (c *countingDynamo) PutItem(ctx context.Context, in *dynamodb.PutItemInput,
 	return c.DynamoDBAPI.PutItem(ctx, in, opts...)
 }
 
-func TestDynamoDBWritesAndRequests(t *testing.T) {
-	client := newDynamo(t)
+func testDynamoDBWritesAndRequests(t *testing.T, client *dynamodb.Client) {
 	counting := &countingDynamo{DynamoDBAPI: client}
 	store := checkpoint.NewDynamoDB(counting, checkpointtest.NewTable(t, client))
 
@@ -156,8 +164,7 @@ func TestDynamoDBWritesAndRequests(t *testing.T) {
 	}
 }
 
-func TestDynamoDBConflictMessage(t *testing.T) {
-	client := newDynamo(t)
+func testDynamoDBConflictMessage(t *testing.T, client *dynamodb.Client) {
 	table := checkpointtest.NewTable(t, client)
 	store := checkpoint.NewDynamoDB(client, table)
 	a := checkpoint.Checkpoint{ServiceID: "svc-msg"}
@@ -191,8 +198,7 @@ func TestDynamoDBConflictMessage(t *testing.T) {
 	}
 }
 
-func TestDynamoDBMalformedItem(t *testing.T) {
-	client := newDynamo(t)
+func testDynamoDBMalformedItem(t *testing.T, client *dynamodb.Client) {
 	table := checkpointtest.NewTable(t, client)
 	store := checkpoint.NewDynamoDB(client, table)
 	tests := []struct {
@@ -233,8 +239,7 @@ func TestDynamoDBMalformedItem(t *testing.T) {
 	}
 }
 
-func TestDynamoDBItemTooLarge(t *testing.T) {
-	client := newDynamo(t)
+func testDynamoDBItemTooLarge(t *testing.T, client *dynamodb.Client) {
 	store := checkpoint.NewDynamoDB(client, checkpointtest.NewTable(t, client))
 	cp := checkpoint.Checkpoint{ServiceID: "svc-big", Sent: map[string]checkpoint.Sent{}}
 	for i := range 8000 {
@@ -249,8 +254,7 @@ func TestDynamoDBItemTooLarge(t *testing.T) {
 	}
 }
 
-func TestDynamoDBTableMissing(t *testing.T) {
-	client := newDynamo(t)
+func testDynamoDBTableMissing(t *testing.T, client *dynamodb.Client) {
 	store := checkpoint.NewDynamoDB(client, "no-such-table")
 	if _, _, err := store.Load(t.Context(), "svc-a"); err == nil || !strings.Contains(err.Error(), "no-such-table") {
 		t.Errorf("Load from a missing table = %v, want an error naming the table", err)
@@ -261,8 +265,7 @@ func TestDynamoDBTableMissing(t *testing.T) {
 	}
 }
 
-func TestCreateTableIsIdempotent(t *testing.T) {
-	client := newDynamo(t)
+func testCreateTableIsIdempotent(t *testing.T, client *dynamodb.Client) {
 	table := checkpointtest.NewTable(t, client)
 	if err := checkpoint.CreateTable(t.Context(), client, table); err != nil {
 		t.Fatalf("CreateTable on an existing table: %v", err)
