@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -260,6 +261,13 @@ func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) (
 			return body, nil
 		}
 		ae := newAPIError(resp, body, c.now())
+		// Should a server echo the credentials back, keep them out of the
+		// error.
+		for _, h := range [...]string{HeaderAuthToken, HeaderSecurityToken} {
+			if v := req.Header.Get(h); len(v) >= 8 {
+				ae.Message = strings.ReplaceAll(ae.Message, v, "[redacted]")
+			}
+		}
 		if resp.StatusCode == http.StatusUnauthorized && IsTokenErrorCode(ae.Code) && !refreshed {
 			if inv, ok := c.auth.(TokenInvalidator); ok {
 				refreshed = true

@@ -51,7 +51,7 @@ func parseEndpoint(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("invalid URL %q", raw)
+		return nil, errors.New("not a valid URL")
 	}
 	if u.Host == "" || u.Opaque != "" {
 		return nil, fmt.Errorf("URL %q has no host", raw)
