@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"bytes"
 	"encoding/hex"
 	"strings"
 
@@ -32,103 +33,140 @@ type class struct {
 // phase), which is what lets it begin an implicit deployment.
 func (c class) marker() bool { return c.phase >= 0 || c.done }
 
-var startMarkers = []string{
-	"start to deploy", "starts to deploy", "start deploying", "starting to deploy",
-	"started to deploy", "begin to deploy", "begins to deploy",
+var (
+	startMarkers = needles("start to deploy", "starts to deploy", "start deploying", "starting to deploy",
+		"started to deploy", "begin to deploy", "begins to deploy")
+	// phaseNouns are checked from the last phase to the first; the first hit wins.
+	phaseNouns = [numPhases][][]byte{
+		imageBuild:   needles("building image", "build image", "image build", "image starts to create", "image creat"),
+		environment:  needles("environment"),
+		scheduling:   needles("schedul", "insufficient"),
+		imagePull:    needles("pull"),
+		modelStartup: needles("starting model", "start model", "model start", "starting the model", "start the model", "start service"),
+	}
+	abnormalWording = needles("insufficient", "quota exceed", "exceeds the upper limit", "stopped because", "out of memory", "unhealthy")
+	insufficient    = []byte("insufficient")
+	creat           = []byte("creat")
+	image           = []byte("image")
+	deploy          = []byte("deploy")
+)
+
+func needles(s ...string) [][]byte {
+	out := make([][]byte, len(s))
+	for i, x := range s {
+		out[i] = []byte(x)
+	}
+	return out
 }
 
-// phaseNouns are checked from the last phase to the first; the first hit wins.
-var phaseNouns = [numPhases][]string{
-	imageBuild:   {"building image", "build image", "image build", "image starts to create", "image creat"},
-	environment:  {"environment"},
-	scheduling:   {"schedul", "insufficient"},
-	imagePull:    {"pull"},
-	modelStartup: {"starting model", "start model", "model start", "starting the model", "start the model", "start service"},
-}
+// classifier classifies events, reusing one buffer for their lower-cased text.
+type classifier struct{ buf []byte }
 
-var successWords = []string{
-	"success", "succeeded", "successful", "successfully", "succeed", "succeeds",
-	"completed", "complete", "done", "finished",
-}
-
-var failureWords = []string{"fail", "fails", "failed", "failing", "failure", "failures", "error", "errors"}
-
-var abnormalWording = []string{"insufficient", "quota exceed", "exceeds the upper limit", "stopped because", "out of memory", "unhealthy"}
-
-func classify(e eventsapi.Event) class {
-	s := e.EventInfo
+func (k *classifier) classify(e eventsapi.Event) class {
+	k.buf = appendLower(k.buf[:0], e.EventInfo)
+	s := k.buf
+	w := scanWords(s)
 	c := class{phase: -1}
-	c.insufficient = containsFold(s, "insufficient")
-	failureWording := hasFailureWording(s)
-	c.failure = failureWording && !c.insufficient
-	c.abnormal = failureWording || strings.EqualFold(e.EventType, eventsapi.EventTypeAbnormal) ||
-		containsAnyFold(s, abnormalWording)
-	if containsAnyFold(s, startMarkers) {
+	c.insufficient = bytes.Contains(s, insufficient)
+	c.failure = w.failure && !c.insufficient
+	c.abnormal = w.failure || strings.EqualFold(e.EventType, eventsapi.EventTypeAbnormal) ||
+		containsAny(s, abnormalWording)
+	if containsAny(s, startMarkers) {
 		c.start = true
 		return c
 	}
 	for p := numPhases - 1; p >= 0; p-- {
-		if containsAnyFold(s, phaseNouns[p]) {
+		if containsAny(s, phaseNouns[p]) {
 			c.phase = p
 			break
 		}
 	}
-	if c.phase < 0 && containsFold(s, "creat") && containsFold(s, "image") {
+	if c.phase < 0 && bytes.Contains(s, creat) && bytes.Contains(s, image) {
 		c.phase = imageBuild
 	}
 	if c.failure {
 		return c
 	}
-	success := hasWordFold(s, successWords...)
 	if c.phase >= 0 && !c.insufficient {
-		c.end = success || (c.phase == imageBuild && hasWordFold(s, "created", "built"))
+		c.end = w.success || (c.phase == imageBuild && w.created)
 	}
-	c.done = (c.phase == modelStartup && c.end) ||
-		isRunning(s) ||
-		lastWordFold(s, "started") ||
-		(hasWordFold(s, "started") && success) ||
-		(containsFold(s, "deploy") && success)
+	c.done = (c.phase == modelStartup && c.end) || w.running || w.lastStarted ||
+		(w.started && w.success) || (w.success && bytes.Contains(s, deploy))
 	return c
+}
+
+// classify classifies one event with a buffer of its own.
+func classify(e eventsapi.Event) class {
+	var k classifier
+	return k.classify(e)
 }
 
 // IsFailure reports whether e's text says a deployment failed: the whole
 // word fail, fails, failed, failing, failure(s) or error(s), or the words
 // "timed out", in any case, in a text that is not about insufficient
 // resources (ModelArts retries those; see the package documentation).
-func IsFailure(e eventsapi.Event) bool {
-	return !containsFold(e.EventInfo, "insufficient") && hasFailureWording(e.EventInfo)
-}
+func IsFailure(e eventsapi.Event) bool { return classify(e).failure }
 
 // IsAbnormal reports whether e is abnormal: its event_type is "abnormal" (in
 // any case), or its text has failure wording (as IsFailure, including
 // insufficient resources) or other abnormal wording from the ModelArts user
 // guide ("insufficient", "quota exceed", "exceeds the upper limit", "stopped
 // because", "out of memory", "unhealthy").
-func IsAbnormal(e eventsapi.Event) bool {
-	return strings.EqualFold(e.EventType, eventsapi.EventTypeAbnormal) ||
-		hasFailureWording(e.EventInfo) || containsAnyFold(e.EventInfo, abnormalWording)
-}
+func IsAbnormal(e eventsapi.Event) bool { return classify(e).abnormal }
 
 // IsStart reports whether e's text is a deployment start marker.
-func IsStart(e eventsapi.Event) bool { return containsAnyFold(e.EventInfo, startMarkers) }
+func IsStart(e eventsapi.Event) bool { return classify(e).start }
 
-func hasFailureWording(s string) bool {
-	return hasWordFold(s, failureWords...) || hasWordPairFold(s, "timed", "out")
+// words is what the whole words of a text say.
+type words struct {
+	failure     bool // fail, failed, ..., error(s), "timed out"
+	success     bool // success, succeeded, ..., completed, done, finished
+	created     bool // created, built
+	started     bool // started
+	lastStarted bool // the last word is "started" ("Service xxx started.")
+	running     bool // "is running", not followed by "out"
 }
 
-// isRunning reports whether s has the words "is running" not followed by
-// "out" ("is running out of memory" is not a success).
-func isRunning(s string) bool {
-	prev := ""
-	for w, i := nextWord(s, 0); w != ""; w, i = nextWord(s, i) {
-		if strings.EqualFold(prev, "is") && strings.EqualFold(w, "running") {
-			if next, _ := nextWord(s, i); !strings.EqualFold(next, "out") {
-				return true
-			}
+// scanWords reads the words of the lower-cased text s in one pass.
+func scanWords(s []byte) words {
+	var w words
+	var prev, last []byte
+	for i := 0; i < len(s); {
+		for i < len(s) && !isWordByte(s[i]) {
+			i++
 		}
-		prev = w
+		j := i
+		for j < len(s) && isWordByte(s[j]) {
+			j++
+		}
+		if i == j {
+			break
+		}
+		word := s[i:j]
+		i = j
+		if string(prev) == "running" && string(last) == "is" {
+			w.running = w.running || string(word) != "out"
+		}
+		switch string(word) {
+		case "fail", "fails", "failed", "failing", "failure", "failures", "error", "errors":
+			w.failure = true
+		case "out":
+			w.failure = w.failure || string(prev) == "timed"
+		case "success", "succeeded", "successful", "successfully", "succeed", "succeeds",
+			"completed", "complete", "done", "finished":
+			w.success = true
+		case "created", "built":
+			w.created = true
+		case "started":
+			w.started = true
+		}
+		last, prev = prev, word
 	}
-	return false
+	if string(prev) == "running" && string(last) == "is" {
+		w.running = true // "is running" at the end
+	}
+	w.lastStarted = string(prev) == "started"
+	return w
 }
 
 // Fingerprint returns a short stable hash of e (its type, text and time), 16
@@ -185,14 +223,30 @@ func parseModel(s string) string {
 	return ""
 }
 
-// The matching helpers below fold ASCII case only and do not allocate; the
-// needles are lower-case ASCII.
+// The matching helpers below fold ASCII case only and do not allocate.
 
 func lower(b byte) byte {
 	if 'A' <= b && b <= 'Z' {
 		return b + 'a' - 'A'
 	}
 	return b
+}
+
+// appendLower appends s to dst with ASCII letters in lower case.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		dst = append(dst, lower(s[i]))
+	}
+	return dst
+}
+
+func containsAny(s []byte, needles [][]byte) bool {
+	for _, n := range needles {
+		if bytes.Contains(s, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // indexFold returns the index of the lower-case needle in s, ignoring ASCII
@@ -218,70 +272,8 @@ func indexFold(s, needle string) int {
 	return -1
 }
 
-func containsFold(s, needle string) bool { return indexFold(s, needle) >= 0 }
-
-func containsAnyFold(s string, needles []string) bool {
-	for _, n := range needles {
-		if indexFold(s, n) >= 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// isWordByte reports whether b belongs to a word: ASCII letters, digits and
-// '_', and any byte of a multi-byte UTF-8 character.
+// isWordByte reports whether the lower-cased byte b belongs to a word: ASCII
+// letters, digits and '_', and any byte of a multi-byte UTF-8 character.
 func isWordByte(b byte) bool {
-	return 'a' <= lower(b) && lower(b) <= 'z' || '0' <= b && b <= '9' || b == '_' || b >= 0x80
-}
-
-// nextWord returns the next word of s at or after i and the index after it;
-// w is "" at the end.
-func nextWord(s string, i int) (w string, next int) {
-	for i < len(s) && !isWordByte(s[i]) {
-		i++
-	}
-	j := i
-	for j < len(s) && isWordByte(s[j]) {
-		j++
-	}
-	return s[i:j], j
-}
-
-// hasWordFold reports whether any of words is a whole word of s.
-func hasWordFold(s string, words ...string) bool {
-	for w, i := nextWord(s, 0); w != ""; w, i = nextWord(s, i) {
-		for _, want := range words {
-			if strings.EqualFold(w, want) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hasWordPairFold reports whether the word a is directly followed by the word
-// b in s (whatever separates them).
-func hasWordPairFold(s, a, b string) bool {
-	prev := false
-	for w, i := nextWord(s, 0); w != ""; w, i = nextWord(s, i) {
-		if prev && strings.EqualFold(w, b) {
-			return true
-		}
-		prev = strings.EqualFold(w, a)
-	}
-	return false
-}
-
-// lastWordFold reports whether the last word of s is word.
-func lastWordFold(s, word string) bool {
-	j := len(s)
-	for j > 0 && !isWordByte(s[j-1]) {
-		j--
-	}
-	i := j
-	for i > 0 && isWordByte(s[i-1]) {
-		i--
-	}
-	return strings.EqualFold(s[i:j], word)
+	return 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '_' || b >= 0x80
 }

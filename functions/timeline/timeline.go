@@ -93,11 +93,12 @@ func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Th
 		slices.SortStableFunc(events, byTime)
 	}
 	b := builder{th: th, buf: make([]eventsapi.Event, 0, len(events))}
+	var k classifier
 	for i, e := range events {
 		if duplicate(events, i) {
 			continue
 		}
-		c := classify(e)
+		c := k.classify(e)
 		switch {
 		case c.start:
 			b.closeSuperseded(e.OccurTime)
