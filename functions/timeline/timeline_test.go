@@ -474,6 +474,37 @@ func TestBuildScenarios(t *testing.T) {
 			}}},
 		},
 		{
+			name:   "failed by status before any phase: the phase error_msg names",
+			events: seed[:1],
+			svc:    eventsapi.Service{Status: eventsapi.StatusFailed, ErrorMsg: "Failed to pull image swr.example/x:1"},
+			now:    seed[0].OccurTime + 1000,
+			want: timelineView{Deployments: []view{{
+				Start: seed[0].OccurTime, End: seed[0].OccurTime, Outcome: notifier.StatusFailed, Phase: notifier.PhaseImagePull,
+				Phases: phases(pnd, pnd, pnd, fail, pnd), ErrorMsg: "Failed to pull image swr.example/x:1", Events: 1, Latest: true,
+			}}},
+		},
+		{
+			name:   "stuck right after the start marker: stalled waiting for image_build",
+			events: seed[:1],
+			svc:    deploying,
+			now:    seed[0].OccurTime + (30 * time.Minute).Milliseconds() + 1,
+			want: timelineView{Deployments: []view{{
+				Start: seed[0].OccurTime, Outcome: notifier.StatusStalled, Phase: notifier.PhaseImageBuild,
+				Phases: phases(stl, pnd, pnd, pnd, pnd), Stalls: []Stall{{Phase: notifier.PhaseImageBuild, Since: seed[0].OccurTime}},
+				Events: 1, Latest: true,
+			}}},
+		},
+		{
+			name:   "concerning counts as running",
+			events: seed,
+			svc:    svc(eventsapi.StatusConcerning),
+			now:    seed[8].OccurTime + 1000,
+			want: timelineView{Deployments: []view{{
+				Start: seed[0].OccurTime, End: seed[8].OccurTime, Outcome: notifier.StatusSucceeded, Phase: notifier.PhaseModelStartup,
+				Phases: phases(ok, ok, ok, ok, ok), Model: "TF 3.0.0", Events: 9, Latest: true,
+			}}},
+		},
+		{
 			name:   "no events",
 			events: nil,
 			svc:    deploying,
