@@ -193,7 +193,9 @@ type rieFunction struct {
 func startRIE(t *testing.T, rie, bootstrap string, env []string) *rieFunction {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bootstrap)
+	// Each emulator gets its own Runtime API port too (the default, 9001,
+	// would be shared).
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", freeAddr(t), bootstrap)
 	cmd.Env = append(os.Environ(), env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

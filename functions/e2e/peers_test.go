@@ -109,12 +109,13 @@ func newSlackAPI(t *testing.T) *slackAPI {
 func (s *slackAPI) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		if r.Header.Get("Authorization") != "Bearer xoxb-e2e-token" {
-			fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
-			return
-		}
 		if err := r.ParseForm(); err != nil {
 			fmt.Fprint(w, `{"ok":false,"error":"invalid_form_data"}`)
+			return
+		}
+		// Slack accepts the token as a bearer header or a form field.
+		if r.Header.Get("Authorization") != "Bearer xoxb-e2e-token" && r.Form.Get("token") != "xoxb-e2e-token" {
+			fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
 			return
 		}
 		c := slackCall{

@@ -87,7 +87,7 @@ func (c *Common) Destinations(log *slog.Logger, hc *http.Client, extra ...notifi
 			URL:        c.SlackWebhookURL.Reveal(),
 			HTTPClient: hc,
 			Version:    Version,
-		}, log.With("destination", "slack-webhook"))
+		}, log)
 		if err != nil {
 			return nil, bad("SLACK_WEBHOOK_URL", "%v", err)
 		}
@@ -99,7 +99,7 @@ func (c *Common) Destinations(log *slog.Logger, hc *http.Client, extra ...notifi
 			Channel:    c.SlackChannel,
 			APIURL:     c.SlackAPIURL,
 			HTTPClient: hc,
-		}, log.With("destination", "slack-bot"))
+		}, log)
 		if err != nil {
 			return nil, bad("SLACK_BOT_TOKEN", "%v", err)
 		}
@@ -112,7 +112,7 @@ func (c *Common) Destinations(log *slog.Logger, hc *http.Client, extra ...notifi
 			Secret:     c.WebhookSecret.Reveal(),
 			HTTPClient: hc,
 			Version:    Version,
-		}, log.With("destination", name))
+		}, log)
 		if err != nil {
 			return nil, bad("WEBHOOK_URLS", "URL #%d: %v", i+1, err)
 		}
