@@ -166,19 +166,19 @@ func (c *Client) Stats() Stats {
 }
 
 // get performs GET {base}{path}?{query} with retries and returns the 2xx
-// body. path segments must already be escaped.
+// body. path is unescaped (ids are validated, so they hold no "/").
 func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, error) {
 	u := *c.base
 	u.Path = c.base.Path + path
-	u.RawPath = c.base.EscapedPath() + path
+	u.RawPath = ""
 	u.RawQuery = query.Encode()
 	target := u.String()
 	log := c.log.With("path", u.Path)
 
 	b := newOpBackoff(ctx, c.retry, c.now)
-	b.onWait = func(wait time.Duration, n int) {
+	b.onWait = func(wait time.Duration, n int, cause error) {
 		c.stats.retries.Add(1)
-		log.DebugContext(ctx, "retrying", "retry", n, "wait", wait)
+		log.InfoContext(ctx, "retrying", "retry", n, "wait", wait, "cause", cause)
 	}
 	body, err := retry.DoValue(ctx, b, func(ctx context.Context) ([]byte, error) {
 		body, err := c.attempt(ctx, target, log)
@@ -192,11 +192,12 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 			if !Retryable(ae.StatusCode) {
 				return nil, err
 			}
-			b.hint = ae.RetryAfter
+			b.hint, b.lastErr = ae.RetryAfter, err
 			return nil, retry.RetryableError(err)
 		case errors.Is(err, errPermanent):
 			return nil, err
 		default: // network error, truncated body
+			b.lastErr = err
 			return nil, retry.RetryableError(err)
 		}
 	})

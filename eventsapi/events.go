@@ -135,5 +135,5 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 }
 
 func (c *Client) servicePath(serviceID string) string {
-	return "/v1/" + url.PathEscape(c.projectID) + "/services/" + url.PathEscape(serviceID)
+	return "/v1/" + c.projectID + "/services/" + serviceID
 }

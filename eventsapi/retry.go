@@ -83,8 +83,10 @@ type opBackoff struct {
 	// hint is the Retry-After of the last failed attempt, set by the
 	// attempt and consumed by Next.
 	hint time.Duration
+	// lastErr is the failure that led to the next wait, for logs.
+	lastErr error
 	// onWait, when set, observes every wait that Next grants.
-	onWait func(wait time.Duration, retry int)
+	onWait func(wait time.Duration, retry int, cause error)
 }
 
 func newOpBackoff(ctx context.Context, p retryPolicy, now func() time.Time) *opBackoff {
@@ -115,7 +117,7 @@ func (b *opBackoff) Next() (time.Duration, bool) {
 	}
 	b.retries++
 	if b.onWait != nil {
-		b.onWait(wait, b.retries)
+		b.onWait(wait, b.retries, b.lastErr)
 	}
 	return wait, false
 }

@@ -78,7 +78,7 @@ func (c *Client) ListServices(ctx context.Context, q ServicesQuery) (*ServicesPa
 	if err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
-	body, err := c.get(ctx, "/v1/"+url.PathEscape(c.projectID)+"/services", v)
+	body, err := c.get(ctx, "/v1/"+c.projectID+"/services", v)
 	if err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}

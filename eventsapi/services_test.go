@@ -30,6 +30,19 @@ func TestGetService(t *testing.T) {
 	}
 }
 
+// TestGetServiceEscapesID: an id with characters that need escaping
+// reaches the server intact.
+func TestGetServiceEscapesID(t *testing.T) {
+	srv := newFake(t)
+	for _, id := range []string{"svc-é", "a:b@c", "x;y=z", "a+b"} {
+		srv.AddService(id, "n", eventsapi.StatusRunning)
+		got, err := newClient(t, srv).GetService(ctxT(t), id)
+		if err != nil || got.ServiceID != id {
+			t.Errorf("GetService(%q) = %+v, %v", id, got, err)
+		}
+	}
+}
+
 func TestGetServiceNotFound(t *testing.T) {
 	srv := newFake(t)
 	c := newClient(t, srv)
