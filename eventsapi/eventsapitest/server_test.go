@@ -203,19 +203,19 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// TestLatencyIsConcurrent: 200 requests delayed 100 ms each finish in far
-// less than the 20 s they would take one after another.
+// TestLatencyIsConcurrent: 1,000 requests delayed 50 ms each finish in far
+// less than the 50 s they would take one after another.
 func TestLatencyIsConcurrent(t *testing.T) {
 	srv := newServer(t)
 	srv.AddService("svc", "svc", eventsapi.StatusRunning)
-	srv.SetLatency(100 * time.Millisecond)
+	srv.SetLatency(50 * time.Millisecond)
 	c, err := eventsapi.New(eventsapi.Config{Endpoint: srv.URL, ProjectID: srv.ProjectID, Auth: eventsapi.StaticToken(srv.Token)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range 200 {
+	for range 1000 {
 		wg.Go(func() {
 			if _, err := c.GetService(t.Context(), "svc"); err != nil {
 				t.Error(err)
@@ -225,9 +225,9 @@ func TestLatencyIsConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("200 concurrent requests took %v: latency is serialised", d)
+		t.Errorf("1000 concurrent requests took %v: latency is serialised", d)
 	}
-	if n := len(srv.Events("svc")); n != 200 {
+	if n := len(srv.Events("svc")); n != 1000 {
 		t.Errorf("%d events", n)
 	}
 }
