@@ -1,0 +1,190 @@
+package setup
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
+)
+
+// configVars are every variable the functions read; each test starts from a
+// clean slate.
+var configVars = []string{
+	"MODELARTS_REGION", "MODELARTS_ENDPOINT", "MODELARTS_PROJECT_ID", "MODELARTS_SERVICE_IDS", "MODELARTS_TOKEN",
+	"HUAWEICLOUD_IAM_ENDPOINT", "HUAWEICLOUD_DOMAIN_NAME", "HUAWEICLOUD_USERNAME", "HUAWEICLOUD_PASSWORD",
+	"HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN",
+	"SECRETS_ARN", "CHECKPOINT_TABLE", "CHECKPOINT_FILE",
+	"SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_API_URL",
+	"WEBHOOK_URLS", "WEBHOOK_SECRET", "STALL_THRESHOLDS", "FIRST_RUN_LOOKBACK", "LOG_LEVEL",
+}
+
+func setEnv(t *testing.T, kv map[string]string) {
+	t.Helper()
+	for _, k := range configVars {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	for k, v := range kv {
+		t.Setenv(k, v)
+	}
+}
+
+func base() map[string]string {
+	return map[string]string{
+		"MODELARTS_PROJECT_ID": "0123456789abcdef0123456789abcdef",
+		"MODELARTS_TOKEN":      "tok-s3cr3t-1",
+	}
+}
+
+func with(kv map[string]string, more ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range kv {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		out[more[i]] = more[i+1]
+	}
+	return out
+}
+
+func TestLoadPollerDefaults(t *testing.T) {
+	setEnv(t, base())
+	c, err := LoadPoller(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "cn-north-4" || c.Endpoint != "https://modelarts.cn-north-4.myhuaweicloud.com" {
+		t.Errorf("region/endpoint = %q %q", c.Region, c.Endpoint)
+	}
+	if c.FirstRunLookback != time.Hour || c.CheckpointFile != DefaultCheckpointFile || c.LogLevel != "info" {
+		t.Errorf("defaults: lookback %v file %q level %q", c.FirstRunLookback, c.CheckpointFile, c.LogLevel)
+	}
+	if c.StallThresholds.String() != timeline.DefaultThresholds().String() {
+		t.Errorf("thresholds = %v", c.StallThresholds)
+	}
+}
+
+func TestLoadPollerValues(t *testing.T) {
+	setEnv(t, with(base(),
+		"MODELARTS_SERVICE_IDS", " a1 , b2,,c3 ",
+		"STALL_THRESHOLDS", "image_pull=5m",
+		"FIRST_RUN_LOOKBACK", "3h",
+		"CHECKPOINT_TABLE", "checkpoints",
+		"WEBHOOK_URLS", "https://a.example/hook,https://b.example/hook",
+		"WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"LOG_LEVEL", "DEBUG",
+	))
+	c, err := LoadPoller(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.ServiceIDs, "|"); got != "a1|b2|c3" {
+		t.Errorf("service ids = %q", got)
+	}
+	if c.StallThresholds.For("image_pull") != 5*time.Minute || c.StallThresholds.For("image_build") != 30*time.Minute {
+		t.Errorf("thresholds = %v", c.StallThresholds)
+	}
+	if c.FirstRunLookback != 3*time.Hour || c.CheckpointTable != "checkpoints" || len(c.WebhookURLs) != 2 {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+// Every bad value stops start-up with one error naming the variable and
+// never quoting a secret.
+func TestBadValuesNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		lambda   bool
+		wantVar  string
+		wantText string
+	}{
+		{"project missing", map[string]string{"MODELARTS_TOKEN": "tok-s3cr3t-1"}, false, "MODELARTS_PROJECT_ID", "required"},
+		{"project with slash", with(base(), "MODELARTS_PROJECT_ID", "a/../b"), false, "MODELARTS_PROJECT_ID", ".."},
+		{"service id with space", with(base(), "MODELARTS_SERVICE_IDS", "ok,bad id"), false, "MODELARTS_SERVICE_IDS", "white space"},
+		{"region", with(base(), "MODELARTS_REGION", "mars"), false, "MODELARTS_REGION", "region"},
+		{"http endpoint", with(base(), "MODELARTS_ENDPOINT", "http://modelarts.example.com"), false, "MODELARTS_ENDPOINT", "http://"},
+		{"no credentials", map[string]string{"MODELARTS_PROJECT_ID": "p1"}, false, "MODELARTS_TOKEN", "no ModelArts credentials"},
+		{"two credentials", with(base(), "HUAWEICLOUD_ACCESS_KEY", "AK", "HUAWEICLOUD_SECRET_KEY", "SK-s3cr3t-2"), false, "MODELARTS_TOKEN", "more than one"},
+		{"iam incomplete", map[string]string{"MODELARTS_PROJECT_ID": "p1", "HUAWEICLOUD_USERNAME": "u", "HUAWEICLOUD_PASSWORD": "pw-s3cr3t-3"}, false, "HUAWEICLOUD_DOMAIN_NAME", "required"},
+		{"aksk without sk", map[string]string{"MODELARTS_PROJECT_ID": "p1", "HUAWEICLOUD_ACCESS_KEY": "AK"}, false, "HUAWEICLOUD_SECRET_KEY", "required"},
+		{"lookback", with(base(), "FIRST_RUN_LOOKBACK", "soon"), false, "FIRST_RUN_LOOKBACK", "invalid"},
+		{"lookback negative", with(base(), "FIRST_RUN_LOOKBACK", "-1h"), false, "FIRST_RUN_LOOKBACK", "positive"},
+		{"thresholds", with(base(), "STALL_THRESHOLDS", "image_pull=fast"), false, "STALL_THRESHOLDS", "image_pull"},
+		{"thresholds phase", with(base(), "STALL_THRESHOLDS", "warmup=5m"), false, "STALL_THRESHOLDS", "warmup"},
+		{"slack webhook http", with(base(), "SLACK_WEBHOOK_URL", "http://hooks.example.com/services/T/B/s3cr3t-4"), false, "SLACK_WEBHOOK_URL", "http://"},
+		{"bot without channel", with(base(), "SLACK_BOT_TOKEN", "xoxb-s3cr3t-5"), false, "SLACK_CHANNEL", "required"},
+		{"channel without bot", with(base(), "SLACK_CHANNEL", "C1"), false, "SLACK_BOT_TOKEN", "required"},
+		{"webhook url", with(base(), "WEBHOOK_URLS", "https://ok.example/h,ftp://x.example/s3cr3t-6"), false, "WEBHOOK_URLS", "#2"},
+		{"secret without urls", with(base(), "WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), false, "WEBHOOK_SECRET", "WEBHOOK_URLS"},
+		{"log level", with(base(), "LOG_LEVEL", "loud"), false, "LOG_LEVEL", "loud"},
+		{"table name", with(base(), "CHECKPOINT_TABLE", "a b"), false, "CHECKPOINT_TABLE", "table name"},
+		{"lambda without table", with(base(), "WEBHOOK_URLS", "https://a.example/h"), true, "CHECKPOINT_TABLE", "Lambda"},
+		{"lambda without destination", with(base(), "CHECKPOINT_TABLE", "cp1"), true, "SLACK_WEBHOOK_URL", "no destination"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			_, err := LoadPoller(tt.lambda)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a *ConfigError", err)
+			}
+			if ce.Var != tt.wantVar || !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("err = %q, want it to name %s and say %q", err, tt.wantVar, tt.wantText)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("error leaks a secret value: %q", err)
+			}
+		})
+	}
+}
+
+func TestSecretsAreRedacted(t *testing.T) {
+	setEnv(t, with(base(),
+		"SLACK_BOT_TOKEN", "xoxb-s3cr3t-5", "SLACK_CHANNEL", "C1",
+		"WEBHOOK_URLS", "https://a.example/hook/s3cr3t-6",
+		"WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	))
+	c, err := LoadPoller(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text, js bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("config", "config", c)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("config", "config", c)
+	for name, out := range map[string]string{
+		"text log": text.String(), "json log": js.String(),
+		"%v": fmt.Sprintf("%v", c), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c),
+	} {
+		for _, secret := range []string{"s3cr3t", "MfKQ9r8G"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s shows a secret: %s", name, out)
+			}
+		}
+	}
+	if !strings.Contains(js.String(), "0123456789abcdef0123456789abcdef") {
+		t.Errorf("json log lost the non-secret project id: %s", js.String())
+	}
+}
+
+func TestUsageListsEveryVariable(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Usage(&buf, &Poller{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range configVars {
+		if !strings.Contains(buf.String(), v) {
+			t.Errorf("usage lacks %s", v)
+		}
+	}
+	if !strings.Contains(buf.String(), "1h") {
+		t.Error("usage lacks the FIRST_RUN_LOOKBACK default")
+	}
+}

@@ -1,0 +1,187 @@
+package setup
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// envKeys lists the envconfig variable names of a config struct.
+func envKeys(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			out = append(out, envKeys(f.Type)...)
+			continue
+		}
+		if k := f.Tag.Get("envconfig"); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// moduleRoot walks up to go.mod.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if parent := filepath.Dir(dir); parent != dir {
+			dir = parent
+			continue
+		}
+		t.Fatal("go.mod not found")
+	}
+}
+
+// node finds a mapping key's value.
+func node(n *yaml.Node, path ...string) *yaml.Node {
+	for _, key := range path {
+		if n == nil {
+			return nil
+		}
+		if n.Kind == yaml.DocumentNode {
+			n = n.Content[0]
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+func keys(n *yaml.Node) []string {
+	var out []string
+	if n == nil {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		out = append(out, n.Content[i].Value)
+	}
+	return out
+}
+
+// refs collects every !Ref / !GetAtt / !Sub target below n.
+func refs(n *yaml.Node) []string {
+	var out []string
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch n.Tag {
+		case "!Ref", "!GetAtt":
+			out = append(out, strings.Split(n.Value, ".")[0])
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+func TestTemplate(t *testing.T) {
+	root := moduleRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("template.yaml does not parse: %v", err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if got := node(&doc, "Transform").Value; got != "AWS::Serverless-2016-10-31" {
+		t.Errorf("Transform = %q", got)
+	}
+	globals := node(&doc, "Globals", "Function")
+	if node(globals, "Runtime").Value != "provided.al2023" || node(globals, "Architectures").Content[0].Value != "arm64" {
+		t.Error("functions must run on provided.al2023, arm64")
+	}
+	globalEnv := keys(node(globals, "Environment", "Variables"))
+
+	functions := map[string][]string{
+		"PollerFunction": envKeys(reflect.TypeFor[Poller]()),
+		"ReportFunction": envKeys(reflect.TypeFor[Report]()),
+	}
+	resources := node(&doc, "Resources")
+	for name, known := range functions {
+		fn := node(resources, name)
+		if fn == nil {
+			t.Fatalf("no %s", name)
+		}
+		// Every variable the template sets is one the function reads.
+		env := append(slices.Clone(globalEnv), keys(node(fn, "Properties", "Environment", "Variables"))...)
+		for _, v := range env {
+			if !slices.Contains(known, v) {
+				t.Errorf("%s: template sets %s, which the function does not read", name, v)
+			}
+		}
+		// sam build runs `make build-<name>`.
+		if node(fn, "Metadata", "BuildMethod").Value != "makefile" {
+			t.Errorf("%s: BuildMethod is not makefile", name)
+		}
+		if !regexp.MustCompile(`(?m)^build-` + name + `:`).Match(makefile) {
+			t.Errorf("Makefile has no build-%s target", name)
+		}
+		// Least privilege: only the table and the secret, only the actions needed.
+		for _, pol := range node(fn, "Properties", "Policies").Content {
+			for _, st := range node(pol, "Statement").Content {
+				res := node(st, "Resource")
+				for _, r := range refs(res) {
+					if r != "CheckpointTable" && r != "NotifierSecret" {
+						t.Errorf("%s: policy names %s", name, r)
+					}
+				}
+				if res.Tag != "!Ref" && res.Tag != "!GetAtt" {
+					t.Errorf("%s: a policy's resource is %q, not the table or the secret", name, res.Value)
+				}
+				for _, a := range node(st, "Action").Content {
+					allowed := []string{"secretsmanager:GetSecretValue"}
+					if name == "PollerFunction" {
+						allowed = append(allowed, "dynamodb:GetItem", "dynamodb:PutItem")
+					}
+					if !slices.Contains(allowed, a.Value) {
+						t.Errorf("%s: action %s is not needed", name, a.Value)
+					}
+				}
+			}
+		}
+	}
+	poller := node(resources, "PollerFunction", "Properties")
+	if node(poller, "ReservedConcurrentExecutions").Value != "1" {
+		t.Error("the poller must not run twice at once (ReservedConcurrentExecutions 1)")
+	}
+	if node(poller, "Events", "Poll", "Type").Value != "Schedule" {
+		t.Error("the poller has no schedule")
+	}
+	table := node(resources, "CheckpointTable", "Properties")
+	if node(table, "BillingMode").Value != "PAY_PER_REQUEST" ||
+		node(table, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled").Value != "true" {
+		t.Error("the checkpoint table must be on-demand with point-in-time recovery")
+	}
+	if node(table, "KeySchema").Content[0].Content[1].Value != "service_id" {
+		t.Error("the table's key must be service_id")
+	}
+	for _, r := range []string{"NotifierSecret", "PollerErrorsAlarm", "PollerLogGroup", "ReportLogGroup"} {
+		if node(resources, r) == nil {
+			t.Errorf("no %s", r)
+		}
+	}
+}
