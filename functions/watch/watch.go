@@ -283,11 +283,16 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 	if !ok {
 		cp = checkpoint.Checkpoint{ServiceID: svc.ServiceID}
 	}
+	// A checkpoint that has read nothing yet (ReadThrough 0) was saved by a
+	// first poll whose delivery was incomplete, to remember what was
+	// acknowledged: the first-run rules still apply, or the next poll would
+	// read all history from 0 and report every old outcome.
+	first := !ok || cp.ReadThrough == 0
 	v := &view{
 		projectID: p.cfg.ProjectID,
 		svc:       svc,
 		cp:        cp,
-		first:     !ok,
+		first:     first,
 		overlap:   p.cfg.Overlap,
 		now:       now,
 		edge:      make(map[string]bool, len(cp.Edge)),
@@ -296,7 +301,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 		v.edge[f] = true
 	}
 
-	from := windowStart(cp, !ok, now, p.cfg.FirstRunLookback, p.cfg.Overlap)
+	from := windowStart(cp, first, now, p.cfg.FirstRunLookback, p.cfg.Overlap)
 	var events []eventsapi.Event
 	for e, err := range p.api.Events(ctx, svc.ServiceID, eventsapi.EventsQuery{StartTime: from}) {
 		if err != nil {
