@@ -30,7 +30,8 @@ type view struct {
 	projectID string
 	svc       eventsapi.Service
 	cp        checkpoint.Checkpoint
-	first     bool // no checkpoint yet: FIRST_RUN_LOOKBACK rules apply
+	first     bool  // no checkpoint yet: FIRST_RUN_LOOKBACK rules apply
+	firstFrom int64 // on a first poll, events older than this are history
 	overlap   time.Duration
 	now       time.Time
 	edge      map[string]bool
@@ -41,7 +42,7 @@ type view struct {
 // checkpoint remembers at that edge.
 func (v *view) isNew(e eventsapi.Event) bool {
 	if v.first {
-		return true
+		return e.OccurTime >= v.firstFrom
 	}
 	if e.OccurTime < v.cp.ReadThrough-v.overlap.Milliseconds() {
 		return false

@@ -302,6 +302,13 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 	}
 
 	from := windowStart(cp, first, now, p.cfg.FirstRunLookback, p.cfg.Overlap)
+	v.firstFrom = from
+	if first && stillDeploying(svc.Status) {
+		// A deployment can have hung for longer than the lookback before
+		// the first poll: read far enough back to find its start, so it is
+		// reported. Only its state is: older events stay history.
+		from = min(from, now.Add(-OpenDeploymentLookback).UnixMilli())
+	}
 	var events []eventsapi.Event
 	for e, err := range p.api.Events(ctx, svc.ServiceID, eventsapi.EventsQuery{StartTime: from}) {
 		if err != nil {
@@ -326,6 +333,21 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 	p.log.Debug("service read", "service_id", svc.ServiceID, "status", svc.Status, "from", from,
 		"events", len(events), "new", pl.newSeen, "due", len(pl.due))
 	return pl, nil
+}
+
+// OpenDeploymentLookback is how far back a first poll reads a service that
+// is still deploying, to find the start of a deployment that hung before
+// the notifier was installed.
+const OpenDeploymentLookback = 24 * time.Hour
+
+// stillDeploying reports whether a service status means a deployment is
+// under way.
+func stillDeploying(status string) bool {
+	switch status {
+	case eventsapi.StatusDeploying, eventsapi.StatusPending, eventsapi.StatusWaiting:
+		return true
+	}
+	return false
 }
 
 // windowStart is where a service's read begins: the open deployment's start

@@ -342,3 +342,19 @@ func TestSteadyStateOneEventsReadPerServicePerPoll(t *testing.T) {
 		}
 	}
 }
+
+// A deployment that hung long before the first poll (beyond the lookback)
+// is still reported stalled; its old abnormal events are history.
+func TestFirstRunFindsLongHungDeployment(t *testing.T) {
+	h := newHarness(t)
+	start := t0.Add(-5 * time.Hour)
+	h.api.add("s1", eventsapi.StatusDeploying, seedEvents(start, 5)...)
+	h.api.add("s1", "", abnormal(start.Add(time.Minute), "Insufficient resources. Wait until idle resources are sufficient."))
+	h.now = t0
+	h.pollExpect("s1 deployment.stalled scheduling")
+	if got := h.checkpoint("s1").DeploymentStart; got != ms(start) {
+		t.Errorf("DeploymentStart = %d, want %d", got, ms(start))
+	}
+	h.now = t0.Add(time.Minute)
+	h.pollExpect()
+}
