@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
@@ -109,7 +111,10 @@ func decide(v *view, tl timeline.Timeline) []due {
 		}
 
 		// Abnormal events of a deployment that goes on: one notification
-		// per event, so each has an ID of its own that never changes.
+		// per distinct message per deployment. ModelArts repeats some while
+		// it retries ("Insufficient resources..." every few seconds): the
+		// first tells, the repeats are transitions of nothing.
+		told := map[string]bool{}
 		for _, e := range d.Abnormal {
 			if d.Failure != nil && *d.Failure == e {
 				continue
@@ -117,12 +122,17 @@ func decide(v *view, tl timeline.Timeline) []due {
 			if !v.isNew(e) {
 				continue
 			}
+			id := notificationID(key, string(notifier.KindAbnormal), messageKey(e.EventInfo))
+			if told[id] {
+				continue
+			}
+			told[id] = true
 			s := summary
 			s.Status = notifier.StatusAbnormal
 			s.AbnormalEvents = []notifier.Event{toEvent(e)}
 			out = append(out, due{
 				n: notifier.Notification{
-					ID:            notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), timeline.Fingerprint(e)),
+					ID:            id,
 					Kind:          notifier.KindAbnormal,
 					Timestamp:     notifier.At(v.now),
 					DeploymentKey: key,
@@ -167,6 +177,31 @@ func notificationID(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return "msg_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// messageKey is an event text with what varies between repeats of one
+// message (numbers, case, spacing) taken out.
+func messageKey(info string) string {
+	var b strings.Builder
+	digit, space := false, false
+	for _, r := range strings.ToLower(strings.ToValidUTF8(info, "")) {
+		switch {
+		case unicode.IsDigit(r):
+			if !digit {
+				b.WriteByte('#')
+			}
+			digit, space = true, false
+		case unicode.IsSpace(r):
+			if !space {
+				b.WriteByte(' ')
+			}
+			digit, space = false, true
+		default:
+			b.WriteRune(r)
+			digit, space = false, false
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func toEvent(e eventsapi.Event) notifier.Event {

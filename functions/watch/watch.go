@@ -16,12 +16,14 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync"
@@ -127,7 +129,6 @@ type plan struct {
 
 // Poll runs one poll cycle.
 func (p *Poller) Poll(ctx context.Context) Result {
-	start := p.cfg.Now()
 	var res Result
 	var errs []error
 
@@ -137,22 +138,40 @@ func (p *Poller) Poll(ctx context.Context) Result {
 		return res
 	}
 
-	cutoff, hasDeadline := p.cutoff(ctx, start)
+	// Reads stop at the cutoff, so the reserve before the deadline is left
+	// for delivery and checkpoint writes even when a read is slow.
+	readCtx, cancelReads := p.readContext(ctx)
+	defer cancelReads()
 	plans := make([]*plan, len(services))
 	planErrs := make([]error, len(services))
 	sem := make(chan struct{}, p.cfg.Concurrency)
 	var wg sync.WaitGroup
-	for i, svc := range services {
-		if hasDeadline && !p.cfg.Now().Before(cutoff) || ctx.Err() != nil {
-			res.ServicesDeferred = len(services) - i
+	// Start at a different service each run, so that when the deadline
+	// defers services it is never always the same ones.
+	offset := 0
+	if len(services) > 0 {
+		offset = rand.IntN(len(services))
+	}
+	for k := range services {
+		i := (offset + k) % len(services)
+		acquired := false
+		select {
+		case sem <- struct{}{}:
+			acquired = true
+		case <-readCtx.Done():
+		}
+		if readCtx.Err() != nil {
+			if acquired {
+				<-sem
+			}
+			res.ServicesDeferred = len(services) - k
 			p.log.Warn("deadline near: leaving services for the next run", "deferred", res.ServicesDeferred)
 			break
 		}
-		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			plans[i], planErrs[i] = p.read(ctx, svc)
+			plans[i], planErrs[i] = p.read(readCtx, services[i])
 		}()
 	}
 	wg.Wait()
@@ -236,31 +255,38 @@ func (p *Poller) Poll(ctx context.Context) Result {
 	return res
 }
 
-// cutoff is the time after which no new service is started.
-func (p *Poller) cutoff(ctx context.Context, now time.Time) (time.Time, bool) {
+// readContext is ctx ending at the cutoff: the deadline less the reserve
+// (at most a third of the time left). Deadlines are wall-clock time.
+func (p *Poller) readContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	dl, ok := ctx.Deadline()
 	if !ok {
-		return time.Time{}, false
+		return context.WithCancel(ctx)
 	}
-	reserve := min(p.cfg.Reserve, dl.Sub(now)/3)
-	return dl.Add(-reserve), true
+	reserve := min(p.cfg.Reserve, time.Until(dl)/3)
+	return context.WithDeadline(ctx, dl.Add(-reserve))
 }
 
 // services returns the services to poll with their current status.
 func (p *Poller) services(ctx context.Context) ([]eventsapi.Service, error) {
+	var out []eventsapi.Service
+	seen := map[string]bool{}
 	if len(p.cfg.ServiceIDs) > 0 {
-		out := make([]eventsapi.Service, len(p.cfg.ServiceIDs))
-		for i, id := range p.cfg.ServiceIDs {
-			out[i] = eventsapi.Service{ServiceID: id} // details are read per service
+		for _, id := range p.cfg.ServiceIDs {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, eventsapi.Service{ServiceID: id}) // details are read per service
+			}
 		}
 		return out, nil
 	}
-	var out []eventsapi.Service
 	for s, err := range p.api.Services(ctx) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		if !seen[s.ServiceID] { // a service listed twice across pages is polled once
+			seen[s.ServiceID] = true
+			out = append(out, s)
+		}
 	}
 	return out, nil
 }
@@ -317,7 +343,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 		events = append(events, e)
 	}
 
-	tl := timeline.Build(events, svc, now, p.cfg.Thresholds)
+	tl := p.build(v, events)
 	pl := &plan{svc: svc, cp: cp, due: decide(v, tl)}
 	for _, e := range events {
 		if v.isNew(e) {
@@ -333,6 +359,37 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 	p.log.Debug("service read", "service_id", svc.ServiceID, "status", svc.Status, "from", from,
 		"events", len(events), "new", pl.newSeen, "due", len(pl.due))
 	return pl, nil
+}
+
+// build rebuilds the timeline from what is not history: on a first poll
+// every event read; later, the open deployment's events and the new ones.
+// Events re-read in the overlap only serve to recognise what was seen: fed
+// to the timeline they could rebuild the tail of a finished deployment as
+// a new one (with a new key, so its outcome would be notified again).
+func (p *Poller) build(v *view, events []eventsapi.Event) timeline.Timeline {
+	if v.first {
+		return timeline.Build(events, v.svc, v.now, p.cfg.Thresholds)
+	}
+	open := v.cp.DeploymentStart
+	keep := make([]eventsapi.Event, 0, len(events))
+	for _, e := range events {
+		if open != 0 && e.OccurTime >= open || v.isNew(e) {
+			keep = append(keep, e)
+		}
+	}
+	tl := timeline.Build(keep, v.svc, v.now, p.cfg.Thresholds)
+	// Only a first poll can start mid-deployment. Later, events before the
+	// first start marker (other than the open deployment's) are runtime
+	// events, not an implicit deployment.
+	if len(tl.Deployments) > 0 {
+		d := tl.Deployments[0]
+		if d.Start != open && len(d.Events) > 0 && !timeline.IsStart(d.Events[0]) {
+			tl.Runtime = append(slices.Clone(d.Events), tl.Runtime...)
+			slices.SortStableFunc(tl.Runtime, func(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) })
+			tl.Deployments = tl.Deployments[1:]
+		}
+	}
+	return tl
 }
 
 // OpenDeploymentLookback is how far back a first poll reads a service that
