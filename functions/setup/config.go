@@ -6,6 +6,7 @@
 package setup
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +75,10 @@ type Report struct {
 	Common
 	StallThresholds timeline.Thresholds `envconfig:"STALL_THRESHOLDS" desc:"per-phase stall thresholds (as for the poller)"`
 }
+
+// MaxFirstRunLookback bounds FIRST_RUN_LOOKBACK: a first poll reports the
+// abnormal events of its window, and a longer one would flood.
+const MaxFirstRunLookback = 7 * 24 * time.Hour
 
 // DefaultCheckpointFile is the checkpoint file used outside Lambda when
 // neither CHECKPOINT_TABLE nor CHECKPOINT_FILE is set.
@@ -147,8 +152,8 @@ func (c *Poller) Validate(inLambda bool) error {
 	if c.StallThresholds == nil {
 		c.StallThresholds = timeline.DefaultThresholds()
 	}
-	if c.FirstRunLookback <= 0 {
-		return bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h")
+	if c.FirstRunLookback <= 0 || c.FirstRunLookback > MaxFirstRunLookback {
+		return bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h, at most %s", MaxFirstRunLookback)
 	}
 	if c.CheckpointTable != "" && !tableName.MatchString(c.CheckpointTable) {
 		return bad("CHECKPOINT_TABLE", "not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
@@ -184,10 +189,15 @@ func (c *Common) Validate() error {
 	if err := eventsapi.ValidateID(c.ProjectID); err != nil {
 		return bad("MODELARTS_PROJECT_ID", "%v", err)
 	}
+	seen := map[string]bool{}
 	for _, id := range c.ServiceIDs {
 		if err := eventsapi.ValidateID(id); err != nil {
 			return bad("MODELARTS_SERVICE_IDS", "%v", err)
 		}
+		if seen[id] {
+			return bad("MODELARTS_SERVICE_IDS", "%q is listed twice", id)
+		}
+		seen[id] = true
 	}
 
 	iam := c.DomainName != "" || c.Username != "" || c.Password != ""
@@ -245,8 +255,13 @@ func (c *Common) Validate() error {
 			return bad("WEBHOOK_URLS", "URL #%d: %v", i+1, err)
 		}
 	}
-	if c.WebhookSecret != "" && len(c.WebhookURLs) == 0 {
-		return bad("WEBHOOK_SECRET", "set, but WEBHOOK_URLS is empty")
+	if c.WebhookSecret != "" {
+		if len(c.WebhookURLs) == 0 {
+			return bad("WEBHOOK_SECRET", "set, but WEBHOOK_URLS is empty")
+		}
+		if err := checkWebhookSecret(c.WebhookSecret.Reveal()); err != nil {
+			return bad("WEBHOOK_SECRET", "%v", err)
+		}
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
@@ -286,6 +301,20 @@ func checkURL(raw string) error {
 	default:
 		return fmt.Errorf("scheme %q is not https", u.Scheme)
 	}
+}
+
+// checkWebhookSecret checks the Standard Webhooks secret format,
+// "whsec_<base64>", without ever quoting the value.
+func checkWebhookSecret(v string) error {
+	raw, ok := strings.CutPrefix(v, "whsec_")
+	if !ok {
+		return errors.New(`not a Standard Webhooks secret: it must start with "whsec_"`)
+	}
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || len(key) < 16 {
+		return errors.New(`not a Standard Webhooks secret: "whsec_" must be followed by base64 of at least 16 bytes`)
+	}
+	return nil
 }
 
 // List is a comma-separated list; items are trimmed and empty ones dropped.

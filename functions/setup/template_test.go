@@ -165,8 +165,19 @@ func TestTemplate(t *testing.T) {
 		}
 	}
 	poller := node(resources, "PollerFunction", "Properties")
-	if node(poller, "ReservedConcurrentExecutions").Value != "1" {
-		t.Error("the poller must not run twice at once (ReservedConcurrentExecutions 1)")
+	if rc := node(poller, "ReservedConcurrentExecutions"); rc.Tag != "!If" || rc.Content[1].Value != "1" ||
+		node(&doc, "Parameters", "PollerReservedConcurrency", "Default").Value != "1" {
+		t.Error("the poller must not run twice at once by default (ReservedConcurrentExecutions 1)")
+	}
+	if node(poller, "EventInvokeConfig", "MaximumRetryAttempts").Value != "0" {
+		t.Error("a failed poll must not be retried by Lambda (the next run re-derives it)")
+	}
+	for fn, group := range map[string]string{"PollerFunction": "PollerLogGroup", "ReportFunction": "ReportLogGroup"} {
+		// The function names its log group (not the reverse), so the group
+		// exists before the first invocation.
+		if lg := node(resources, fn, "Properties", "LoggingConfig", "LogGroup"); lg == nil || lg.Value != group {
+			t.Errorf("%s does not log to %s", fn, group)
+		}
 	}
 	if node(poller, "Events", "Poll", "Type").Value != "Schedule" {
 		t.Error("the poller has no schedule")
