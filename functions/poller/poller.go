@@ -160,6 +160,7 @@ func (a *app) poll(ctx context.Context) watch.Result {
 		APIRetries:          after.Retries - before.Retries,
 		ServicesPolled:      res.Services,
 		ServicesFailed:      res.ServicesFailed,
+		ServicesDeferred:    res.ServicesDeferred,
 		CheckpointWrites:    res.CheckpointWrites,
 		Duration:            time.Since(start),
 	}

@@ -20,6 +20,7 @@ type RunMetrics struct {
 	APIRetries          int64
 	ServicesPolled      int
 	ServicesFailed      int
+	ServicesDeferred    int
 	CheckpointWrites    int
 	Duration            time.Duration
 }
@@ -41,6 +42,7 @@ func (m RunMetrics) WriteEMF(w io.Writer, now time.Time) error {
 		{"APIRetries", "Count", m.APIRetries},
 		{"ServicesPolled", "Count", m.ServicesPolled},
 		{"ServicesFailed", "Count", m.ServicesFailed},
+		{"ServicesDeferred", "Count", m.ServicesDeferred},
 		{"CheckpointWrites", "Count", m.CheckpointWrites},
 		{"Duration", "Milliseconds", m.Duration.Milliseconds()},
 	}
