@@ -158,3 +158,43 @@ func TestSlowServiceLeavesReserveForDelivery(t *testing.T) {
 			res.Delivered, res.DeliveryFailed, res.ServicesFailed, res.Err)
 	}
 }
+
+// hangingDest never answers until its context ends.
+type hangingDest struct{}
+
+func (hangingDest) Notify(ctx context.Context, ns []notifier.Notification) []notifier.Result {
+	<-ctx.Done()
+	out := make([]notifier.Result, len(ns))
+	for i, n := range ns {
+		out[i] = notifier.Result{ID: n.ID, Err: ctx.Err()}
+	}
+	return out
+}
+
+// A destination that hangs until the deadline cannot stop the checkpoint
+// from recording what the other destination acknowledged: the next run
+// sends only to the one that missed it.
+func TestHungDestinationStillRecordsOthers(t *testing.T) {
+	api := newFakeAPI()
+	now := time.Now()
+	api.add("s1", eventsapi.StatusRunning, abnormal(now.Add(-time.Minute), "Instance restarted (out of memory)"))
+	store := checkpoint.NewMemory()
+	ok := &recorder{}
+	p := New(Config{ProjectID: "p"}, api, store,
+		[]notifier.Destination{{Name: "ok", Notifier: ok}, {Name: "hung", Notifier: hangingDest{}}}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	res := p.Poll(ctx)
+	if res.Delivered != 1 || res.DeliveryFailed != 1 || res.CheckpointWrites != 1 {
+		t.Fatalf("delivered=%d failed=%d writes=%d err=%v; want one delivery recorded", res.Delivered, res.DeliveryFailed, res.CheckpointWrites, res.Err)
+	}
+	cp, _, _ := store.Load(context.Background(), "s1")
+	for id, sent := range cp.Sent {
+		if len(sent.Destinations) != 1 || sent.Destinations[0] != "ok" {
+			t.Errorf("Sent[%s] = %v, want [ok]", id, sent.Destinations)
+		}
+	}
+	if len(ok.take()) != 1 {
+		t.Fatal("the working destination got nothing")
+	}
+}

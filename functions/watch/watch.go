@@ -214,7 +214,10 @@ func (p *Poller) Poll(ctx context.Context) Result {
 
 	var deliveries []notifier.Delivery
 	if len(batch) > 0 && len(p.dests) > 0 {
-		deliveries = notifier.Deliver(ctx, p.dests, batch, func(id, dest string) bool {
+		// Delivery ends before the deadline, leaving time to record it.
+		deliverCtx, cancelDeliver := p.shortened(ctx, saveReserve)
+		defer cancelDeliver()
+		deliveries = notifier.Deliver(deliverCtx, p.dests, batch, func(id, dest string) bool {
 			return slices.Contains(sentTo[id].Destinations, dest)
 		})
 	}
@@ -235,7 +238,7 @@ func (p *Poller) Poll(ctx context.Context) Result {
 
 	// Checkpoint writes use a context that survives the run's own
 	// cancellation for a moment: what was delivered must be recorded.
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	saveCtx, cancel := saveContext(ctx)
 	defer cancel()
 	for _, pl := range ready {
 		cp, complete := p.settle(pl, delivered, threads)
@@ -258,12 +261,31 @@ func (p *Poller) Poll(ctx context.Context) Result {
 // readContext is ctx ending at the cutoff: the deadline less the reserve
 // (at most a third of the time left). Deadlines are wall-clock time.
 func (p *Poller) readContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return p.shortened(ctx, p.cfg.Reserve)
+}
+
+// saveReserve is the time before the deadline kept for checkpoint writes.
+const saveReserve = 5 * time.Second
+
+// shortened is ctx ending reserve before its deadline (at most a third of
+// the time left), or ctx itself when it has none.
+func (p *Poller) shortened(ctx context.Context, reserve time.Duration) (context.Context, context.CancelFunc) {
 	dl, ok := ctx.Deadline()
 	if !ok {
 		return context.WithCancel(ctx)
 	}
-	reserve := min(p.cfg.Reserve, time.Until(dl)/3)
+	reserve = min(reserve, time.Until(dl)/3)
 	return context.WithDeadline(ctx, dl.Add(-reserve))
+}
+
+// saveContext is for checkpoint writes: what was delivered must be
+// recorded even when the run was cancelled (a signal), until the deadline
+// (or for 10 s when there is none).
+func saveContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), dl)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 // services returns the services to poll with their current status.
