@@ -273,12 +273,16 @@ func TestNewWebhookRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// TestWebhookBodyMatchesSchema validates every kind's body against the
-// published schema with a schema library.
-func TestWebhookBodyMatchesSchema(t *testing.T) {
+// compileSchema compiles the published webhook schema; strict also forbids,
+// in every object it describes, the properties it does not list.
+func compileSchema(t *testing.T, strict bool) *jsonschema.Schema {
+	t.Helper()
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.WebhookV1))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strict {
+		forbidUnlisted(doc)
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
@@ -289,6 +293,63 @@ func TestWebhookBodyMatchesSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sch
+}
+
+// forbidUnlisted sets additionalProperties to false in every subschema
+// that lists properties.
+func forbidUnlisted(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v["properties"].(map[string]any); ok {
+			v["additionalProperties"] = false
+		}
+		for _, sub := range v {
+			forbidUnlisted(sub)
+		}
+	case []any:
+		for _, sub := range v {
+			forbidUnlisted(sub)
+		}
+	}
+}
+
+// TestWebhookSchemaAllowsAddedFields: v1 promises that fields may be
+// added, so the published schema must accept a body with fields it does
+// not know (a receiver validating against it must not break).
+func TestWebhookSchemaAllowsAddedFields(t *testing.T) {
+	sch := compileSchema(t, false)
+	body, err := json.Marshal(fixture(KindFailed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["added_later"] = true
+	data := m["data"].(map[string]any)
+	data["added_later"] = "x"
+	data["phases"].([]any)[0].(map[string]any)["added_later"] = 1
+	data["events"].([]any)[0].(map[string]any)["added_later"] = 1
+	added, _ := json.Marshal(m)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(added))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("published schema rejects added fields: %v", err)
+	}
+	if err := compileSchema(t, true).Validate(inst); err == nil {
+		t.Error("strict schema accepts fields it does not list")
+	}
+}
+
+// TestWebhookBodyMatchesSchema validates every kind's body against the
+// published schema with a schema library, and against a strict variant of
+// it, so that the body has no field the schema does not document.
+func TestWebhookBodyMatchesSchema(t *testing.T) {
+	sch := compileSchema(t, true)
 	ns := fixtures()
 	minimal := Notification{ID: "m", Kind: KindAbnormal, Timestamp: At(t0), Summary: Summary{ServiceID: "s", Status: StatusAbnormal}}
 	ns = append(ns, minimal)
