@@ -16,8 +16,10 @@ var (
 	// ErrInvalidID reports a project or service id that cannot be placed in
 	// a URL path safely. No request is sent.
 	ErrInvalidID = errors.New("invalid id")
-	// ErrNotFound matches an *APIError for a service that does not exist
-	// (HTTP 404 or ModelArts.3502).
+	// ErrNotFound matches an *APIError for a service that does not exist:
+	// error code ModelArts.3502, or an HTTP 404 with no error code at all.
+	// A 404 with another code (APIG.0101 from a wrong endpoint or region,
+	// say) does not match: the service may well exist.
 	ErrNotFound = errors.New("not found")
 )
 
@@ -75,12 +77,24 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
 	}
+	if e.StatusCode == http.StatusNotFound && !e.serviceNotFound() {
+		b.WriteString(" (not a missing service: check the endpoint, region and project id)")
+	}
 	return b.String()
 }
 
 // Is makes errors.Is(err, ErrNotFound) true for a missing service.
 func (e *APIError) Is(target error) bool {
-	return target == ErrNotFound && (e.StatusCode == http.StatusNotFound || e.Code == CodeServiceNotFound)
+	return target == ErrNotFound && e.serviceNotFound()
+}
+
+// serviceNotFound reports whether e says that the service does not exist:
+// ModelArts.3502, or a bare 404 without any error code. A 404 with another
+// code comes from somewhere else (an API gateway that knows no such API,
+// because the endpoint or region is wrong) and says nothing about the
+// service.
+func (e *APIError) serviceNotFound() bool {
+	return e.Code == CodeServiceNotFound || (e.StatusCode == http.StatusNotFound && e.Code == "")
 }
 
 // IsNotFound reports whether err says that the service does not exist.
