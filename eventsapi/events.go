@@ -30,7 +30,9 @@ type EventsQuery struct {
 	// Offset is the index of the first record (see PRODUCT.md: the API
 	// calls it a "start page", but it is paged as a record index).
 	Offset int
-	// Limit is the page size (0: the API's default of 1000).
+	// Limit is the page size: 0 (the API's default of 1000) up to
+	// DefaultLimit. A larger value is an error, not a request: a server
+	// that caps pages would quietly answer with fewer events.
 	Limit int
 	// SortBy is the sort field (the API's default is occur_time).
 	SortBy string
@@ -49,6 +51,9 @@ func (q EventsQuery) values() (url.Values, error) {
 	}
 	if q.StartTime < 0 || q.EndTime < 0 || q.Offset < 0 || q.Limit < 0 {
 		return nil, fmt.Errorf("negative start_time, end_time, offset or limit")
+	}
+	if q.Limit > DefaultLimit {
+		return nil, fmt.Errorf("limit %d: want at most %d", q.Limit, DefaultLimit)
 	}
 	if q.StartTime != 0 {
 		v.Set("start_time", strconv.FormatInt(q.StartTime, 10))
@@ -106,8 +111,11 @@ func (c *Client) ListEvents(ctx context.Context, serviceID string, q EventsQuery
 // order=asc and sort_by=occur_time, so that events that arrive while it
 // pages are appended at the end instead of shifting the pages, and treats
 // offset as a record index: it starts at q.Offset and advances by the
-// number of events received. It stops after a short or empty page, or when
-// total_count is reached. On an error it yields (Event{}, err) and stops.
+// number of events received. When the API reports total_count it pages
+// until offset reaches it, even after a page shorter than asked for (a
+// server may cap its pages below the limit), and stops on an empty page;
+// without total_count it stops after a short or empty page. On an error it
+// yields (Event{}, err) and stops.
 func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
 		q.Order, q.SortBy = OrderAsc, SortByOccurTime
@@ -127,11 +135,27 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 			}
 			n := len(page.Events)
 			q.Offset += n
-			if n == 0 || n < q.Limit || (page.TotalCount > 0 && q.Offset >= page.TotalCount) {
+			if lastPage(n, q.Limit, q.Offset, page.TotalCount) {
 				return
 			}
 		}
 	}
+}
+
+// lastPage reports whether paging is over after a page of n records that
+// brought offset to next. A total of 0 is taken as absent (the decoder
+// cannot tell the two apart): then a page shorter than limit is the last.
+// When total is known, a short page is not the end (the server may cap its
+// pages below limit), but an empty page always is, so that a total_count
+// that never matches the records cannot loop forever.
+func lastPage(n, limit, next, total int) bool {
+	if n == 0 {
+		return true
+	}
+	if total > 0 {
+		return next >= total
+	}
+	return n < limit
 }
 
 func (c *Client) servicePath(serviceID string) string {

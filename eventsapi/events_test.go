@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -145,6 +147,7 @@ func TestListEventsRejectsBadQuery(t *testing.T) {
 	c := newClient(t, srv)
 	for _, q := range []eventsapi.EventsQuery{
 		{EventType: "warning"}, {Order: "up"}, {Offset: -1}, {Limit: -5}, {StartTime: -1},
+		{Limit: eventsapi.DefaultLimit + 1}, {Limit: 5000},
 	} {
 		if _, err := c.ListEvents(ctxT(t), eventsapitest.SeedServiceID, q); err == nil {
 			t.Errorf("ListEvents(%+v): no error", q)
@@ -215,6 +218,91 @@ func TestEventsPaging(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEventsLimitOverMax: a limit over 1000 is refused with an error that
+// names it, by one page and by the iterator, and no request is sent (a
+// server that caps pages at 1000 would answer with fewer events than asked).
+func TestEventsLimitOverMax(t *testing.T) {
+	srv := newFake(t)
+	manyEvents(srv, "svc", 10, 1)
+	c := newClient(t, srv)
+	_, err := c.ListEvents(ctxT(t), "svc", eventsapi.EventsQuery{Limit: 5000})
+	if err == nil || !strings.Contains(err.Error(), "limit 5000") || !strings.Contains(err.Error(), "1000") {
+		t.Errorf("ListEvents with limit 5000: err = %v, want one naming the limit and the maximum", err)
+	}
+	var errs []error
+	for ev, err := range c.Events(ctxT(t), "svc", eventsapi.EventsQuery{Limit: 5000}) {
+		if err == nil {
+			t.Fatalf("Events with limit 5000 yielded %+v", ev)
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "limit 5000") {
+		t.Errorf("Events with limit 5000: errors %v, want one naming the limit", errs)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("sent %d requests with an over-large limit", n)
+	}
+}
+
+// TestEventsServerCapsPages: a server that answers with fewer events than
+// the limit asked for (its own page cap) is paged to total_count; nothing
+// is skipped.
+func TestEventsServerCapsPages(t *testing.T) {
+	tests := []struct {
+		name    string
+		n, cap  int
+		q       eventsapi.EventsQuery
+		offsets []string
+	}{
+		{name: "default limit, pages of 300", n: 1000, cap: 300, offsets: []string{"", "300", "600", "900"}},
+		{name: "limit 10, pages of 4", n: 10, cap: 4, q: eventsapi.EventsQuery{Limit: 10}, offsets: []string{"", "4", "8"}},
+		{name: "start offset, pages of 4", n: 10, cap: 4, q: eventsapi.EventsQuery{Limit: 10, Offset: 3}, offsets: []string{"3", "7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t)
+			srv.SetMaxPageSize(tt.cap)
+			evs := manyEvents(srv, "svc", tt.n, 1_700_000_000_000)
+			got := collect(t, newClient(t, srv), "svc", tt.q)
+			if d := cmp.Diff(evs[tt.q.Offset:], got); d != "" {
+				t.Errorf("events (-want +got):\n%s", d)
+			}
+			var offsets []string
+			for _, r := range srv.Requests() {
+				offsets = append(offsets, r.Query.Get("offset"))
+			}
+			if d := cmp.Diff(tt.offsets, offsets); d != "" {
+				t.Errorf("offsets (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestEventsEmptyPageEndsPaging: a total_count that the pages never reach
+// does not make the iterator loop; an empty page ends it.
+func TestEventsEmptyPageEndsPaging(t *testing.T) {
+	var requests atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		events := `[{"event_type":"normal","event_info":"a","occur_time":1},{"event_type":"normal","event_info":"b","occur_time":2}]`
+		if r.URL.Query().Get("offset") != "" {
+			events = `[]`
+		}
+		_, _ = io.WriteString(w, `{"service_id":"svc","total_count":50,"count":2,"events":`+events+`}`)
+	}))
+	defer ts.Close()
+	c, err := eventsapi.New(eventsapi.Config{Endpoint: ts.URL, ProjectID: "p1", Auth: eventsapi.StaticToken("tok-12345678"), HTTPClient: ts.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(t, c, "svc", eventsapi.EventsQuery{}); len(got) != 2 {
+		t.Errorf("%d events, want 2", len(got))
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("%d requests, want 2 (the second page is empty)", n)
 	}
 }
 

@@ -109,7 +109,7 @@ func (c *Client) Services(ctx context.Context) iter.Seq2[Service, error] {
 			}
 			n := len(page.Services)
 			q.Offset += n
-			if n == 0 || n < q.Limit || (page.TotalCount > 0 && q.Offset >= page.TotalCount) {
+			if lastPage(n, q.Limit, q.Offset, page.TotalCount) {
 				return
 			}
 		}

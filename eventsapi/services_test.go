@@ -127,4 +127,22 @@ func TestServicesIterator(t *testing.T) {
 	if n := len(srv.Requests()); n != 3 {
 		t.Errorf("%d requests, want 3", n)
 	}
+
+	// A server whose pages are shorter than the limit is paged to
+	// total_count.
+	srv.SetMaxPageSize(700)
+	srv.ResetRequests()
+	got = got[:0]
+	for s, err := range c.Services(ctxT(t)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s.ServiceID)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("ids with pages of 700 (-want +got):\n%s", d)
+	}
+	if n := len(srv.Requests()); n != 4 {
+		t.Errorf("%d requests with pages of 700, want 4", n)
+	}
 }

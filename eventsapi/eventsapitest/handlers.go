@@ -89,7 +89,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if order == eventsapi.OrderDesc {
 		slices.Reverse(matches)
 	}
-	page := pageOf(matches, offset, limit)
+	page := pageOf(matches, offset, s.pageLimit(limit))
 	writeJSON(w, http.StatusOK, eventsapi.EventsPage{
 		ServiceName: name,
 		TotalCount:  len(matches),
@@ -190,7 +190,7 @@ func (s *Server) handleServices(w http.ResponseWriter, r *http.Request) {
 	if order == eventsapi.OrderDesc {
 		slices.Reverse(docs)
 	}
-	page := pageOf(docs, offset, limit)
+	page := pageOf(docs, offset, s.pageLimit(limit))
 	writeJSON(w, http.StatusOK, struct {
 		TotalCount int          `json:"total_count"`
 		Count      int          `json:"count"`

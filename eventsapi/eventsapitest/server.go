@@ -58,6 +58,7 @@ type Server struct {
 	iamTTL  time.Duration
 	step    atomic.Int64 // time.Duration
 	latency atomic.Int64 // time.Duration
+	maxPage atomic.Int64 // 0: pages as large as the limit asks
 	reqSeq  atomic.Int64
 
 	mu         sync.Mutex
@@ -144,6 +145,20 @@ func (s *Server) Client() *http.Client { return s.ts.Client() }
 // SetLatency delays every response by d (0: none). Requests sleep
 // concurrently; no lock is held while sleeping.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// SetMaxPageSize makes the events and service list endpoints answer with
+// at most n records a page, however large the requested limit, as a server
+// that caps its pages would (0: no cap). total_count still counts every
+// match.
+func (s *Server) SetMaxPageSize(n int) { s.maxPage.Store(int64(max(n, 0))) }
+
+// pageLimit is the page size for a requested limit.
+func (s *Server) pageLimit(limit int64) int64 {
+	if m := s.maxPage.Load(); m > 0 {
+		return min(limit, m)
+	}
+	return limit
+}
 
 // SetStep sets the default time between events of scenario helpers.
 func (s *Server) SetStep(d time.Duration) { s.step.Store(int64(d)) }
