@@ -30,7 +30,7 @@ func (p *pacer) wait(ctx context.Context) error {
 	if !p.last.IsZero() {
 		if d := p.last.Add(p.every).Sub(now); d > 0 {
 			if err := p.clock.sleep(ctx, d); err != nil {
-				return err
+				return permanent(err) // no time left to wait
 			}
 			now = p.clock.now()
 		}

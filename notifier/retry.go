@@ -109,14 +109,13 @@ func (e *DeliveryError) Verdict() Verdict {
 }
 
 // verdictOf decides whether err (from one attempt) is worth retrying:
-// *DeliveryError by its status, cancellation never, anything else (a
-// network error) always.
+// *DeliveryError by its status, local failures never, anything else (a
+// network error, an http.Client timeout) always. Whether the context is
+// over is not read from err: an http.Client timeout also matches
+// context.DeadlineExceeded. The retry loop asks ctx.Err() instead.
 func verdictOf(err error) Verdict {
 	if err == nil {
 		return Delivered
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return Permanent
 	}
 	var de *DeliveryError
 	if errors.As(err, &de) {
@@ -258,6 +257,9 @@ func (p RetryPolicy) do(ctx context.Context, clk clock, attempt func(ctx context
 			wait = 0
 		}
 		lastErr = attempt(ctx)
+		if ctx.Err() != nil {
+			return lastErr // the context is over: no more tries
+		}
 		if verdictOf(lastErr) == Retry {
 			return retry.RetryableError(lastErr)
 		}

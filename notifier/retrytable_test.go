@@ -39,19 +39,20 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-// destinationKind builds one kind of destination against a test server.
-// okBody is what the server sends with a 2xx.
+// destinationKind builds one kind of destination against a test server,
+// with client as its HTTPClient (nil: the default). okBody is what the
+// server sends with a 2xx.
 type destinationKind struct {
 	name   string
 	okBody string
-	build  func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger) Notifier
+	build  func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger, client *http.Client) Notifier
 }
 
 var destinationKinds = []destinationKind{
 	{
 		name: "webhook", okBody: "",
-		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger) Notifier {
-			w, err := NewWebhook(WebhookConfig{URL: url + "/hook/" + secretPath, Secret: testSecret, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
+		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger, client *http.Client) Notifier {
+			w, err := NewWebhook(WebhookConfig{URL: url + "/hook/" + secretPath, Secret: testSecret, HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,8 +61,8 @@ var destinationKinds = []destinationKind{
 	},
 	{
 		name: "slack-webhook", okBody: "ok",
-		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger) Notifier {
-			s, err := NewSlackWebhook(SlackWebhookConfig{URL: url + "/services/" + secretPath, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
+		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger, client *http.Client) Notifier {
+			s, err := NewSlackWebhook(SlackWebhookConfig{URL: url + "/services/" + secretPath, HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,8 +71,8 @@ var destinationKinds = []destinationKind{
 	},
 	{
 		name: "slack-bot", okBody: `{"ok":true,"channel":"C1","ts":"1795867200.000001"}`,
-		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger) Notifier {
-			b, err := NewSlackBot(SlackBotConfig{Token: testToken, Channel: "C1", APIURL: url, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
+		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger, client *http.Client) Notifier {
+			b, err := NewSlackBot(SlackBotConfig{Token: testToken, Channel: "C1", APIURL: url, HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,10 +84,15 @@ var destinationKinds = []destinationKind{
 // secretPath is the credential part of webhook URLs in tests.
 const secretPath = "T0001/B0002/XyZsEcReTpAtH"
 
+// hang is the status that makes the retry table's server answer nothing
+// until the client gives up.
+const hang = 0
+
 // TestRetryDecisionEveryStatus is the one table of retry decisions: every
 // status code from 200 to 599, for every kind of destination, must be
 // handled as Classify says: delivered after one try, retried (two tries
-// with MaxAttempts 2), or failed at once.
+// with MaxAttempts 2), or failed at once. Then an http.Client timeout with
+// a live context must be retried like any network error.
 func TestRetryDecisionEveryStatus(t *testing.T) {
 	for _, dk := range destinationKinds {
 		t.Run(dk.name, func(t *testing.T) {
@@ -95,6 +101,10 @@ func TestRetryDecisionEveryStatus(t *testing.T) {
 				_, _ = io.Copy(io.Discard, r.Body)
 				hits.Add(1)
 				code := int(status.Load())
+				if code == hang {
+					<-r.Context().Done() // the client timed out
+					return
+				}
 				if code == http.StatusTooManyRequests {
 					w.Header().Set("Retry-After", "2")
 				}
@@ -111,7 +121,7 @@ func TestRetryDecisionEveryStatus(t *testing.T) {
 				status.Store(int64(code))
 				hits.Store(0)
 				clk := newFakeClock()
-				r := dk.build(t, srv.URL, clk, nil).Notify(t.Context(), []Notification{n})[0]
+				r := dk.build(t, srv.URL, clk, nil, nil).Notify(t.Context(), []Notification{n})[0]
 
 				want := Classify(code)
 				if dk.name == "slack-bot" && code == http.StatusNoContent {
@@ -129,6 +139,19 @@ func TestRetryDecisionEveryStatus(t *testing.T) {
 				if code == http.StatusTooManyRequests && fmt.Sprint(clk.Sleeps()) != "[2s]" {
 					t.Errorf("429: waited %v, want Retry-After's 2s", clk.Sleeps())
 				}
+			}
+
+			status.Store(hang)
+			hits.Store(0)
+			// The server never answers, so the client always times out:
+			// the wall clock sets only how long the test takes.
+			client := &http.Client{Timeout: 20 * time.Millisecond}
+			r := dk.build(t, srv.URL, newFakeClock(), nil, client).Notify(t.Context(), []Notification{n})[0]
+			if got := hits.Load(); got != 2 || r.Err == nil {
+				t.Errorf("client timeout: %d tries, err %v; want 2 tries (retried), an error", got, r.Err)
+			}
+			if msg := fmt.Sprint(r.Err); !strings.Contains(msg, "Timeout") && !strings.Contains(msg, "deadline exceeded") {
+				t.Errorf("client timeout: error %q does not say it timed out", r.Err)
 			}
 		})
 	}
@@ -182,7 +205,7 @@ func TestNoSecretLeaks(t *testing.T) {
 					ctx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
 					defer cancel()
 				}
-				r := dk.build(t, failure(t), newFakeClock(), logger).Notify(ctx, []Notification{fixture(KindFailed)})[0]
+				r := dk.build(t, failure(t), newFakeClock(), logger, nil).Notify(ctx, []Notification{fixture(KindFailed)})[0]
 				if r.Err == nil {
 					t.Fatal("delivery did not fail")
 				}
