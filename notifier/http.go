@@ -22,7 +22,25 @@ func userAgent(version string) string {
 }
 
 // defaultHTTPClient is used when a config leaves HTTPClient nil.
-var defaultHTTPClient = &http.Client{Timeout: 15 * time.Second}
+var defaultHTTPClient = &http.Client{Timeout: 15 * time.Second, CheckRedirect: noRedirect}
+
+// noRedirect makes a client return a 3xx as it is: following it would turn
+// a POST into a GET (302, 303: a 200 that delivered nothing) or re-send a
+// signed body to wherever Location says, even over plain http (307, 308).
+// A 3xx is then a permanent failure, as [Classify] says.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// httpClient is the client a destination uses: the caller's, or the
+// default, as a copy that never follows redirects. The caller's client is
+// left as it was.
+func httpClient(c *http.Client) *http.Client {
+	if c == nil {
+		c = defaultHTTPClient
+	}
+	cp := *c
+	cp.CheckRedirect = noRedirect
+	return &cp
+}
 
 // parseEndpoint checks a destination URL without ever showing it: https,
 // or http on a loopback host (tests, local receivers). name is the setting

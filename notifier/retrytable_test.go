@@ -96,9 +96,16 @@ const hang = 0
 func TestRetryDecisionEveryStatus(t *testing.T) {
 	for _, dk := range destinationKinds {
 		t.Run(dk.name, func(t *testing.T) {
-			var status, hits atomic.Int64
+			var status, hits, landed atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.Copy(io.Discard, r.Body)
+				if r.URL.Path == "/landed" {
+					// Where every 3xx points: a redirect followed here
+					// would pass for a delivery.
+					landed.Add(1)
+					_, _ = io.WriteString(w, dk.okBody)
+					return
+				}
 				hits.Add(1)
 				code := int(status.Load())
 				if code == hang {
@@ -107,6 +114,9 @@ func TestRetryDecisionEveryStatus(t *testing.T) {
 				}
 				if code == http.StatusTooManyRequests {
 					w.Header().Set("Retry-After", "2")
+				}
+				if code/100 == 3 {
+					w.Header().Set("Location", "/landed")
 				}
 				w.WriteHeader(code)
 				if code/100 == 2 {
@@ -136,6 +146,9 @@ func TestRetryDecisionEveryStatus(t *testing.T) {
 				if r.Err != nil && !strings.Contains(r.Err.Error(), fmt.Sprintf("status %d", code)) {
 					t.Errorf("status %d: error %q does not name the status", code, r.Err)
 				}
+				if n := landed.Swap(0); n != 0 {
+					t.Errorf("status %d: followed the redirect %d times", code, n)
+				}
 				if code == http.StatusTooManyRequests && fmt.Sprint(clk.Sleeps()) != "[2s]" {
 					t.Errorf("429: waited %v, want Retry-After's 2s", clk.Sleeps())
 				}
@@ -154,6 +167,41 @@ func TestRetryDecisionEveryStatus(t *testing.T) {
 				t.Errorf("client timeout: error %q does not say it timed out", r.Err)
 			}
 		})
+	}
+}
+
+// TestCallerClientFollowsNoRedirect: a client passed in the config does
+// not follow redirects either (a 307 would re-send the signed body to
+// another host, even over http), and the caller's client is left as it was.
+func TestCallerClientFollowsNoRedirect(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		_, _ = io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.1"}`)
+	}))
+	defer other.Close()
+	for _, dk := range destinationKinds {
+		for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			t.Run(fmt.Sprintf("%s/%d", dk.name, code), func(t *testing.T) {
+				var hits atomic.Int64
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					hits.Add(1)
+					http.Redirect(w, r, other.URL+"/stolen", code)
+				}))
+				defer srv.Close()
+				caller := &http.Client{Timeout: time.Minute}
+				r := dk.build(t, srv.URL, newFakeClock(), nil, caller).Notify(t.Context(), []Notification{fixture(KindFailed)})[0]
+				if r.Err == nil || !strings.Contains(r.Err.Error(), fmt.Sprintf("status %d", code)) {
+					t.Errorf("err = %v, want a permanent status %d", r.Err, code)
+				}
+				if hits.Load() != 1 || elsewhere.Load() != 0 {
+					t.Errorf("%d tries, %d requests to the redirect target; want 1, 0", hits.Load(), elsewhere.Load())
+				}
+				if caller.CheckRedirect != nil || caller.Transport != nil {
+					t.Error("the caller's client was modified")
+				}
+			})
+		}
 	}
 }
 

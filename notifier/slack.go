@@ -20,6 +20,8 @@ type SlackWebhookConfig struct {
 	// It is a secret: it never appears in errors or logs.
 	URL string `json:"-"`
 	// HTTPClient sends the requests; nil means a client with a 15 s timeout.
+	// Redirects are never followed, with this client or the default (a 3xx
+	// is a permanent failure); the notifier uses a copy of it for that.
 	HTTPClient *http.Client `json:"-"`
 	// Version goes into the User-Agent.
 	Version string
@@ -60,10 +62,7 @@ func NewSlackWebhook(cfg SlackWebhookConfig, logger *slog.Logger) (*SlackWebhook
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = defaultHTTPClient
-	}
+	client := httpClient(cfg.HTTPClient)
 	clk := newClock(cfg.Now, cfg.Sleep)
 	return &SlackWebhook{
 		url:      u.String(),

@@ -24,6 +24,8 @@ type SlackBotConfig struct {
 	// Tests point it at a local server.
 	APIURL string
 	// HTTPClient sends the requests; nil means a client with a 15 s timeout.
+	// Redirects are never followed, with this client or the default (a 3xx
+	// is a permanent failure); the notifier uses a copy of it for that.
 	HTTPClient *http.Client `json:"-"`
 	// Now and Sleep pace and space retries; nil means the real clock.
 	Now   func() time.Time                                 `json:"-"`
@@ -69,21 +71,17 @@ func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = defaultHTTPClient
-	}
 	// slack-go keeps only the status of a failed answer; the transport
 	// keeps what the retry decision needs (status, Retry-After, body).
-	wrapped := *client
+	client := httpClient(cfg.HTTPClient)
 	transport := client.Transport
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
-	wrapped.Transport = capturingTransport{base: transport}
+	client.Transport = capturingTransport{base: transport}
 	clk := newClock(cfg.Now, cfg.Sleep)
 	return &SlackBot{
-		api:      slack.New(cfg.Token, slack.OptionAPIURL(base.String()), slack.OptionHTTPClient(&wrapped)),
+		api:      slack.New(cfg.Token, slack.OptionAPIURL(base.String()), slack.OptionHTTPClient(client)),
 		channel:  cfg.Channel,
 		clock:    clk,
 		pacer:    &pacer{clock: clk, every: messageInterval},

@@ -24,6 +24,8 @@ type WebhookConfig struct {
 	// (WEBHOOK_SECRET). Empty: requests are not signed.
 	Secret string `json:"-"`
 	// HTTPClient sends the requests; nil means a client with a 15 s timeout.
+	// Redirects are never followed, with this client or the default (a 3xx
+	// is a permanent failure); the notifier uses a copy of it for that.
 	HTTPClient *http.Client `json:"-"`
 	// Version goes into the User-Agent, "modelarts-notifier/<version>".
 	Version string
@@ -68,10 +70,7 @@ func NewWebhook(cfg WebhookConfig, logger *slog.Logger) (*Webhook, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = defaultHTTPClient
-	}
+	client := httpClient(cfg.HTTPClient)
 	secrets := urlSecrets(u)
 	if cfg.Secret != "" {
 		secrets = append(secrets, cfg.Secret, strings.TrimPrefix(cfg.Secret, "whsec_"))
