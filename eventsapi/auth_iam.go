@@ -257,7 +257,8 @@ func (a *iamAuth) fetch(ctx context.Context) fetchedToken {
 		return fetchedToken{err: fmt.Errorf("iam token: read response: %w", err)}
 	}
 	if resp.StatusCode/100 != 2 {
-		return fetchedToken{err: fmt.Errorf("iam token for user %q: %w", a.cfg.Username, newAPIError(resp, data, a.now()))}
+		// IAM may echo the request body, password included, in its error.
+		return fetchedToken{err: fmt.Errorf("iam token for user %q: %w", a.cfg.Username, newAPIError(resp, data, a.now(), a.cfg.Password))}
 	}
 	tok := resp.Header.Get("X-Subject-Token")
 	if tok == "" {

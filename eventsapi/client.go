@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -261,14 +260,15 @@ func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) (
 		if resp.StatusCode/100 == 2 {
 			return body, nil
 		}
-		ae := newAPIError(resp, body, c.now())
 		// Should a server echo the credentials back, keep them out of the
 		// error.
+		var secrets []string
 		for _, h := range [...]string{HeaderAuthToken, HeaderSecurityToken} {
 			if v := req.Header.Get(h); len(v) >= 8 {
-				ae.Message = strings.ReplaceAll(ae.Message, v, "[redacted]")
+				secrets = append(secrets, v)
 			}
 		}
+		ae := newAPIError(resp, body, c.now(), secrets...)
 		if resp.StatusCode == http.StatusUnauthorized && IsTokenErrorCode(ae.Code) && !refreshed {
 			if inv, ok := c.auth.(TokenInvalidator); ok {
 				refreshed = true

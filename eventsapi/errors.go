@@ -126,8 +126,11 @@ const maxErrorExcerpt = 256
 
 // newAPIError builds an APIError from a response and its (already capped)
 // body. Both the ModelArts shape {"error_code","error_msg"} and the IAM
-// shape {"error":{"code","message"}} are understood.
-func newAPIError(resp *http.Response, body []byte, now time.Time) *APIError {
+// shape {"error":{"code","message"}} are understood. Every secret (and its
+// JSON-escaped forms) is replaced by "[redacted]" before the message is
+// cut, should the server echo the request back: not even a prefix of a
+// secret is kept.
+func newAPIError(resp *http.Response, body []byte, now time.Time, secrets ...string) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		RequestID:  resp.Header.Get("X-Request-Id"),
@@ -149,11 +152,49 @@ func newAPIError(resp *http.Response, body []byte, now time.Time) *APIError {
 			e.Message = doc.Error.Message
 		}
 	}
+	forms := secretForms(secrets)
+	e.Code = redact(e.Code, forms)
 	if e.Code == "" && e.Message == "" {
-		e.Message, _ = truncate(strings.TrimSpace(string(body)), maxErrorExcerpt)
+		e.Message, _ = truncate(redact(strings.TrimSpace(string(body)), forms), maxErrorExcerpt)
 	}
-	e.Message, _ = truncate(e.Message, 4*maxErrorExcerpt)
+	e.Message, _ = truncate(redact(e.Message, forms), 4*maxErrorExcerpt)
 	return e
+}
+
+// secretForms returns the texts under which the non-empty secrets may be
+// echoed: as they are, JSON-escaped (with and without HTML escaping, as
+// they were sent in a JSON body) and JSON-escaped twice (a JSON body
+// quoted in a JSON string), longest first.
+func secretForms(secrets []string) []string {
+	var forms []string
+	quote := func(s string, html bool) string {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		_ = enc.Encode(s)
+		q := strings.TrimSuffix(b.String(), "\n")
+		return q[1 : len(q)-1]
+	}
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		forms = append(forms, s)
+		for _, html := range []bool{false, true} {
+			once := quote(s, html)
+			forms = append(forms, once, quote(once, html))
+		}
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(forms)
+}
+
+// redact replaces every occurrence of the forms in s by "[redacted]".
+func redact(s string, forms []string) string {
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, "[redacted]")
+	}
+	return s
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.

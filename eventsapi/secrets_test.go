@@ -3,7 +3,10 @@ package eventsapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -71,7 +74,31 @@ func TestFailuresLeakNoSecret(t *testing.T) {
 	srv := newFake(t, eventsapitest.WithToken("static-SECRET-token-1234"), eventsapitest.WithAKSK("AKID", "sk-SECRET-key-9012"))
 	srv.AddService("svc", "svc", eventsapi.StatusRunning)
 	const wrongPassword = "wrong-SECRET-password"
-	secrets := []string{srv.Token, srv.Password, srv.SecretKey, wrongPassword, "sts-SECRET-token"}
+	// echoPassword has characters that JSON escapes, so that an echo of the
+	// request body shows it escaped.
+	const echoPassword = `echo-SECRET-pa"ss<&>\word-5678`
+	// "SECRET" is in every secret: no part of one may show, not even the
+	// prefix an excerpt cut short would keep.
+	secrets := []string{srv.Token, srv.Password, srv.SecretKey, wrongPassword, "sts-SECRET-token", echoPassword, "SECRET"}
+	// echoIAM is an IAM endpoint that fails and echoes the request body
+	// (the password included) in its error, in the way echo says.
+	echoIAM := func(echo func(body string) string) func(*testing.T) eventsapi.Authenticator {
+		return func(t *testing.T) eventsapi.Authenticator {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, echo(string(body)))
+			}))
+			t.Cleanup(ts.Close)
+			a, err := eventsapi.NewIAMPasswordAuth(eventsapi.IAMConfig{Endpoint: ts.URL, DomainName: srv.DomainName,
+				Username: srv.Username, Password: echoPassword, ProjectID: srv.ProjectID, HTTPClient: ts.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+	}
+	jsonString := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 	tests := []struct {
 		name  string
@@ -92,6 +119,21 @@ func TestFailuresLeakNoSecret(t *testing.T) {
 		{name: "aksk, 429s", auth: func(*testing.T) eventsapi.Authenticator {
 			return eventsapi.NewAKSK(srv.AccessKey, srv.SecretKey, "sts-SECRET-token")
 		}, fault: &eventsapitest.Fault{Status: 429, RetryAfter: "0"}},
+		{name: "iam echoes the body, ModelArts shape", auth: echoIAM(func(body string) string {
+			return `{"error_code":"IAM.0011","error_msg":` + jsonString("Request body is invalid: "+body) + `}`
+		})},
+		{name: "iam echoes the body, IAM shape", auth: echoIAM(func(body string) string {
+			return `{"error":{"code":400,"message":` + jsonString("invalid "+body) + `}}`
+		})},
+		{name: "iam echoes the body as text", auth: echoIAM(func(body string) string { return "bad request: " + body })},
+		{name: "iam echoes the body quoted in broken JSON", auth: echoIAM(func(body string) string {
+			return `{"error_msg":` + jsonString(body)
+		})},
+		{name: "iam echo cut inside the password", auth: echoIAM(func(body string) string {
+			// The excerpt is 256 bytes: put the password across the cut.
+			i := strings.Index(body, "echo-SECRET")
+			return strings.Repeat(".", max(0, 256-i-12)) + body
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
