@@ -1,8 +1,14 @@
 package eventsapi_test
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -58,21 +64,64 @@ func TestStaticToken(t *testing.T) {
 	}
 }
 
+// gatedAuth counts the calls that need authenticating and opens gate when
+// the n-th of them has begun.
+type gatedAuth struct {
+	eventsapi.Authenticator
+	n       int32
+	entered atomic.Int32
+	gate    chan struct{}
+}
+
+func (g *gatedAuth) Authenticate(ctx context.Context, req *http.Request) error {
+	if g.entered.Add(1) == g.n {
+		close(g.gate)
+	}
+	return g.Authenticator.Authenticate(ctx, req)
+}
+
+func (g *gatedAuth) InvalidateToken(token string) {
+	g.Authenticator.(eventsapi.TokenInvalidator).InvalidateToken(token)
+}
+
 // TestIAMPasswordAuth: one token fetch for 50 concurrent requests; after
 // the API rejects the token, exactly one new fetch and every request
-// succeeds.
+// succeeds. The IAM endpoint holds every login until all 50 requests are
+// asking for a token, so the requests overlap for certain: without a
+// shared login, each would send its own.
 func TestIAMPasswordAuth(t *testing.T) {
+	const n = 50
 	srv := newFake(t)
 	srv.AddService("svc", "svc", eventsapi.StatusRunning)
-	c := newClient(t, srv, func(cfg *eventsapi.Config) { cfg.Auth = iamAuth(t, srv, srv.Password) })
+	gate := make(chan struct{})
+	iamURL, err := url.Parse(srv.IAMURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(iamURL)
+	heldIAM := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-gate:
+			proxy.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(heldIAM.Close)
+	iam, err := eventsapi.NewIAMPasswordAuth(eventsapi.IAMConfig{Endpoint: heldIAM.URL, DomainName: srv.DomainName,
+		Username: srv.Username, Password: srv.Password, ProjectID: srv.ProjectID, HTTPClient: heldIAM.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := &gatedAuth{Authenticator: iam, n: n, gate: gate}
+	c := newClient(t, srv, func(cfg *eventsapi.Config) { cfg.Auth = auth })
 
-	for _, err := range getConcurrently(t, c, 50) {
+	for _, err := range getConcurrently(t, c, n) {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := srv.IAMTokenRequests(); n != 1 {
-		t.Fatalf("%d IAM token requests for 50 concurrent calls, want 1", n)
+	if got := srv.IAMTokenRequests(); got != 1 {
+		t.Fatalf("%d IAM token requests for %d concurrent calls, want 1", got, n)
 	}
 	for _, r := range srv.Requests() {
 		if r.Path != "/v3/auth/tokens" && r.Auth != "iam" {
@@ -81,15 +130,15 @@ func TestIAMPasswordAuth(t *testing.T) {
 	}
 
 	srv.RevokeTokens() // the API now answers 401 ModelArts.0204
-	for _, err := range getConcurrently(t, c, 50) {
+	for _, err := range getConcurrently(t, c, n) {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := srv.IAMTokenRequests(); n != 2 {
-		t.Errorf("%d IAM token requests after the token was rejected, want 2", n)
+	if got := srv.IAMTokenRequests(); got != 2 {
+		t.Errorf("%d IAM token requests after the token was rejected, want 2", got)
 	}
-	if st := c.Stats(); st.AuthRefreshes < 1 || st.AuthRefreshes > 50 || st.Retries != 0 {
+	if st := c.Stats(); st.AuthRefreshes < 1 || st.AuthRefreshes > n || st.Retries != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }

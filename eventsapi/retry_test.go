@@ -206,9 +206,13 @@ func TestRetryNetworkErrors(t *testing.T) {
 	t.Run("latency fault then success", func(t *testing.T) {
 		srv := newFake(t)
 		srv.AddService("svc", "svc", eventsapi.StatusRunning)
-		srv.Fail(1, eventsapitest.Fault{Latency: time.Second})
+		// The first response would take an hour; the client gives up after
+		// 2 s (ample for the second, prompt answer even on a loaded
+		// machine under -race) and retries. The fake notices the client
+		// leave and stops waiting.
+		srv.Fail(1, eventsapitest.Fault{Latency: time.Hour})
 		c := newClient(t, srv, func(cfg *eventsapi.Config) {
-			cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
+			cfg.HTTPClient = &http.Client{Timeout: 2 * time.Second}
 		})
 		if _, err := c.GetService(ctxT(t), "svc"); err != nil {
 			t.Fatal(err)

@@ -85,11 +85,14 @@ func defaultErrorCode(status int) (code, msg string) {
 	return "ModelArts.0000", http.StatusText(status)
 }
 
-// sleep waits d or until the request is cancelled.
-func sleep(r *http.Request, d time.Duration) bool {
+// sleep waits d or until the request is cancelled. While it waits, the
+// request counts in Delayed.
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
+	s.delayed.Add(1)
+	defer s.delayed.Add(-1)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -106,7 +106,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		sw.Header().Set("X-Request-Id", fmt.Sprintf("fake-%08d", s.reqSeq.Add(1)))
 
 		fault, faulty := s.takeFault(r.URL.Path)
-		if !sleep(r, time.Duration(s.latency.Load())+fault.Latency) {
+		if !s.sleep(r, time.Duration(s.latency.Load())+fault.Latency) {
 			return
 		}
 		if faulty && fault.Status != 0 {

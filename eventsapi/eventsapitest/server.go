@@ -59,6 +59,7 @@ type Server struct {
 	step    atomic.Int64 // time.Duration
 	latency atomic.Int64 // time.Duration
 	maxPage atomic.Int64 // 0: pages as large as the limit asks
+	delayed atomic.Int64 // requests being delayed now
 	reqSeq  atomic.Int64
 
 	mu         sync.Mutex
@@ -145,6 +146,11 @@ func (s *Server) Client() *http.Client { return s.ts.Client() }
 // SetLatency delays every response by d (0: none). Requests sleep
 // concurrently; no lock is held while sleeping.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// Delayed returns the number of requests that latency (SetLatency or a
+// Fault's) is holding right now. Requests are delayed concurrently, so it
+// can reach the number of requests in flight.
+func (s *Server) Delayed() int { return int(s.delayed.Load()) }
 
 // SetMaxPageSize makes the events and service list endpoints answer with
 // at most n records a page, however large the requested limit, as a server
