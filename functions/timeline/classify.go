@@ -49,6 +49,8 @@ var (
 	creat           = []byte("creat")
 	image           = []byte("image")
 	deploy          = []byte("deploy")
+	service         = []byte("service")
+	servicePrefix   = []byte("service ")
 )
 
 func needles(s ...string) [][]byte {
@@ -88,10 +90,25 @@ func (k *classifier) classify(e eventsapi.Event) class {
 		return c
 	}
 	if c.phase >= 0 && !c.insufficient {
-		c.end = w.success || (c.phase == imageBuild && w.created)
+		// "... task started successfully" begins the phase it names:
+		// the success word qualifies "started".
+		c.end = (w.success && !w.started) || (c.phase == imageBuild && w.created)
 	}
-	c.done = (c.phase == modelStartup && c.end) || w.running || w.lastStarted ||
-		(w.started && w.success) || (w.success && bytes.Contains(s, deploy))
+	// Wording that says the service runs ("started", "is running",
+	// "deployed successfully") ends the deployment only when it is about
+	// model startup or the service itself: "Image build task started
+	// successfully" or "Instance 0 is running" says nothing of the
+	// deployment's outcome. A text that begins with "Service" is about the
+	// service even when its name holds a phase noun ("Service pull-worker
+	// is running.").
+	serviceWide := c.phase == modelStartup || bytes.HasPrefix(s, servicePrefix) ||
+		c.phase < 0 && (bytes.Contains(s, service) || bytes.Contains(s, deploy))
+	c.done = (c.phase == modelStartup && c.end) || serviceWide && (w.running || w.lastStarted ||
+		(w.started && w.success) || (w.success && bytes.Contains(s, deploy)))
+	if c.done && c.phase != modelStartup {
+		// The phase noun was in the service's name.
+		c.phase, c.end = -1, false
+	}
 	return c
 }
 

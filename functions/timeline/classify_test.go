@@ -86,6 +86,16 @@ func TestClassifyMarkers(t *testing.T) {
 		{"Service deployed successfully.", mark{Phase: -1, Done: true}},
 		{"[TF 3.0.0] start model success", mark{Phase: modelStartup, End: true, Done: true}},
 		{"Instance 0 is running out of memory.", mark{Phase: -1}},
+		// "started" or "is running" about a part, not the service, neither
+		// ends the deployment nor (with a success word) the phase.
+		{"Image build task started successfully.", mark{Phase: imageBuild}},
+		{"Image build started.", mark{Phase: imageBuild}},
+		{"Pulling image task started successfully", mark{Phase: imagePull}},
+		{"Environment preparation is running.", mark{Phase: environment}},
+		{"Instance 0 is running.", mark{Phase: -1}},
+		{"Instance 0 started.", mark{Phase: -1}},
+		{"Model started successfully.", mark{Phase: modelStartup, Done: true}},
+		{"Service pull-worker is running.", mark{Phase: -1, Done: true}},
 		{"Service restarted", mark{Phase: -1}},
 		{"Failed to pull image", mark{Phase: imagePull}},
 		{"something else entirely", mark{Phase: -1}},

@@ -48,11 +48,19 @@
 //	image_pull     "pull" ("pulling model image", "pull image success")
 //	model_startup  "starting model", "start model", "model start", "start service"
 //
+// A success word that qualifies "started" ("Image build task started
+// successfully") begins the phase, it does not end it.
+//
 // Model startup also ends at "Service xxx started.", "... started
 // successfully", "... is running" (not "is running out"), a deployment success
 // ("deploy" with a success word), or, for the Latest deployment, the service
 // status running (or concerning: it runs, some instances are unhealthy). Its
-// end is the deployment's success.
+// end is the deployment's success. The wording counts only when it is about
+// model startup or the service as a whole: the text names model startup,
+// begins with "Service", or names no phase and says "service" or "deploy".
+// "Image build task started successfully", "Environment preparation is
+// running" or "Instance 0 started." end nothing. A phase noun inside the
+// service's name ("Service pull-worker is running.") is not a phase.
 //
 // Phase times never go backwards: an event for an earlier phase than the
 // current one changes nothing. A phase that begins ends every earlier phase
@@ -68,9 +76,17 @@
 //
 //   - IsFailure: the text has the word "fail", "fails", "failed", "failing",
 //     "failure(s)", "error(s)" or the words "timed out", as whole words
-//     (not "errorless", not "no_error"), and is not an "Insufficient …" event:
-//     ModelArts retries scheduling on insufficient resources, so those are
-//     abnormal but not a failure while the service is still deploying.
+//     (not "errorless", not "no_error"), and is not an "Insufficient …" event.
+//   - Insufficient resources are abnormal, never a failure by their text:
+//     ModelArts retries scheduling until resources are free or it gives up.
+//     Both "Insufficient resources. Wait until idle resources are
+//     sufficient." and "Insufficient xxx. The scheduling failed.
+//     Supplementary information: xxx" (which says "failed") are therefore
+//     abnormal events (in the deployment's Abnormal list) in the
+//     scheduling phase, while the deployment stays in progress. It fails only
+//     when the service status becomes failed (then in the phase it was in,
+//     usually scheduling) or a later event has failure wording; it may also
+//     stall in scheduling, or recover and go on.
 //   - IsAbnormal: event_type "abnormal" (any case), failure wording,
 //     "insufficient", "quota exceed", "exceeds the upper limit", "stopped
 //     because", "out of memory", "unhealthy".

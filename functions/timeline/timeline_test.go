@@ -292,6 +292,45 @@ func TestBuildInsufficientResources(t *testing.T) {
 	}
 }
 
+// TestBuildStartedOnlyEndsAtModelStartup: "started" or "is running"
+// wording about an earlier phase or a part of the service does not end the
+// deployment; said of the service or of model startup, it does.
+func TestBuildStartedOnlyEndsAtModelStartup(t *testing.T) {
+	const t0 = 1_700_000_000_000
+	deploying := view{Start: t0, Outcome: notifier.StatusInProgress, Events: 2, Latest: true}
+	tests := []struct {
+		info string
+		want view
+	}{
+		{"Image build task started successfully.", with(deploying, notifier.PhaseImageBuild, run, pnd, pnd, pnd, pnd)},
+		{"Image build started.", with(deploying, notifier.PhaseImageBuild, run, pnd, pnd, pnd, pnd)},
+		{"Pulling image task started successfully", with(deploying, notifier.PhaseImagePull, pnd, pnd, pnd, run, pnd)},
+		{"Instance 0 is running.", with(deploying, "", pnd, pnd, pnd, pnd, pnd)},
+		{"Instance 0 started.", with(deploying, "", pnd, pnd, pnd, pnd, pnd)},
+		{"Service service-07085 started successfully", view{Start: t0, End: t0 + 1000, Outcome: notifier.StatusSucceeded,
+			Phase: notifier.PhaseModelStartup, Phases: phases(pnd, pnd, pnd, pnd, ok), Events: 2, Latest: true}},
+		{"Service pull-worker is running.", view{Start: t0, End: t0 + 1000, Outcome: notifier.StatusSucceeded,
+			Phase: notifier.PhaseModelStartup, Phases: phases(pnd, pnd, pnd, pnd, ok), Events: 2, Latest: true}},
+		{"[TF 3.0.0] Model started successfully.", view{Start: t0, End: t0 + 1000, Outcome: notifier.StatusSucceeded,
+			Phase: notifier.PhaseModelStartup, Phases: phases(pnd, pnd, pnd, pnd, ok), Model: "TF 3.0.0", Events: 2, Latest: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.info, func(t *testing.T) {
+			evs := []eventsapi.Event{ev("normal", "start to deploy service", t0), ev("normal", tt.info, t0+1000)}
+			tl := Build(evs, svc(eventsapi.StatusDeploying), ms(t0+2000), nil)
+			if diff := cmp.Diff(timelineView{Deployments: []view{tt.want}}, viewTimeline(tl)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// with returns v in phase with the phase statuses st.
+func with(v view, phase string, st ...notifier.PhaseStatus) view {
+	v.Phase, v.Phases = phase, phases(st...)
+	return v
+}
+
 func TestBuildStallAndRecovery(t *testing.T) {
 	seed := load(t, "seed.json")
 	th, err := ParseThresholds("image_build=1m,environment=2m,scheduling=3m,image_pull=4m,model_startup=5m")
