@@ -17,7 +17,7 @@ const (
 	maxFields      = 10
 	maxEventText   = 500 // one quoted event
 	maxEvents      = 10  // events quoted in one message
-	maxDigestItems = 40  // notifications listed in one digest
+	maxDigestItems = 20  // notifications listed in one digest (and detailed in its thread)
 	maxFallback    = 3000
 )
 
@@ -270,7 +270,7 @@ func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, t
 }
 
 // DigestBlocks renders many notifications as one message: a header with
-// the count and one line per notification (the first 40; the rest are
+// the count and one line per notification (the first 20; the rest are
 // counted).
 func DigestBlocks(ns []Notification) (blocks []slack.Block, fallback string, truncated bool) {
 	var b blockBuilder

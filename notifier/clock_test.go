@@ -41,3 +41,7 @@ func (c *fakeClock) Sleeps() []time.Duration {
 	defer c.mu.Unlock()
 	return append([]time.Duration(nil), c.sleeps...)
 }
+
+// newFakeClockAt is a fake clock showing t: a test sets the clock just
+// before a context deadline that is, on the wall clock, far away.
+func newFakeClockAt(t time.Time) *fakeClock { return &fakeClock{t: t} }

@@ -271,3 +271,39 @@ func (p RetryPolicy) do(ctx context.Context, clk clock, attempt func(ctx context
 	}
 	return err
 }
+
+// ErrDestinationDown fails the rest of a Notify batch at one destination
+// once a notification there has used up its retries on a network error, a
+// timeout or a 5xx: the destination looks down, and retrying every
+// notification in turn would spend the run's time on a dead receiver. The
+// notifications it leaves were not attempted; the next run retries them.
+var ErrDestinationDown = errors.New("destination looks down; not attempted")
+
+// looksDown: err is what one delivery got after its retries, and it says
+// the destination is unreachable or failing (network error, timeout, 5xx),
+// not just busy (429, ratelimited) or refusing this message (other 4xx).
+func looksDown(err error) bool {
+	if verdictOf(err) != Retry {
+		return false
+	}
+	var de *DeliveryError
+	if errors.As(err, &de) {
+		return de.StatusCode >= 500
+	}
+	return true
+}
+
+// skipRest says why, after a delivery that got err, the rest of the batch
+// at this destination is not attempted; nil when it should go on. id is the
+// notification that got err.
+func skipRest(ctx context.Context, id string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrDeadlineNear):
+		return fmt.Errorf("not attempted: %w", ErrDeadlineNear)
+	case ctx.Err() == nil && looksDown(err):
+		return fmt.Errorf("%w (%s failed after retries: %v)", ErrDestinationDown, id, err)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package notifier
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -236,9 +237,13 @@ func TestNoSecretLeaks(t *testing.T) {
 			return srv.URL
 		},
 		"timeout": func(t *testing.T) string {
-			block := make(chan struct{})
-			srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block }))
-			t.Cleanup(func() { close(block); srv.Close() })
+			srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				// Read the body first: only then does the server notice
+				// the client hanging up, and end r.Context().
+				_, _ = io.Copy(io.Discard, r.Body)
+				<-r.Context().Done()
+			}))
+			t.Cleanup(srv.Close)
 			return srv.URL
 		},
 	}
@@ -247,13 +252,13 @@ func TestNoSecretLeaks(t *testing.T) {
 			t.Run(dk.name+"/"+name, func(t *testing.T) {
 				var logs bytes.Buffer
 				logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-				ctx := t.Context()
+				var client *http.Client
 				if name == "timeout" {
-					var cancel func()
-					ctx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
-					defer cancel()
+					// An http.Client timeout: a context deadline this
+					// close would stop Slack before it posts anything.
+					client = &http.Client{Timeout: 50 * time.Millisecond}
 				}
-				r := dk.build(t, failure(t), newFakeClock(), logger, nil).Notify(ctx, []Notification{fixture(KindFailed)})[0]
+				r := dk.build(t, failure(t), newFakeClock(), logger, client).Notify(t.Context(), []Notification{fixture(KindFailed)})[0]
 				if r.Err == nil {
 					t.Fatal("delivery did not fail")
 				}
@@ -270,5 +275,118 @@ func TestNoSecretLeaks(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// runtimeBatch is n runtime notifications (one message each at every
+// destination) with distinct IDs.
+func runtimeBatch(n int) []Notification {
+	ns := make([]Notification, n)
+	for i := range ns {
+		ns[i] = fixture(KindAbnormal)
+		ns[i].ID = fmt.Sprintf("%s_%d", ns[i].ID, i)
+	}
+	return ns
+}
+
+// TestDestinationDownFailsTheRest: once one notification has used up its
+// retries on a 5xx or a timeout, the rest of the batch at that destination
+// fail at once with ErrDestinationDown instead of each spending its own
+// retries; a refusal (4xx) or rate limiting (429) is not "down", and every
+// notification gets its own attempt. Every notification has its own Result.
+func TestDestinationDownFailsTheRest(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int // hang: no answer, the client times out
+		wantHits int64
+		wantDown bool
+	}{
+		{"5xx", http.StatusServiceUnavailable, 2, true},
+		{"client timeout", hang, 2, true},
+		{"4xx", http.StatusBadRequest, 3, false},
+		{"429", http.StatusTooManyRequests, 6, false},
+	}
+	for _, dk := range destinationKinds {
+		for _, tt := range tests {
+			t.Run(dk.name+"/"+tt.name, func(t *testing.T) {
+				var hits atomic.Int64
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, _ = io.Copy(io.Discard, r.Body)
+					hits.Add(1)
+					if tt.status == hang {
+						<-r.Context().Done()
+						return
+					}
+					w.WriteHeader(tt.status)
+					_, _ = io.WriteString(w, "nope")
+				}))
+				defer srv.Close()
+				client := &http.Client{Timeout: 20 * time.Millisecond}
+				ns := runtimeBatch(3)
+				results := dk.build(t, srv.URL, newFakeClock(), nil, client).Notify(t.Context(), ns)
+
+				if got := hits.Load(); got != tt.wantHits {
+					t.Errorf("%d requests, want %d", got, tt.wantHits)
+				}
+				if len(results) != len(ns) {
+					t.Fatalf("%d results for %d notifications", len(results), len(ns))
+				}
+				for i, r := range results {
+					if r.ID != ns[i].ID || r.Err == nil {
+						t.Errorf("result %d = %+v, want a failure for %s", i, r, ns[i].ID)
+						continue
+					}
+					down := errors.Is(r.Err, ErrDestinationDown)
+					if wantDown := tt.wantDown && i > 0; down != wantDown {
+						t.Errorf("result %d: err %v; want ErrDestinationDown: %v", i, r.Err, wantDown)
+					}
+					if down && (!strings.Contains(r.Err.Error(), ns[0].ID) || strings.Contains(r.Err.Error(), secretPath)) {
+						t.Errorf("result %d: %q should name %s, the notification that failed, and no secret", i, r.Err, ns[0].ID)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSlackStopsBeforeDeadline: a Slack destination posts at most one
+// message a second and sends none when the deadline is closer than that;
+// the notifications left fail with ErrDeadlineNear, without a request.
+func TestSlackStopsBeforeDeadline(t *testing.T) {
+	for _, dk := range destinationKinds {
+		if dk.name == "webhook" {
+			continue // no pacing
+		}
+		t.Run(dk.name, func(t *testing.T) {
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				hits.Add(1)
+				_, _ = io.WriteString(w, dk.okBody)
+			}))
+			defer srv.Close()
+			// The deadline is an hour away on the wall clock and 2.5 s
+			// away on the fake one: messages go at 0 s and 1 s; at 2 s only
+			// 0.5 s would be left.
+			deadline := time.Now().Add(time.Hour)
+			ctx, cancel := context.WithDeadline(t.Context(), deadline)
+			defer cancel()
+			clk := newFakeClockAt(deadline.Add(-2500 * time.Millisecond))
+			ns := runtimeBatch(4)
+			results := dk.build(t, srv.URL, clk, nil, nil).Notify(ctx, ns)
+
+			if got := hits.Load(); got != 2 {
+				t.Errorf("%d messages, want 2", got)
+			}
+			for i, r := range results {
+				wantNear := i >= 2
+				if r.ID != ns[i].ID || (r.Err != nil) != wantNear || (wantNear && !errors.Is(r.Err, ErrDeadlineNear)) {
+					t.Errorf("result %d = %+v; want ErrDeadlineNear: %v", i, r, wantNear)
+				}
+			}
+			if got := clk.Sleeps(); fmt.Sprint(got) != "[1s]" {
+				t.Errorf("waits = %v, want [1s]", got)
+			}
+		})
 	}
 }

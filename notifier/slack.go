@@ -86,7 +86,9 @@ func digestThreshold(n int) int {
 
 // Notify sends each notification as a message, or all of them as one
 // digest when there are more than the threshold; a digest's outcome is
-// every notification's outcome.
+// every notification's outcome. When the deadline is too near for another
+// message ([ErrDeadlineNear]) or the webhook looks down
+// ([ErrDestinationDown]), the rest fail without being attempted.
 func (s *SlackWebhook) Notify(ctx context.Context, ns []Notification) []Result {
 	results := make([]Result, len(ns))
 	if len(ns) > s.digestAt {
@@ -99,11 +101,17 @@ func (s *SlackWebhook) Notify(ctx context.Context, ns []Notification) []Result {
 		s.logResult(ctx, "digest", len(ns), err)
 		return results
 	}
+	var skip error // why the rest are not attempted
 	for i, n := range ns {
+		if skip != nil {
+			results[i] = Result{ID: n.ID, Err: fmt.Errorf("slack webhook: %s: %w", n.ID, skip)}
+			continue
+		}
 		blocks, text, cut := SlackBlocks(n)
 		s.logCut(ctx, cut, n.ID)
 		results[i] = Result{ID: n.ID, Err: s.send(ctx, blocks, text)}
 		s.logResult(ctx, n.ID, 1, results[i].Err)
+		skip = skipRest(ctx, n.ID, results[i].Err)
 	}
 	return results
 }

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,16 +96,25 @@ func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
 // Notify delivers ns in order. Result.ThreadTS is the deployment's parent
 // message (new or known) for deployment notifications. In a digest,
 // notifications share the digest's outcome and keep their known parent.
+// When the deadline is too near for another message ([ErrDeadlineNear]) or
+// Slack looks down ([ErrDestinationDown]), the rest fail without being
+// attempted.
 func (b *SlackBot) Notify(ctx context.Context, ns []Notification) []Result {
 	if len(ns) > b.digestAt {
 		return b.digest(ctx, ns)
 	}
 	results := make([]Result, len(ns))
 	parents := map[string]string{} // deployment key -> parent ts, this call
+	var skip error                 // why the rest are not attempted
 	for i, n := range ns {
+		if skip != nil {
+			results[i] = Result{ID: n.ID, Err: fmt.Errorf("slack: %s: %w", n.ID, skip), ThreadTS: n.ThreadTS}
+			continue
+		}
 		results[i] = b.notifyOne(ctx, n, parents)
 		if err := results[i].Err; err != nil {
 			b.logger.WarnContext(ctx, "slack delivery failed", "id", n.ID, "type", n.Kind, "err", err)
+			skip = skipRest(ctx, n.ID, err)
 		}
 	}
 	return results
@@ -147,18 +157,31 @@ func (b *SlackBot) notifyOne(ctx context.Context, n Notification, parents map[st
 	return Result{ID: n.ID, Err: err, ThreadTS: parent}
 }
 
-// digest posts one digest message and each notification's details in its
-// thread. The digest's outcome is everyone's; a failed detail is logged.
+// digest posts one digest message and, in its thread, the details of the
+// notifications it lists (at most maxDigestItems: one message a second, so
+// a long batch would outlast the run; the digest says how many more there
+// were). The digest's outcome is everyone's, since the digest is what
+// delivers them; a failed detail is logged, and the details stop when the
+// deadline is too near or Slack looks down.
 func (b *SlackBot) digest(ctx context.Context, ns []Notification) []Result {
 	blocks, text, cut := DigestBlocks(ns)
 	b.logCut(ctx, cut, "digest")
 	ts, err := b.post(ctx, blocks, text, "", false)
 	if err == nil {
-		for _, n := range ns {
+		details := ns[:min(len(ns), maxDigestItems)]
+		for i, n := range details {
 			dblocks, dtext, cut := SlackBlocks(n)
 			b.logCut(ctx, cut, n.ID)
-			if _, derr := b.post(ctx, dblocks, dtext, ts, false); derr != nil {
-				b.logger.WarnContext(ctx, "slack digest detail failed", "id", n.ID, "err", derr)
+			_, derr := b.post(ctx, dblocks, dtext, ts, false)
+			if derr == nil {
+				continue
+			}
+			b.logger.WarnContext(ctx, "slack digest detail failed", "id", n.ID, "err", derr)
+			if why := skipRest(ctx, n.ID, derr); why != nil || ctx.Err() != nil {
+				if left := len(details) - i - 1; left > 0 {
+					b.logger.WarnContext(ctx, "slack digest details stopped", "not_posted", left, "why", cmp.Or(why, ctx.Err()))
+				}
+				break
 			}
 		}
 	} else {

@@ -1,6 +1,9 @@
 package notifier
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -252,6 +255,73 @@ func TestNewSlackBotRejectsBadConfig(t *testing.T) {
 			_, err := NewSlackBot(tt.cfg, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), testToken) {
 				t.Errorf("err = %v, want it to name %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSlackBotDigestCapsThreadReplies: a digest of 100 posts the digest and
+// the details of the first maxDigestItems in its thread, not 100 replies
+// (100 s at one message a second, in a Lambda that has 120 s); the digest
+// says how many more there were. The digest delivers them all.
+func TestSlackBotDigestCapsThreadReplies(t *testing.T) {
+	srv := newFakeSlack(t, nil)
+	clk := newFakeClock()
+	ns := runtimeBatch(100)
+	results := newTestBot(t, srv.URL, clk).Notify(t.Context(), ns)
+
+	calls := srv.Calls()
+	if len(calls) != 1+maxDigestItems {
+		t.Fatalf("%d calls, want the digest and %d replies", len(calls), maxDigestItems)
+	}
+	for _, c := range calls[1:] {
+		if c.ThreadTS != "1795867200.000001" {
+			t.Errorf("reply %+v is not in the digest's thread", summarize([]slackCall{c}))
+		}
+	}
+	if more := fmt.Sprintf("and %d more", 100-maxDigestItems); !strings.Contains(calls[0].Blocks, more) {
+		t.Errorf("digest does not say %q", more)
+	}
+	for i, r := range results {
+		if r.Err != nil || r.ID != ns[i].ID {
+			t.Errorf("result %d = %+v", i, r)
+		}
+	}
+	if got := len(clk.Sleeps()); got != maxDigestItems {
+		t.Errorf("%d pacing waits, want %d", got, maxDigestItems)
+	}
+}
+
+// TestSlackBotDigestBeforeDeadline: the digest's replies stop when the
+// deadline is closer than the pacing interval (the digest, posted, still
+// delivers everyone); a digest that cannot go out at all fails everyone
+// with ErrDeadlineNear, without a request.
+func TestSlackBotDigestBeforeDeadline(t *testing.T) {
+	tests := []struct {
+		name      string
+		left      time.Duration // on the fake clock, before the deadline
+		wantCalls int
+		wantErr   error
+	}{
+		{"replies stop", 5500 * time.Millisecond, 5, nil}, // digest at 0 s, replies at 1-4 s
+		{"no time for the digest", 500 * time.Millisecond, 0, ErrDeadlineNear},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFakeSlack(t, nil)
+			deadline := time.Now().Add(time.Hour) // far away on the wall clock
+			ctx, cancel := context.WithDeadline(t.Context(), deadline)
+			defer cancel()
+			ns := runtimeBatch(10)
+			results := newTestBot(t, srv.URL, newFakeClockAt(deadline.Add(-tt.left))).Notify(ctx, ns)
+
+			if got := len(srv.Calls()); got != tt.wantCalls {
+				t.Errorf("%d calls, want %d", got, tt.wantCalls)
+			}
+			for i, r := range results {
+				if r.ID != ns[i].ID || !errors.Is(r.Err, tt.wantErr) || (tt.wantErr == nil && r.Err != nil) {
+					t.Errorf("result %d = %+v, want err %v", i, r, tt.wantErr)
+				}
 			}
 		})
 	}

@@ -98,12 +98,22 @@ func parseWebhookSecret(s string) ([]byte, error) {
 }
 
 // Notify POSTs each notification on its own, retrying transient failures.
+// Once one has used up its retries on a network error, a timeout or a 5xx,
+// the rest fail at once with [ErrDestinationDown].
 func (w *Webhook) Notify(ctx context.Context, ns []Notification) []Result {
 	results := make([]Result, len(ns))
+	var skip error // why the rest are not attempted
 	for i, n := range ns {
+		if skip != nil {
+			results[i] = Result{ID: n.ID, Err: fmt.Errorf("webhook: deliver %s: %w", n.ID, skip)}
+			continue
+		}
 		results[i] = Result{ID: n.ID, Err: w.send(ctx, n)}
 		if err := results[i].Err; err != nil {
 			w.logger.WarnContext(ctx, "webhook delivery failed", "id", n.ID, "type", n.Kind, "err", err)
+			if skip = skipRest(ctx, n.ID, err); skip != nil && i+1 < len(ns) {
+				w.logger.WarnContext(ctx, "webhook looks down; not attempting the rest", "notifications", len(ns)-i-1)
+			}
 		} else {
 			w.logger.DebugContext(ctx, "webhook delivered", "id", n.ID, "type", n.Kind)
 		}
