@@ -93,9 +93,15 @@ func decide(v *view, tl timeline.Timeline) []due {
 			})
 		}
 
-		// Recoveries: a phase we said had stalled has since ended.
+		// Recoveries: a phase we said had stalled has since ended. A stall
+		// alert that reached only some destinations before the phase moved
+		// on stays due for the others (the poll skips those that have it),
+		// so every destination hears both.
 		for _, ph := range d.Phases {
 			if ph.Status == notifier.PhaseSucceeded && sentAnywhere(notificationID(key, string(notifier.KindStalled), ph.Name)) {
+				if d.Outcome != notifier.StatusStalled || d.Phase != ph.Name {
+					add(notifier.KindStalled, notifier.StatusStalled, ph.Name, ph.Name)
+				}
 				add(notifier.KindRecovered, notifier.StatusRecovered, ph.Name, ph.Name)
 			}
 		}

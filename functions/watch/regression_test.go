@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
@@ -196,5 +198,35 @@ func TestHungDestinationStillRecordsOthers(t *testing.T) {
 	}
 	if len(ok.take()) != 1 {
 		t.Fatal("the working destination got nothing")
+	}
+}
+
+// A stall alert that reached one destination but not the other before the
+// phase moved on still reaches the other, before its recovery.
+func TestStallReachesEveryDestinationAfterRecovery(t *testing.T) {
+	h := newHarness(t)
+	b := &recorder{}
+	dests := []notifier.Destination{{Name: "a", Notifier: h.dest}, {Name: "b", Notifier: b}}
+	poll := func() Result {
+		cfg := h.cfg
+		cfg.Now = func() time.Time { return h.now }
+		return New(cfg, h.api, h.store, dests, nil).Poll(context.Background())
+	}
+	h.api.add("s1", eventsapi.StatusDeploying, seedEvents(t0, 7)...)
+	h.now = t0.Add(30 * time.Minute)
+	b.failNext = 1
+	if res := poll(); res.Err == nil {
+		t.Fatal("want an error: b failed")
+	}
+	h.api.add("s1", "", ev(t0.Add(31*time.Minute), "[TF 3.0.0] pull image success"))
+	h.now = t0.Add(32 * time.Minute)
+	if res := poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if diff := cmp.Diff([]string{"s1 deployment.stalled image_pull", "s1 deployment.recovered image_pull"}, kinds(h.dest.take())); diff != "" {
+		t.Errorf("a (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"s1 deployment.stalled image_pull", "s1 deployment.recovered image_pull"}, kinds(b.take())); diff != "" {
+		t.Errorf("b (-want +got):\n%s", diff)
 	}
 }
