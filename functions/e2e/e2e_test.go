@@ -24,6 +24,7 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint/checkpointtest"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/notifiertest"
 )
 
 const webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -61,8 +62,8 @@ func TestPollerAndReportUnderRIE(t *testing.T) {
 	fake.DeploySuccess(ids["runtime"], "TF 3.0.0", now.Add(-6*time.Hour), step)
 	fake.RuntimeAbnormal(ids["runtime"], "Instance restarted: out of memory <!channel>", now.Add(-10*time.Minute))
 
-	slackAPI := newSlackAPI(t)
-	receiver := newWebhookReceiver(t, webhookSecret)
+	slackAPI := notifiertest.NewSlackAPI(t, "xoxb-e2e-token")
+	receiver := notifiertest.NewWebhookReceiver(t, webhookSecret)
 
 	env := []string{
 		"MODELARTS_ENDPOINT=" + fake.URL,
@@ -98,13 +99,12 @@ func TestPollerAndReportUnderRIE(t *testing.T) {
 		t.Fatalf("first invocation: %s", out)
 	}
 
-	got := receiver.take()
+	got := receiver.Take()
 	var types []string
 	for _, r := range got {
-		types = append(types, r.Type)
-		data, _ := r.Body["data"].(map[string]any)
-		if data["project_id"] != fake.ProjectID {
-			t.Errorf("%s: project_id = %v", r.Type, data["project_id"])
+		types = append(types, string(r.Kind))
+		if r.Data.ProjectID != fake.ProjectID {
+			t.Errorf("%s: project_id = %v", r.Kind, r.Data.ProjectID)
 		}
 	}
 	sort.Strings(types)
@@ -112,7 +112,7 @@ func TestPollerAndReportUnderRIE(t *testing.T) {
 	if !slices.Equal(types, want) {
 		t.Fatalf("webhook got %v, want %v", types, want)
 	}
-	calls := slackAPI.take()
+	calls := slackAPI.Take()
 	if len(calls) < 4 {
 		t.Fatalf("slack got %d calls, want at least one message per notification: %+v", len(calls), calls)
 	}
@@ -141,10 +141,10 @@ func TestPollerAndReportUnderRIE(t *testing.T) {
 	if err := json.Unmarshal(out, &first); err != nil || first.Due != 0 {
 		t.Fatalf("second invocation: %s (%v), want nothing due", out, err)
 	}
-	if got := receiver.take(); len(got) != 0 {
+	if got := receiver.Take(); len(got) != 0 {
 		t.Errorf("second run delivered %d webhooks, want 0", len(got))
 	}
-	if got := slackAPI.take(); len(got) != 0 {
+	if got := slackAPI.Take(); len(got) != 0 {
 		t.Errorf("second run made %d Slack calls, want 0", len(got))
 	}
 

@@ -25,6 +25,7 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/notifiertest"
 )
 
 var (
@@ -92,6 +93,9 @@ const (
 	pollDeadline = 700 * time.Millisecond // a poll hit by latency past its deadline
 	pollBudget   = 30 * time.Second       // any other poll
 )
+
+// slackToken is the bot token the Slack stand-in accepts.
+const slackToken = "xoxb-faultmatrix-token"
 
 // stats is what one run (or all of them) counted.
 type stats struct {
@@ -224,9 +228,9 @@ type env struct {
 	clock   *simClock
 	srv     *eventsapitest.Server
 	api     *eventsapi.Client
-	hook    *webhookReceiver
-	slack   *slackAPI
-	slackRx *ackRecorder
+	hook    *notifiertest.WebhookReceiver
+	slack   *notifiertest.SlackAPI
+	slackRx *notifiertest.Recorder
 	dests   []notifier.Destination
 	store   checkpoint.Store // the real store
 	crash   *crashingStore
@@ -256,8 +260,8 @@ func runSeed(t *testing.T, seed uint64) stats {
 	e.api = api
 
 	secret := "whsec_ZmF1bHRtYXRyaXgtc2VjcmV0LWtleS0wMTIzNDU2Nzg5"
-	e.hook = newWebhookReceiver(t, secret, &e.poll)
-	e.slack = newSlackAPI(t)
+	e.hook = notifiertest.NewWebhookReceiver(t, secret, notifiertest.WithRound(e.poll.Load))
+	e.slack = notifiertest.NewSlackAPI(t, slackToken)
 	retry := notifier.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 	wh, err := notifier.NewWebhook(notifier.WebhookConfig{URL: e.hook.URL, Secret: secret,
 		HTTPClient: &http.Client{Timeout: peerTimeout}, Sleep: noSleep, Retry: retry}, nil)
@@ -269,7 +273,9 @@ func runSeed(t *testing.T, seed uint64) stats {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.slackRx = &ackRecorder{next: bot, poll: &e.poll}
+	// Slack messages carry no notification id: the ids Slack got are the
+	// ones its destination reported delivered.
+	e.slackRx = notifiertest.NewRecorder(bot, notifiertest.WithRound(e.poll.Load))
 	e.dests = []notifier.Destination{{Name: "webhook", Notifier: wh}, {Name: "slack", Notifier: e.slackRx}}
 
 	useFile := seed%2 == 1
@@ -457,20 +463,20 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 			budget = pollDeadline
 			e.licensed[k] = true // a delivery cut by the deadline may have arrived
 		case kHook429:
-			e.hook.faults.add(n(4), fault429)
+			e.hook.Fail(n(4), notifiertest.TooManyRequests)
 		case kHook5xx:
-			e.hook.faults.add(n(4), fault5xx)
+			e.hook.Fail(n(4), notifiertest.ServerError)
 		case kHookTimeout:
-			e.hook.faults.add(n(2), faultHang)
+			e.hook.Fail(n(2), notifiertest.Hang)
 		case kHookAcceptedTimeout:
-			e.hook.faults.add(1, faultAcceptAndHang)
+			e.hook.Fail(1, notifiertest.AcceptAndHang)
 			e.licensed[k] = true
 		case kSlack429:
-			e.slack.faults.add(n(4), fault429)
+			e.slack.Fail(n(4), notifiertest.TooManyRequests)
 		case kSlack5xx:
-			e.slack.faults.add(n(4), fault5xx)
+			e.slack.Fail(n(4), notifiertest.ServerError)
 		case kSlackTimeout:
-			e.slack.faults.add(n(2), faultHang)
+			e.slack.Fail(n(2), notifiertest.Hang)
 			e.licensed[k] = true // Slack may have posted what it did not answer
 		case kCrash:
 			e.crash.fail.Store(1)
@@ -485,8 +491,8 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 	}
 	defer func() {
 		e.srv.ClearFaults()
-		e.hook.faults.clear()
-		e.slack.faults.clear()
+		e.hook.ClearFaults()
+		e.slack.ClearFaults()
 		e.crash.fail.Store(0)
 	}()
 
@@ -496,8 +502,8 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 	}
 	poller := func() *watch.Poller { return watch.New(e.cfg, e.api, e.crash, e.dests, slog.New(slog.DiscardHandler)) }
 
-	hooksBefore := len(e.hook.receipts())
-	slackBefore := len(e.slackRx.receipts())
+	hooksBefore := len(e.hook.Received())
+	slackBefore := len(e.slackRx.Received())
 
 	if slices.Contains(kinds, kConcurrent) {
 		var res [2]watch.Result
@@ -546,7 +552,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		if res.Err == nil || !strings.Contains(res.Err.Error(), e.file) {
 			t.Errorf("poll %d over a corrupt checkpoint file: err = %v, want an error naming %s", k, res.Err, e.file)
 		}
-		if res.Delivered != 0 || len(e.hook.receipts()) != hooksBefore || len(e.slackRx.receipts()) != slackBefore {
+		if res.Delivered != 0 || len(e.hook.Received()) != hooksBefore || len(e.slackRx.Received()) != slackBefore {
 			t.Errorf("poll %d over a corrupt checkpoint file delivered notifications", k)
 		}
 	case len(kinds) == 0:
@@ -561,7 +567,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 
 // deliveredEverywhere tells, per item, whether every destination has it.
 func (e *env) deliveredEverywhere(sc *script) []bool {
-	hooks, acks := e.hook.receipts(), e.slackRx.receipts()
+	hooks, acks := e.hook.Received(), e.slackRx.Received()
 	out := make([]bool, len(sc.items))
 	for i, it := range sc.items {
 		out[i] = slices.ContainsFunc(hooks, it.matches) && slices.ContainsFunc(acks, it.matches)
@@ -605,8 +611,8 @@ func (e *env) checkFinal(sc *script, st *stats) {
 	t := e.t
 	for _, d := range []struct {
 		name string
-		got  []receipt
-	}{{"webhook", e.hook.receipts()}, {"slack", e.slackRx.receipts()}} {
+		got  []notifiertest.Delivery
+	}{{"webhook", e.hook.Received()}, {"slack", e.slackRx.Received()}} {
 		st.expected += len(sc.items)
 		for _, it := range sc.items {
 			ids := map[string]bool{}
@@ -626,34 +632,32 @@ func (e *env) checkFinal(sc *script, st *stats) {
 				t.Errorf("%s: %v delivered under %d different ids", d.name, it, len(ids))
 			}
 		}
-		first := map[string]receipt{}
+		first := map[string]notifiertest.Delivery{}
 		for _, r := range d.got {
 			if !slices.ContainsFunc(sc.items, func(it item) bool { return it.matches(r) }) {
 				st.unexpected++
-				t.Errorf("%s: unexpected notification %s %s %s (poll %d)", d.name, r.Data.ServiceID, r.Kind, r.Data.Phase, r.Poll)
+				t.Errorf("%s: unexpected notification %s %s %s (poll %d)", d.name, r.Data.ServiceID, r.Kind, r.Data.Phase, r.Round)
 			}
 			f, seen := first[r.ID]
 			if !seen {
 				first[r.ID] = r
 				continue
 			}
-			if e.licensed[f.Poll] || e.licensedSince(f.Poll, r.Poll) {
+			if e.licensed[f.Round] || e.licensedSince(f.Round, r.Round) {
 				st.dupAllowed++
 				continue
 			}
 			st.dupForbidden++
 			t.Errorf("%s: %s %s %s delivered again at poll %d (first at poll %d) with no crash, concurrent run or timeout to explain it",
-				d.name, r.Data.ServiceID, r.Kind, r.ID, r.Poll, f.Poll)
+				d.name, r.Data.ServiceID, r.Kind, r.ID, r.Round, f.Round)
 		}
 	}
-	if bad := e.slack.problems(); len(bad) > 0 {
+	if bad := e.slack.Violations(); len(bad) > 0 {
 		t.Errorf("slack stand-in rejected messages: %v", bad)
 	}
-	e.hook.mu.Lock()
-	if len(e.hook.bad) > 0 {
-		t.Errorf("webhook receiver rejected requests: %v", e.hook.bad)
+	if bad := e.hook.Rejected(); len(bad) > 0 {
+		t.Errorf("webhook receiver rejected requests: %v", bad)
 	}
-	e.hook.mu.Unlock()
 }
 
 // licensedSince reports whether a licensed poll lies in (from, to): e.g. a

@@ -8,6 +8,7 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/notifiertest"
 )
 
 // The simulated clock starts here. It is ahead of the real clock on
@@ -61,7 +62,7 @@ func (it item) String() string {
 }
 
 // matches reports whether a delivered notification satisfies it.
-func (it item) matches(r receipt) bool {
+func (it item) matches(r notifiertest.Delivery) bool {
 	if r.Data.ServiceID != it.svc {
 		return false
 	}
