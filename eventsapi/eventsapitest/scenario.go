@@ -50,9 +50,9 @@ func SeedEvents() []eventsapi.Event {
 	}
 }
 
-// successTexts are a successful deployment's events, in the seed's
-// wording, followed by the "is running" event.
-func successTexts(model, name string) []string {
+// SuccessTexts are a successful deployment's event texts, in the seed's
+// wording, followed by the "is running" event: what DeploySuccess appends.
+func SuccessTexts(model, name string) []string {
 	return []string{
 		"start to deploy service",
 		fmt.Sprintf("building image for model [%s]", model),
@@ -67,9 +67,9 @@ func successTexts(model, name string) []string {
 	}
 }
 
-// phaseBegin is the index in successTexts of the event where each phase
+// PhaseBegin is the index in SuccessTexts of the event where each phase
 // begins (scheduling begins when the environment is ready).
-var phaseBegin = map[string]int{
+var PhaseBegin = map[string]int{
 	PhaseImageBuild:   1,
 	PhaseEnvironment:  3,
 	PhaseScheduling:   4,
@@ -137,7 +137,7 @@ func (s *Server) appendScript(serviceID string, start time.Time, step time.Durat
 	last := at.Add(-step)
 	s.setStatusLocked(svc, status, errorMsg, last.UnixMilli())
 	if status == eventsapi.StatusDeploying {
-		svc.info.Progress = 100 * len(normal) / len(successTexts("", ""))
+		svc.info.Progress = 100 * len(normal) / len(SuccessTexts("", ""))
 	}
 	return last
 }
@@ -154,7 +154,7 @@ func (s *Server) nameOf(serviceID string) string {
 // server's step) from start. The status becomes running. It returns the
 // last event's time.
 func (s *Server) DeploySuccess(serviceID, model string, start time.Time, step ...time.Duration) time.Time {
-	texts := successTexts(model, s.nameOf(serviceID))
+	texts := SuccessTexts(model, s.nameOf(serviceID))
 	return s.appendScript(serviceID, start, s.stepOf(step), texts, nil, eventsapi.StatusRunning, "")
 }
 
@@ -167,7 +167,7 @@ func (s *Server) DeploySuccess(serviceID, model string, start time.Time, step ..
 func (s *Server) DeployFailure(serviceID, model, phase string, start time.Time, step ...time.Duration) time.Time {
 	name := s.nameOf(serviceID)
 	abnormal, msg := failureTexts(phase, model, name)
-	normal := successTexts(model, name)[:phaseBegin[phase]+1]
+	normal := SuccessTexts(model, name)[:PhaseBegin[phase]+1]
 	return s.appendScript(serviceID, start, s.stepOf(step), normal, abnormal, eventsapi.StatusFailed, msg)
 }
 
@@ -176,11 +176,11 @@ func (s *Server) DeployFailure(serviceID, model, phase string, start time.Time, 
 // including the start of that phase. The status becomes deploying. It
 // returns the last event's time.
 func (s *Server) DeployStall(serviceID, model, phase string, start time.Time, step ...time.Duration) time.Time {
-	begin, ok := phaseBegin[phase]
+	begin, ok := PhaseBegin[phase]
 	if !ok {
 		panic(fmt.Sprintf("eventsapitest: unknown phase %q (want one of %v)", phase, Phases))
 	}
-	normal := successTexts(model, s.nameOf(serviceID))[:begin+1]
+	normal := SuccessTexts(model, s.nameOf(serviceID))[:begin+1]
 	return s.appendScript(serviceID, start, s.stepOf(step), normal, nil, eventsapi.StatusDeploying, "")
 }
 

@@ -45,7 +45,7 @@ func newBenchWorld(b *testing.B, services, perService int) *benchWorld {
 		b.Fatal(err)
 	}
 	w.api = api
-	deploy := successTexts("TF 3.0.0", "svc")
+	deploy := eventsapitest.SuccessTexts("TF 3.0.0", "svc")
 	older := perService - len(deploy)
 	history := make([]eventsapi.Event, 0, perService)
 	for i := range older {
@@ -249,7 +249,7 @@ func TestFakeModelArtsProcess(t *testing.T) {
 	}
 	srv := eventsapitest.NewServer(eventsapitest.WithClock(func() time.Time { return base }))
 	defer srv.Close()
-	deploy := successTexts("TF 3.0.0", "svc")
+	deploy := eventsapitest.SuccessTexts("TF 3.0.0", "svc")
 	events := make([]eventsapi.Event, 0, perService)
 	start := base.Add(-59 * time.Minute)
 	gap := 58 * time.Minute / time.Duration(perService)

@@ -99,31 +99,6 @@ type script struct {
 	last     int // the last poll with scripted changes
 }
 
-// successTexts are a deployment's events in the seed's wording.
-func successTexts(model, name string) []string {
-	return []string{
-		"start to deploy service",
-		fmt.Sprintf("building image for model [%s]", model),
-		fmt.Sprintf("model (%s) build image success", model),
-		"preparing environment",
-		fmt.Sprintf("[%s] prepare environment success", model),
-		fmt.Sprintf("[%s] schedule resource success", model),
-		fmt.Sprintf("[%s] pulling model image", model),
-		fmt.Sprintf("[%s] pull image success", model),
-		fmt.Sprintf("[%s] starting model", model),
-		fmt.Sprintf("Service %s is running.", name),
-	}
-}
-
-// phaseBegin is the index in successTexts where each phase begins.
-var phaseBegin = map[string]int{
-	notifier.PhaseImageBuild:   1,
-	notifier.PhaseEnvironment:  3,
-	notifier.PhaseScheduling:   4,
-	notifier.PhaseImagePull:    6,
-	notifier.PhaseModelStartup: 8,
-}
-
 // warmup is the first poll at which the script changes anything: by then
 // every service has had a poll without faults (see maxFaultyInARow).
 const warmup = maxFaultyInARow + 2
@@ -171,12 +146,12 @@ func (s *script) genService(rng *rand.Rand, svc string) {
 	// reported. Then a recent success inside the window, reported on the
 	// first poll, and for some services a runtime abnormal event.
 	old := base.Add(-5 * time.Hour)
-	for i, text := range successTexts("old", name)[:4] {
+	for i, text := range eventsapitest.SuccessTexts("old", name)[:4] {
 		s.initial[svc] = append(s.initial[svc], normal(old.Add(time.Duration(i)*time.Second), text))
 	}
 	s.initial[svc] = append(s.initial[svc], abnormal(old.Add(10*time.Second), "Service "+name+" failed. Error: old history"))
 	recent := base.Add(-30 * time.Minute)
-	texts := successTexts("v0", name)
+	texts := eventsapitest.SuccessTexts("v0", name)
 	for i, text := range texts {
 		s.initial[svc] = append(s.initial[svc], normal(recent.Add(time.Duration(i)*10*time.Second), text))
 	}
@@ -254,7 +229,7 @@ var stallPolls = int(stallThreshold/step) + 2*(maxFaultyInARow+1)
 // success; insufficient adds "Insufficient resources" during scheduling.
 // It returns the last poll used, or -1 when it does not fit.
 func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhase, stallPhase string, insufficient bool) int {
-	texts := successTexts(model, name)
+	texts := eventsapitest.SuccessTexts(model, name)
 	type ev struct {
 		abnormal bool
 		text     string
@@ -262,11 +237,11 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 	var evs []ev
 	upto := len(texts)
 	if failPhase != "" {
-		upto = phaseBegin[failPhase] + 1
+		upto = eventsapitest.PhaseBegin[failPhase] + 1
 	}
 	for i, t := range texts[:upto] {
 		evs = append(evs, ev{text: t})
-		if insufficient && i == phaseBegin[notifier.PhaseScheduling] {
+		if insufficient && i == eventsapitest.PhaseBegin[notifier.PhaseScheduling] {
 			evs = append(evs, ev{abnormal: true, text: eventsapitest.TextInsufficientResources})
 		}
 	}
@@ -275,8 +250,8 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 	}
 	stallAt := -1 // index of the stalled phase's begin event
 	if stallPhase != "" {
-		stallAt = phaseBegin[stallPhase]
-		if insufficient && stallAt > phaseBegin[notifier.PhaseScheduling] {
+		stallAt = eventsapitest.PhaseBegin[stallPhase]
+		if insufficient && stallAt > eventsapitest.PhaseBegin[notifier.PhaseScheduling] {
 			stallAt++
 		}
 	}
