@@ -132,16 +132,15 @@ func (p *Poller) Poll(ctx context.Context) Result {
 	var res Result
 	var errs []error
 
-	services, err := p.services(ctx)
-	if err != nil {
-		res.Err = fmt.Errorf("list services: %w", err)
-		return res
-	}
-
 	// Reads stop at the cutoff, so the reserve before the deadline is left
 	// for delivery and checkpoint writes even when a read is slow.
 	readCtx, cancelReads := p.readContext(ctx)
 	defer cancelReads()
+	services, err := p.services(readCtx)
+	if err != nil {
+		res.Err = fmt.Errorf("list services: %w", err)
+		return res
+	}
 	plans := make([]*plan, len(services))
 	planErrs := make([]error, len(services))
 	sem := make(chan struct{}, p.cfg.Concurrency)
