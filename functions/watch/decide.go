@@ -99,9 +99,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 		// so every destination hears both.
 		for _, ph := range d.Phases {
 			if ph.Status == notifier.PhaseSucceeded && sentAnywhere(notificationID(key, string(notifier.KindStalled), ph.Name)) {
-				if d.Outcome != notifier.StatusStalled || d.Phase != ph.Name {
-					add(notifier.KindStalled, notifier.StatusStalled, ph.Name, ph.Name)
-				}
+				add(notifier.KindStalled, notifier.StatusStalled, ph.Name, ph.Name)
 				add(notifier.KindRecovered, notifier.StatusRecovered, ph.Name, ph.Name)
 			}
 		}
