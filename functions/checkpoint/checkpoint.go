@@ -37,6 +37,15 @@ type Checkpoint struct {
 	// deployment still open at ReadThrough; 0 when none is open. The next
 	// read starts there so the open deployment's timeline is rebuilt whole.
 	DeploymentStart int64 `json:"deployment_start,omitempty"`
+	// FirstRunFrom is where the service's first poll began to count events
+	// as news (now − FIRST_RUN_LOOKBACK at that poll); events before it are
+	// history for good. 0 in checkpoints of releases that did not store it.
+	FirstRunFrom int64 `json:"first_run_from,omitempty"`
+	// FirstRunReadFrom is where that first poll's read began (earlier than
+	// FirstRunFrom for a service that was deploying). While ReadThrough is 0
+	// (the first poll's notifications are not all delivered yet) every poll
+	// reads from here again, however much time has passed.
+	FirstRunReadFrom int64 `json:"first_run_read_from,omitempty"`
 	// Sent maps a notification ID to the destinations it was delivered to.
 	Sent map[string]Sent `json:"sent,omitempty"`
 	// Threads maps a deployment key to its Slack parent message ts.
@@ -91,6 +100,7 @@ func (c Checkpoint) Clone() Checkpoint {
 func (c Checkpoint) Equal(o Checkpoint) bool {
 	if c.ServiceID != o.ServiceID || c.Version != o.Version ||
 		c.ReadThrough != o.ReadThrough || c.DeploymentStart != o.DeploymentStart ||
+		c.FirstRunFrom != o.FirstRunFrom || c.FirstRunReadFrom != o.FirstRunReadFrom ||
 		!slices.Equal(c.Edge, o.Edge) ||
 		len(c.Sent) != len(o.Sent) || !maps.Equal(c.Threads, o.Threads) {
 		return false

@@ -43,6 +43,8 @@ func TestEqual(t *testing.T) {
 		{"version", func(c *checkpoint.Checkpoint) { c.Version++ }, false},
 		{"read through", func(c *checkpoint.Checkpoint) { c.ReadThrough++ }, false},
 		{"deployment start", func(c *checkpoint.Checkpoint) { c.DeploymentStart = 0 }, false},
+		{"first run from", func(c *checkpoint.Checkpoint) { c.FirstRunFrom++ }, false},
+		{"first run read from", func(c *checkpoint.Checkpoint) { c.FirstRunReadFrom++ }, false},
 		{"edge element", func(c *checkpoint.Checkpoint) { c.Edge[1] = "other" }, false},
 		{"edge order", func(c *checkpoint.Checkpoint) { c.Edge[0], c.Edge[1] = c.Edge[1], c.Edge[0] }, false},
 		{"edge added", func(c *checkpoint.Checkpoint) { c.Edge = append(c.Edge, "more") }, false},

@@ -100,6 +100,10 @@
 //     error_msg; if no phase had begun, the phase named by error_msg, if any.
 //     ErrorMsg is also set when the Latest deployment failed by an event and
 //     the service status is failed.
+//   - The service status stopped, stopping, deleting or finished closes the
+//     Latest open deployment at the status time (Stopped, End set); its
+//     Outcome stays in progress and it is no notification of its own. A
+//     stopped deployment never pins the read window.
 //   - Every abnormal event of a deployment is in its Abnormal list, whether or
 //     not it failed the deployment.
 //   - Stall: the Latest deployment is open, the service is still deploying

@@ -60,6 +60,12 @@ type Deployment struct {
 	Stalls []Stall
 	// Latest marks the newest deployment of the timeline.
 	Latest bool
+	// Stopped is set when the service status (stopped, stopping, deleting,
+	// finished) ended the deployment before it succeeded or failed: it is
+	// closed (End is the status time) and its Outcome stays what it was
+	// (in progress, or stalled when a stall had been seen). It is no
+	// notification of its own.
+	Stopped bool
 }
 
 // PhaseSpan is one phase of a deployment. Start and End are occur_times
@@ -302,6 +308,9 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 			}
 		case eventsapi.StatusRunning, eventsapi.StatusConcerning:
 			b.endPhase(modelStartup, statusTime(svc, d.LastEventAt, now))
+		case eventsapi.StatusStopped, eventsapi.StatusStopping, eventsapi.StatusDeleting, eventsapi.StatusFinished:
+			d.End, d.Stopped = statusTime(svc, d.LastEventAt, now), true
+			b.open = false
 		case eventsapi.StatusDeploying, eventsapi.StatusPending, eventsapi.StatusWaiting:
 			if w := b.waiting(); w >= 0 && longer(d.LastEventAt, now, b.th.of(w)) {
 				d.Outcome = notifier.StatusStalled

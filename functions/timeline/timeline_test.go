@@ -593,3 +593,38 @@ func TestBuildScenarios(t *testing.T) {
 		}
 	})
 }
+
+// A stop closes the open deployment at the status time, keeping its outcome
+// and never failing it; a stop after a finished deployment changes nothing.
+func TestBuildStoppedClosesOpenDeployment(t *testing.T) {
+	const t0 = int64(1_700_000_000_000)
+	open := []eventsapi.Event{
+		ev("normal", "start to deploy service", t0),
+		ev("normal", "building image for model [TF 3.0.0]", t0+1000),
+	}
+	done := append(append([]eventsapi.Event(nil), open...), ev("normal", "[TF 3.0.0] model (TF 3.0.0) build image success", t0+2000),
+		ev("normal", "Service service-07085 started.", t0+3000))
+	for _, status := range []string{eventsapi.StatusStopped, eventsapi.StatusStopping, eventsapi.StatusDeleting, eventsapi.StatusFinished} {
+		t.Run(status, func(t *testing.T) {
+			s := svc(status)
+			s.UpdateTime = t0 + 5000
+			tl := Build(open, s, ms(t0+60_000), nil)
+			d, ok := tl.Latest()
+			if !ok {
+				t.Fatal("no deployment")
+			}
+			if !d.Stopped || d.End != t0+5000 || d.Outcome != notifier.StatusInProgress || d.Failure != nil {
+				t.Errorf("got stopped=%v end=%d outcome=%s failure=%v; want stopped at %d, in progress", d.Stopped, d.End, d.Outcome, d.Failure, t0+5000)
+			}
+			// Long after the last event, a stopped deployment is not stalled.
+			tl = Build(open, s, ms(t0+48*3600_000), nil)
+			if d, _ := tl.Latest(); d.Outcome != notifier.StatusInProgress || !d.Stopped {
+				t.Errorf("a day later: outcome %s stopped %v; want in progress, stopped", d.Outcome, d.Stopped)
+			}
+			tl = Build(done, s, ms(t0+60_000), nil)
+			if d, _ := tl.Latest(); d.Stopped || d.Outcome != notifier.StatusSucceeded {
+				t.Errorf("finished deployment: outcome %s stopped %v; want succeeded, not stopped", d.Outcome, d.Stopped)
+			}
+		})
+	}
+}

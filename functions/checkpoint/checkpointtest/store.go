@@ -278,6 +278,7 @@ func Sample(serviceID string) checkpoint.Checkpoint {
 		ReadThrough:     1562597251764,
 		Edge:            []string{"1562597251764:normal:9f86d081", "1562597251764:abnormal:60303ae2"},
 		DeploymentStart: 1562597170000,
+		FirstRunFrom:    1562593651764,
 		Sent: map[string]checkpoint.Sent{
 			"deployment.failed/1562597170000":  {At: 1562597251764, Destinations: []string{"slack", "webhook:0"}},
 			"service.abnormal/1562597200000/1": {At: 1562597200000, Destinations: []string{"webhook:0"}},
