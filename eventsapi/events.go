@@ -2,9 +2,12 @@ package eventsapi
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -111,21 +114,55 @@ func (c *Client) ListEvents(ctx context.Context, serviceID string, q EventsQuery
 // order=asc and sort_by=occur_time, so that events that arrive while it
 // pages are appended at the end instead of shifting the pages, and treats
 // offset as a record index: it starts at q.Offset and advances by the
-// number of events received. When the API reports total_count it pages
-// until offset reaches it, even after a page shorter than asked for (a
-// server may cap its pages below the limit), and stops on an empty page;
-// without total_count it stops after a short or empty page. On an error it
-// yields (Event{}, err) and stops.
+// number of events received. On an error it yields (Event{}, err) and
+// stops.
+//
+// It stops paging:
+//   - on an empty page;
+//   - when the API reports total_count, once offset reaches it (a page
+//     shorter than asked for is not the end: a server may cap its pages
+//     below the limit); without total_count, after a short page;
+//   - when a page holds exactly the events of the previous page (the same
+//     event_type, event_info and occur_time, in the same order), or when
+//     every event of a page was already yielded by this iteration. A server
+//     that ignores offset, or that claims a total_count it does not have,
+//     answers like that; paging on would only repeat what was read. Such a
+//     page is not yielded, and one warning is logged naming the service,
+//     the offset, the total_count claimed and the reason.
+//
+// Every event of every other page is yielded, in the server's order: a
+// page with some events already yielded and some new ones is yielded
+// whole, repeats included, and paging goes on. Yielded events are
+// remembered as 64-bit hashes of their three fields (a few bytes each).
+// Identical events on one page are all yielded; a page made only of exact
+// repeats of earlier events ends paging.
+//
+// Nothing here bounds how many events a server that keeps sending new ones
+// can yield: a caller that wants a cap stops the loop (break) when it has
+// read enough. No request is sent after the loop stops.
 func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
 		q.Order, q.SortBy = OrderAsc, SortByOccurTime
 		if q.Limit == 0 {
 			q.Limit = DefaultLimit
 		}
+		seen := newEventSet()
+		var prev []Event
 		for {
 			page, err := c.ListEvents(ctx, serviceID, q)
 			if err != nil {
 				yield(Event{}, err)
+				return
+			}
+			n := len(page.Events)
+			if n == 0 {
+				return
+			}
+			if reason := seen.repeated(prev, page.Events); reason != "" {
+				c.log.WarnContext(ctx, "events paging stopped: the server returned a page already seen "+
+					"(it may ignore offset or report a wrong total_count)",
+					"service_id", serviceID, "offset", q.Offset, "total_count", page.TotalCount,
+					"count", n, "reason", reason)
 				return
 			}
 			for _, ev := range page.Events {
@@ -133,13 +170,72 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 					return
 				}
 			}
-			n := len(page.Events)
+			seen.add(page.Events)
+			prev = page.Events
 			q.Offset += n
 			if lastPage(n, q.Limit, q.Offset, page.TotalCount) {
 				return
 			}
 		}
 	}
+}
+
+// Reasons Events gives for ending paging on a page that brings nothing new.
+const (
+	reasonSamePage = "the page holds the same events as the previous page"
+	reasonAllSeen  = "every event of the page was already read"
+)
+
+// eventSet remembers the events an iteration has yielded, as 64-bit
+// hashes, so that tens of thousands of events (some with long event_info)
+// stay small.
+type eventSet struct {
+	seed maphash.Seed
+	keys map[uint64]struct{}
+}
+
+func newEventSet() *eventSet {
+	return &eventSet{seed: maphash.MakeSeed(), keys: map[uint64]struct{}{}}
+}
+
+func (s *eventSet) key(ev Event) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	// Length prefixes keep ("ab", "c") and ("a", "bc") apart.
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(ev.EventType)))
+	h.Write(n[:])
+	h.WriteString(ev.EventType)
+	binary.LittleEndian.PutUint64(n[:], uint64(len(ev.EventInfo)))
+	h.Write(n[:])
+	h.WriteString(ev.EventInfo)
+	binary.LittleEndian.PutUint64(n[:], uint64(ev.OccurTime))
+	h.Write(n[:])
+	return h.Sum64()
+}
+
+func (s *eventSet) add(evs []Event) {
+	for _, ev := range evs {
+		s.keys[s.key(ev)] = struct{}{}
+	}
+}
+
+// repeated returns why page brings nothing new after prev, the previous
+// page, or "" when it has at least one event not yet seen. An empty page
+// is not repeated.
+func (s *eventSet) repeated(prev, page []Event) string {
+	if len(page) == 0 {
+		return ""
+	}
+	if slices.Equal(prev, page) {
+		return reasonSamePage
+	}
+	for _, ev := range page {
+		if _, ok := s.keys[s.key(ev)]; !ok {
+			return ""
+		}
+	}
+	return reasonAllSeen
 }
 
 // lastPage reports whether paging is over after a page of n records that

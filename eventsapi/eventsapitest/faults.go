@@ -65,6 +65,21 @@ func (s *Server) takeFault(path string) (Fault, bool) {
 	return Fault{}, false
 }
 
+// SetLyingTotal makes events answers claim a total_count of n, and answer
+// any offset at or past the real end of the matches with the last page
+// again (the last limit records, or fewer when SetMaxPageSize caps pages
+// lower), as a server was measured to do: "total_count 5000, the same
+// 40-event page at every offset". n should exceed the real count; 0 turns
+// the mode off. Offsets before the real end are answered truthfully, and
+// the service list is not affected.
+func (s *Server) SetLyingTotal(n int) { s.lyingTotal.Store(int64(max(n, 0))) }
+
+// SetIgnoreOffset makes events answers ignore offset: every request gets
+// the first limit records (from start_time, in the order asked for), as a
+// server that does not implement offset would answer. total_count stays
+// true unless SetLyingTotal is set too.
+func (s *Server) SetIgnoreOffset(ignore bool) { s.ignoreOffset.Store(ignore) }
+
 // defaultErrorCode is the error_code the fake uses for a status.
 func defaultErrorCode(status int) (code, msg string) {
 	switch status {

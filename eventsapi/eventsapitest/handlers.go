@@ -1,6 +1,7 @@
 package eventsapitest
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"io"
@@ -65,18 +66,24 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.eventsReqs[id]++
 	svc, found := s.services[id]
-	var matches []eventsapi.Event
+	var matches []pageEvent
 	var name string
 	if found {
 		name = svc.info.ServiceName
+		inWindow := func(at int64) bool {
+			return !(q.Has("start_time") && at < start || q.Has("end_time") && at > end)
+		}
 		for _, ev := range svc.events {
-			if eventType != "" && ev.EventType != eventType {
+			if eventType != "" && ev.EventType != eventType || !inWindow(ev.OccurTime) {
 				continue
 			}
-			if q.Has("start_time") && ev.OccurTime < start || q.Has("end_time") && ev.OccurTime > end {
+			matches = append(matches, pageEvent{at: ev.OccurTime, ev: ev})
+		}
+		for _, r := range svc.raw {
+			if eventType != "" && (!r.typed || r.typ != eventType) || r.timed && !inWindow(r.at) {
 				continue
 			}
-			matches = append(matches, ev)
+			matches = append(matches, pageEvent{at: r.at, raw: r.data, isRaw: true})
 		}
 	}
 	s.mu.Unlock()
@@ -85,18 +92,69 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	slices.SortStableFunc(matches, func(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) })
+	slices.SortStableFunc(matches, func(a, b pageEvent) int { return cmp.Compare(a.at, b.at) })
 	if order == eventsapi.OrderDesc {
 		slices.Reverse(matches)
 	}
-	page := pageOf(matches, offset, s.pageLimit(limit))
-	writeJSON(w, http.StatusOK, eventsapi.EventsPage{
-		ServiceName: name,
-		TotalCount:  len(matches),
-		ServiceID:   id,
-		Count:       len(page),
-		Events:      page,
-	})
+	size := s.pageLimit(limit)
+	total := int64(len(matches))
+	switch {
+	case s.ignoreOffset.Load():
+		offset = 0
+	case s.lyingTotal.Load() > 0 && offset >= total:
+		offset = max(total-size, 0) // the last page, again
+	}
+	if lie := s.lyingTotal.Load(); lie > 0 {
+		total = lie
+	}
+	page := pageOf(matches, offset, size)
+	writeEventsPage(w, name, id, total, page)
+}
+
+// pageEvent is one event of an events answer: an eventsapi.Event, or the
+// raw JSON of an AddRawEvent.
+type pageEvent struct {
+	at    int64 // the sort key: occur_time
+	ev    eventsapi.Event
+	raw   json.RawMessage // sent verbatim instead of ev when isRaw
+	isRaw bool
+}
+
+// writeEventsPage writes an events answer (the shape of
+// eventsapi.EventsPage), copying raw events into it byte for byte.
+func writeEventsPage(w http.ResponseWriter, name, id string, total int64, page []pageEvent) {
+	head, err := json.Marshal(struct {
+		ServiceName string `json:"service_name"`
+		TotalCount  int64  `json:"total_count"`
+		ServiceID   string `json:"service_id"`
+		Count       int    `json:"count"`
+	}{name, total, id, len(page)})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var b bytes.Buffer
+	b.Write(head[:len(head)-1]) // without the closing brace
+	b.WriteString(`,"events":[`)
+	for i, pe := range page {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if pe.isRaw {
+			b.Write(pe.raw)
+			continue
+		}
+		data, err := json.Marshal(pe.ev)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		b.Write(data)
+	}
+	b.WriteString("]}")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Bytes())
 }
 
 // pageOf returns items[offset:offset+limit], clamped, never nil.

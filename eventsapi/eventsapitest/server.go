@@ -62,6 +62,10 @@ type Server struct {
 	delayed atomic.Int64 // requests being delayed now
 	reqSeq  atomic.Int64
 
+	// lyingTotal is the total_count events answers claim (0: the truth).
+	lyingTotal   atomic.Int64
+	ignoreOffset atomic.Bool
+
 	mu         sync.Mutex
 	services   map[string]*service
 	nextSeq    int64
@@ -79,6 +83,7 @@ type service struct {
 	publishAt int64
 	seq       int64
 	events    []eventsapi.Event
+	raw       []rawEvent // AddRawEvent's, served after events at equal times
 }
 
 // Option configures a Server.

@@ -2,6 +2,8 @@ package eventsapitest
 
 import (
 	"cmp"
+	"encoding/json"
+	"math"
 	"slices"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -62,6 +64,47 @@ func (s *Server) AppendEvents(serviceID string, evs ...eventsapi.Event) {
 	}
 }
 
+// AddRawEvent adds one event to a service (created if unknown) as raw
+// JSON: the events answers carry raw byte for byte as one element of their
+// events array, so a test can send what a real server might and the fake
+// would not produce from an eventsapi.Event: a 1 MB event_info, invalid
+// UTF-8, an occur_time given as a string, an unknown field, or even bytes
+// that are not JSON at all.
+//
+// A raw event counts in total_count and is paged like any other. It is
+// ordered and filtered by the occur_time and event_type the client's
+// decoder (eventsapi.DecodeEventsPage) reads from it; at equal times it
+// comes after the events of AppendEvents. One whose occur_time cannot be
+// read matches any start_time and end_time and sorts after every other
+// event; one whose event_type cannot be read (as a JSON string) matches
+// no event_type filter. Raw events do not move the service's update_time
+// and are not returned by Events. raw is copied.
+func (s *Server) AddRawEvent(serviceID string, raw json.RawMessage) {
+	r := rawEvent{data: slices.Clone(raw), at: math.MaxInt64}
+	if page, err := eventsapi.DecodeEventsPage(slices.Concat([]byte(`{"events":[`), raw, []byte(`]}`))); err == nil && len(page.Events) == 1 {
+		r.at, r.timed = page.Events[0].OccurTime, true
+	}
+	var typ struct {
+		EventType *string `json:"event_type"`
+	}
+	if json.Unmarshal(raw, &typ) == nil && typ.EventType != nil {
+		r.typ, r.typed = *typ.EventType, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.serviceLocked(serviceID)
+	svc.raw = append(svc.raw, r)
+}
+
+// rawEvent is an event added by AddRawEvent.
+type rawEvent struct {
+	data  json.RawMessage
+	at    int64 // occur_time; math.MaxInt64 when !timed
+	timed bool
+	typ   string
+	typed bool
+}
+
 // SetStatus sets a service's status and error message (created if
 // unknown).
 func (s *Server) SetStatus(serviceID, status, errorMsg string) {
@@ -86,7 +129,7 @@ func (s *Server) setStatusLocked(svc *service, status, errorMsg string, at int64
 }
 
 // Events returns a copy of a service's events in append order (nil for an
-// unknown service).
+// unknown service). Events added with AddRawEvent are not included.
 func (s *Server) Events(serviceID string) []eventsapi.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
