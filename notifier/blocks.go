@@ -126,21 +126,70 @@ func serviceName(s Summary) string {
 // outcome and service, fields (service, status, phase, duration, model),
 // the five-phase timeline, the error and abnormal events quoted, and a
 // context line with times. fallback is the plain text for notifications
-// and screen readers. Everything from ModelArts is escaped and every Slack
-// limit is kept; truncated reports whether some text had to be cut (the
+// and screen readers. Everything from ModelArts is escaped, every event is
+// first cut as [TruncateEvent] cuts it, and every Slack limit is kept;
+// truncated reports whether some text had to be cut to Slack's limits (the
 // text says so where it was cut).
 func SlackBlocks(n Notification) (blocks []slack.Block, fallback string, truncated bool) {
+	n.Summary = n.Summary.Bounded()
+	return messageBlocks(n, kindEmoji(n.Kind), n.Kind.Title(), outcome(n.Summary), "")
+}
+
+// slackStoppedBlocks renders the parent message of a deployment that ended
+// because its service was stopped (a ParentUpdate notification): as
+// [SlackBlocks], headed "Deployment stopped", with a line saying when the
+// service was stopped.
+func slackStoppedBlocks(n Notification) (blocks []slack.Block, fallback string, truncated bool) {
+	n.Summary = n.Summary.Bounded()
+	return messageBlocks(n, stoppedEmoji, stoppedTitle, stoppedOutcome(n.Summary), stoppedNote(n))
+}
+
+const (
+	stoppedEmoji = ":octagonal_sign:"
+	stoppedTitle = "Deployment stopped"
+)
+
+// stoppedOutcome is the one-line status of a stopped deployment, e.g.
+// "stopped in image_pull".
+func stoppedOutcome(s Summary) string {
+	if s.Phase == "" {
+		return "stopped"
+	}
+	return "stopped in " + s.Phase
+}
+
+// stoppedNote says, in mrkdwn, that the service was stopped and when.
+func stoppedNote(n Notification) string {
+	s := n.Summary
+	note := "The service was stopped"
+	if s.ServiceStatus != "" {
+		note += " (status " + codeSpan(s.ServiceStatus) + ")"
+	}
+	when := s.EndedAt
+	if when.IsZero() {
+		when = n.Timestamp
+	}
+	if t := humanTime(when); t != "" {
+		note += " at " + t
+	}
+	return note + " before the deployment finished."
+}
+
+// messageBlocks is the full message of a notification: header (emoji,
+// title and service), fields, note (mrkdwn, when set), timeline, problems
+// and times. status is the outcome line, not yet escaped.
+func messageBlocks(n Notification, emoji, title, status, note string) (blocks []slack.Block, fallback string, truncated bool) {
 	var b blockBuilder
 	s := n.Summary
 	name := EscapeSlack(serviceName(s))
-	b.header(fmt.Sprintf("%s %s: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(oneLine(serviceName(s)))))
+	b.header(fmt.Sprintf("%s %s: %s", emoji, title, EscapeSlack(oneLine(serviceName(s)))))
 	phase := ""
 	if s.Phase != "" {
 		phase = "`" + EscapeSlack(s.Phase) + "`"
 	}
-	status := EscapeSlack(outcome(s))
+	statusField := EscapeSlack(status)
 	if s.ServiceStatus != "" {
-		status += " (ModelArts: " + EscapeSlack(s.ServiceStatus) + ")"
+		statusField += " (ModelArts: " + EscapeSlack(s.ServiceStatus) + ")"
 	}
 	dur := ""
 	if s.DurationMS != nil {
@@ -148,18 +197,21 @@ func SlackBlocks(n Notification) (blocks []slack.Block, fallback string, truncat
 	}
 	b.fields(
 		"Service", name,
-		"Status", status,
+		"Status", statusField,
 		"Phase", phase,
 		"Duration", dur,
 		"Model", EscapeSlack(s.Model),
 		"Service ID", codeSpan(s.ServiceID),
 	)
+	if note != "" {
+		b.section(note)
+	}
 	if len(s.Phases) > 0 {
 		b.section(timeline(s.Phases))
 	}
 	b.problems(s)
 	b.context(timesLine(n))
-	return b.done(), b.fit(fallbackText(n), maxFallback), b.truncated
+	return b.done(), b.fit(fallbackText(title, status, s), maxFallback), b.truncated
 }
 
 // problems adds the service's error message and its abnormal events.
@@ -240,15 +292,15 @@ func timesLine(n Notification) string {
 	return strings.Join(parts, " · ")
 }
 
-// fallbackText is the plain-text version of a notification, one line.
-func fallbackText(n Notification) string {
-	s := n.Summary
-	text := fmt.Sprintf("%s: %s, %s", n.Kind.Title(), EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome(s)))
+// fallbackText is the plain-text version of a notification, one line:
+// title, service, outcome (not yet escaped), duration, last abnormal event.
+func fallbackText(title, outcome string, s Summary) string {
+	text := fmt.Sprintf("%s: %s, %s", title, EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome))
 	if s.DurationMS != nil {
 		text += " after " + FormatDuration(*s.DurationMS)
 	}
 	if k := len(s.AbnormalEvents); k > 0 {
-		last := s.AbnormalEvents[k-1]
+		last := TruncateEvent(s.AbnormalEvents[k-1])
 		text += ": " + EscapeSlack(oneLine(last.EventInfo))
 	}
 	return text
@@ -258,6 +310,7 @@ func fallbackText(n Notification) string {
 // thread what changed: the outcome, the error and events, the times.
 func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, truncated bool) {
 	var b blockBuilder
+	n.Summary = n.Summary.Bounded()
 	s := n.Summary
 	line := fmt.Sprintf("%s *%s*: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(outcome(s)))
 	if s.DurationMS != nil {
@@ -266,7 +319,7 @@ func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, t
 	b.section(line)
 	b.problems(s)
 	b.context(timesLine(n))
-	return b.done(), b.fit(fallbackText(n), maxFallback), b.truncated
+	return b.done(), b.fit(fallbackText(n.Kind.Title(), outcome(s), s), maxFallback), b.truncated
 }
 
 // DigestBlocks renders many notifications as one message: a header with
@@ -304,7 +357,7 @@ func digestLine(n Notification) string {
 		line += " after " + FormatDuration(*s.DurationMS)
 	}
 	if k := len(s.AbnormalEvents); k > 0 {
-		ev, _ := truncateRunes(EscapeSlack(oneLine(s.AbnormalEvents[k-1].EventInfo)), 300)
+		ev, _ := truncateRunes(EscapeSlack(oneLine(TruncateEvent(s.AbnormalEvents[k-1]).EventInfo)), 300)
 		line += "\n> " + ev
 	}
 	return line

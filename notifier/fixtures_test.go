@@ -158,3 +158,14 @@ func fixture(k Kind) Notification {
 	}
 	panic("no fixture for " + k)
 }
+
+// stoppedFixture is the parent update of a stalled deployment whose
+// service was then stopped.
+func stoppedFixture() Notification {
+	n := withThread(fixture(KindStalled), "1795867000.000100")
+	n.ID = "msg_stopped"
+	n.ParentUpdate = true
+	n.Summary.ServiceStatus = "stopped"
+	n.Summary.EndedAt = at(1600000)
+	return n
+}

@@ -10,9 +10,10 @@ import (
 )
 
 // FuzzSlackBlocks: whatever ModelArts writes into a summary, every Slack
-// message built from it (the message, the thread detail, a digest) stays
-// within Slack's limits, is valid UTF-8 JSON, and has no unescaped "<!"
-// (nor "<@", "<#", "<http"): it can never mention a channel or forge a link.
+// message built from it (the message, the thread detail, a stopped
+// deployment's parent, a digest) stays within Slack's limits, is valid
+// UTF-8 JSON, and has no unescaped "<!" (nor "<@", "<#", "<http"): it can
+// never mention a channel or forge a link.
 func FuzzSlackBlocks(f *testing.F) {
 	f.Add(uint8(1), "service-07085", "TF 3.0.0", "Error: boom", "scheduling", "Insufficient resources.", uint8(3))
 	f.Add(uint8(4), "<!channel>", "<http://evil|x>", "<!here> & <@U1>", "<!everyone>", "\xff\xfe<!subteam^S1>\x1b[31m", uint8(60))
@@ -39,6 +40,10 @@ func FuzzSlackBlocks(f *testing.F) {
 		fuzzCheckMessage(t, "message", blocks, text)
 		blocks, text, _ = slackDetailBlocks(n)
 		fuzzCheckMessage(t, "thread detail", blocks, text)
+		stopped := n
+		stopped.ParentUpdate, stopped.Summary.ServiceStatus = true, model
+		blocks, text, _ = slackStoppedBlocks(stopped)
+		fuzzCheckMessage(t, "stopped parent", blocks, text)
 		ns := make([]Notification, 1+int(nEvents))
 		for i := range ns {
 			ns[i] = n

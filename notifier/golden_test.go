@@ -63,6 +63,13 @@ func TestGoldenSlackBlocks(t *testing.T) {
 		blocks, text, _ := DigestBlocks(fixtures())
 		golden(t, "digest.blocks.golden", slackJSON(t, text, blocks))
 	})
+	t.Run("stopped parent", func(t *testing.T) {
+		blocks, text, cut := slackStoppedBlocks(stoppedFixture())
+		if cut {
+			t.Error("the stopped fixture was truncated")
+		}
+		golden(t, "deployment_stopped.blocks.golden", slackJSON(t, text, blocks))
+	})
 	t.Run("thread reply", func(t *testing.T) {
 		blocks, text, _ := slackDetailBlocks(fixture(KindFailed))
 		golden(t, "deployment_failed.reply.blocks.golden", slackJSON(t, text, blocks))

@@ -103,6 +103,9 @@ type Event struct {
 	EventType string `json:"event_type"`
 	EventInfo string `json:"event_info"`
 	OccurTime int64  `json:"occur_time"`
+	// Truncated is set when EventInfo was cut to MaxEventInfoBytes (see
+	// TruncateEvent); the text then ends with "…".
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Phase is one phase of a deployment's timeline.
@@ -137,6 +140,12 @@ type Summary struct {
 	Phases         []Phase `json:"phases"`
 	AbnormalEvents []Event `json:"abnormal_events"`
 	Events         []Event `json:"events"`
+	// EventsOmitted and AbnormalEventsOmitted count the entries of Events
+	// and AbnormalEvents a webhook body left out to stay within
+	// MaxWebhookBody. The webhook destination sets them on its own copy;
+	// summaries are built with them zero.
+	EventsOmitted         int `json:"events_omitted,omitempty"`
+	AbnormalEventsOmitted int `json:"abnormal_events_omitted,omitempty"`
 }
 
 // Notification is one thing worth telling people.
@@ -152,8 +161,17 @@ type Notification struct {
 	DeploymentKey string `json:"-"`
 	// ThreadTS is the Slack parent message of this deployment, when a
 	// previous run created one (kept in the checkpoint store).
-	ThreadTS string  `json:"-"`
-	Summary  Summary `json:"data"`
+	ThreadTS string `json:"-"`
+	// ParentUpdate marks a notification that only refreshes a deployment's
+	// parent message (the Slack bot's, in ThreadTS): it is not an event of
+	// its own. It is sent for a deployment closed because the service was
+	// stopped (Summary.ServiceStatus stopped, stopping, deleting or
+	// finished); Kind is left as the deployment's last notified kind and
+	// means nothing here. Destinations without a parent message acknowledge
+	// it as delivered without sending anything; it is never part of a
+	// digest.
+	ParentUpdate bool    `json:"-"`
+	Summary      Summary `json:"data"`
 }
 
 // Result is the outcome of delivering one notification to one destination.
@@ -168,7 +186,9 @@ type Result struct {
 // Notifier delivers notifications to one destination. It returns one Result
 // per notification, in order; each notification succeeds or fails on its own.
 // A destination may combine many notifications into one digest message; they
-// then share its outcome.
+// then share its outcome. A ParentUpdate notification is never part of a
+// digest, and a destination with no per-deployment parent message
+// acknowledges it (a nil Err) without sending anything.
 type Notifier interface {
 	Notify(ctx context.Context, ns []Notification) []Result
 }

@@ -88,8 +88,15 @@ func digestThreshold(n int) int {
 // digest when there are more than the threshold; a digest's outcome is
 // every notification's outcome. When the deadline is too near for another
 // message ([ErrDeadlineNear]) or the webhook looks down
-// ([ErrDestinationDown]), the rest fail without being attempted.
+// ([ErrDestinationDown]), the rest fail without being attempted. A
+// ParentUpdate notification is acknowledged without a message (an
+// incoming webhook has no parent message to update) and does not count
+// toward the digest threshold.
 func (s *SlackWebhook) Notify(ctx context.Context, ns []Notification) []Result {
+	return withoutParentUpdates(ns, func(ns []Notification) []Result { return s.notify(ctx, ns) })
+}
+
+func (s *SlackWebhook) notify(ctx context.Context, ns []Notification) []Result {
 	results := make([]Result, len(ns))
 	if len(ns) > s.digestAt {
 		blocks, text, cut := DigestBlocks(ns)

@@ -99,14 +99,42 @@ func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
 // When the deadline is too near for another message ([ErrDeadlineNear]) or
 // Slack looks down ([ErrDestinationDown]), the rest fail without being
 // attempted.
+//
+// A ParentUpdate notification only updates its deployment's parent message
+// (chat.update) to say the deployment was stopped, with no thread reply;
+// without a known parent, or when the parent is gone, it is acknowledged
+// without a message (a stopped deployment gets no new parent). Parent
+// updates are never part of a digest and do not count toward its
+// threshold: they are sent after it.
 func (b *SlackBot) Notify(ctx context.Context, ns []Notification) []Result {
-	if len(ns) > b.digestAt {
-		return b.digest(ctx, ns)
-	}
-	results := make([]Result, len(ns))
+	results, rest, at := splitParentUpdates(ns)
 	parents := map[string]string{} // deployment key -> parent ts, this call
 	var skip error                 // why the rest are not attempted
-	for i, n := range ns {
+	todo := make([]int, len(ns))   // indices of ns still to send, in order
+	for i := range todo {
+		todo[i] = i
+	}
+	if len(rest) > b.digestAt {
+		drs := b.digest(ctx, rest)
+		for j, r := range drs {
+			results[at[j]] = r
+		}
+		if len(drs) > 0 {
+			skip = skipRest(ctx, "digest", drs[0].Err)
+		}
+		todo = todo[:0]
+		for i, n := range ns {
+			if n.ParentUpdate {
+				todo = append(todo, i)
+			}
+		}
+	}
+	for _, i := range todo {
+		n := ns[i]
+		if n.ParentUpdate && parentOf(n, parents) == "" {
+			results[i] = Result{ID: n.ID} // nothing to update
+			continue
+		}
 		if skip != nil {
 			results[i] = Result{ID: n.ID, Err: fmt.Errorf("slack: %s: %w", n.ID, skip), ThreadTS: n.ThreadTS}
 			continue
@@ -120,22 +148,51 @@ func (b *SlackBot) Notify(ctx context.Context, ns []Notification) []Result {
 	return results
 }
 
+// parentOf is the deployment's parent message: the one posted earlier in
+// this call, else the known one; "" when there is none.
+func parentOf(n Notification, parents map[string]string) string {
+	if n.DeploymentKey != "" {
+		if ts, ok := parents[n.DeploymentKey]; ok {
+			return ts
+		}
+	}
+	return n.ThreadTS
+}
+
+// parentGone says that chat.update failed because the message is gone.
+func parentGone(err error) bool {
+	var de *DeliveryError
+	return errors.As(err, &de) && (de.SlackError == "message_not_found" || de.SlackError == "cant_update_message")
+}
+
+// updateStopped updates the parent message of a deployment whose service
+// was stopped; a parent that is gone is left so.
+func (b *SlackBot) updateStopped(ctx context.Context, n Notification, parent string) Result {
+	blocks, text, cut := slackStoppedBlocks(n)
+	b.logCut(ctx, cut, n.ID)
+	err := b.update(ctx, parent, blocks, text)
+	if parentGone(err) {
+		b.logger.InfoContext(ctx, "slack parent message is gone; a stopped deployment gets no new one", "id", n.ID, "thread_ts", parent)
+		err = nil
+	}
+	return Result{ID: n.ID, Err: err, ThreadTS: parent}
+}
+
 func (b *SlackBot) notifyOne(ctx context.Context, n Notification, parents map[string]string) Result {
+	if n.ParentUpdate {
+		return b.updateStopped(ctx, n, parentOf(n, parents))
+	}
 	blocks, text, cut := SlackBlocks(n)
 	b.logCut(ctx, cut, n.ID)
 	if n.DeploymentKey == "" {
 		_, err := b.post(ctx, blocks, text, "", false)
 		return Result{ID: n.ID, Err: err}
 	}
-	parent := n.ThreadTS
-	if ts, ok := parents[n.DeploymentKey]; ok {
-		parent = ts
-	}
+	parent := parentOf(n, parents)
 	if parent != "" {
 		err := b.update(ctx, parent, blocks, text)
-		var de *DeliveryError
 		switch {
-		case errors.As(err, &de) && (de.SlackError == "message_not_found" || de.SlackError == "cant_update_message"):
+		case parentGone(err):
 			b.logger.InfoContext(ctx, "slack parent message is gone; posting a new one", "id", n.ID, "thread_ts", parent)
 			parent = ""
 		case err != nil:

@@ -75,7 +75,8 @@ func kindColor(k Kind) string {
 // RenderText writes a notification for people at a terminal: a title line,
 // the service, status and times, an aligned five-phase timeline with
 // durations and a mark per phase status, then the error and the abnormal
-// events. Text from ModelArts is cleaned of control characters. color adds
+// events. Text from ModelArts is cleaned of control characters, and every
+// event is cut as [TruncateEvent] cuts it (then shorter still). color adds
 // ANSI colours; pass true only when w is a terminal.
 func RenderText(w io.Writer, n Notification, color bool) error {
 	t := &textWriter{w: w, color: color}
@@ -84,7 +85,7 @@ func RenderText(w io.Writer, n Notification, color bool) error {
 	if ts := humanTime(n.Timestamp); ts != "" {
 		t.printf("  %-10s %s\n", "notified", ts)
 	}
-	renderSummary(t, n.Summary)
+	renderSummary(t, n.Summary.Bounded())
 	return t.err
 }
 
@@ -99,7 +100,7 @@ func RenderReportText(w io.Writer, sums []Summary, color bool) error {
 	t.printf("%s\n", t.paint(ansiBold, fmt.Sprintf("Report: %d %s", len(sums), noun)))
 	for _, s := range sums {
 		t.printf("\n%s\n", t.paint(ansiBold, fmt.Sprintf("%s (%s)", oneLine(serviceName(s)), strings.ReplaceAll(string(s.Status), "_", " "))))
-		renderSummary(t, s)
+		renderSummary(t, s.Bounded())
 	}
 	return t.err
 }
@@ -159,8 +160,13 @@ func NewTerminal(w io.Writer, color bool) *Terminal {
 	return &Terminal{w: w, color: color}
 }
 
-// Notify prints each notification followed by a blank line.
+// Notify prints each notification followed by a blank line. A
+// ParentUpdate notification is acknowledged without printing anything.
 func (t *Terminal) Notify(ctx context.Context, ns []Notification) []Result {
+	return withoutParentUpdates(ns, func(ns []Notification) []Result { return t.notify(ctx, ns) })
+}
+
+func (t *Terminal) notify(ctx context.Context, ns []Notification) []Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	results := make([]Result, len(ns))

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -99,8 +98,15 @@ func parseWebhookSecret(s string) ([]byte, error) {
 
 // Notify POSTs each notification on its own, retrying transient failures.
 // Once one has used up its retries on a network error, a timeout or a 5xx,
-// the rest fail at once with [ErrDestinationDown].
+// the rest fail at once with [ErrDestinationDown]. A ParentUpdate
+// notification is acknowledged without a request. Each body is at most
+// [MaxWebhookBody] bytes (see [TruncateEvent]; events are left out, and
+// counted, when they do not fit).
 func (w *Webhook) Notify(ctx context.Context, ns []Notification) []Result {
+	return withoutParentUpdates(ns, func(ns []Notification) []Result { return w.notify(ctx, ns) })
+}
+
+func (w *Webhook) notify(ctx context.Context, ns []Notification) []Result {
 	results := make([]Result, len(ns))
 	var skip error // why the rest are not attempted
 	for i, n := range ns {
@@ -125,9 +131,12 @@ func (w *Webhook) send(ctx context.Context, n Notification) error {
 	if n.ID == "" {
 		return errors.New("webhook: notification has no ID")
 	}
-	body, err := json.Marshal(n)
+	body, shortened, err := webhookBody(n)
 	if err != nil {
-		return fmt.Errorf("webhook: encode %s: %w", n.ID, err)
+		return permanent(fmt.Errorf("webhook: encode %s: %w", n.ID, err))
+	}
+	if shortened {
+		w.logger.InfoContext(ctx, "webhook body shortened to fit", "id", n.ID, "bytes", len(body), "limit", MaxWebhookBody)
 	}
 	err = w.retry.do(ctx, w.clock, func(ctx context.Context) error {
 		now := w.clock.now()

@@ -6,7 +6,7 @@
 // limits and for text that would mention people or forge links. Both record
 // what they received and can be told to fail the next requests in order
 // (Fail). Recorder wraps any notifier.Notifier and records what it reported
-// delivered.
+// delivered (not parent updates, which are no notifications of their own).
 //
 // Everything here is safe for concurrent use.
 package notifiertest

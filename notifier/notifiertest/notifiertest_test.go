@@ -213,3 +213,32 @@ func TestSlackAPI(t *testing.T) {
 		t.Errorf("Recorder.Received() = %+v", got)
 	}
 }
+
+// TestRecorderParentUpdate: a parent update goes through to the Slack bot,
+// which updates the parent message (chat.update, within Slack's limits),
+// but the Recorder does not record it as a notification delivered.
+func TestRecorderParentUpdate(t *testing.T) {
+	api := notifiertest.NewSlackAPI(t, token)
+	bot, err := notifier.NewSlackBot(notifier.SlackBotConfig{Token: token, Channel: "C0TEST", APIURL: api.URL + "/",
+		Sleep: noSleep, Retry: notifier.RetryPolicy{MaxAttempts: 1}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := notifiertest.NewRecorder(bot)
+	n := notification("n-stop")
+	n.Kind, n.DeploymentKey, n.ThreadTS, n.ParentUpdate = notifier.KindStalled, "svc-1/1", "1700000000.000042", true
+	n.Summary.Status, n.Summary.ServiceStatus, n.Summary.EndedAt = notifier.StatusStalled, "stopped", notifier.At(time.Now())
+	if res := rec.Notify(context.Background(), []notifier.Notification{n}); res[0].Err != nil || res[0].ID != "n-stop" {
+		t.Fatalf("result %+v", res[0])
+	}
+	calls := api.Take()
+	if len(calls) != 1 || calls[0].Method != "chat.update" || calls[0].TS != n.ThreadTS || !strings.Contains(calls[0].Blocks, "Deployment stopped") {
+		t.Errorf("calls: %+v", calls)
+	}
+	if v := api.Violations(); len(v) != 0 {
+		t.Errorf("violations: %q", v)
+	}
+	if got := rec.Received(); len(got) != 0 {
+		t.Errorf("Recorder recorded a parent update: %+v", got)
+	}
+}

@@ -8,8 +8,8 @@ import (
 )
 
 // Recorder wraps a real destination and records what it reported
-// delivered. Slack messages carry no notification id, so the ids Slack got
-// are the ones its destination reported delivered.
+// delivered, parent updates excepted. Slack messages carry no notification
+// id, so the ids Slack got are the ones its destination reported delivered.
 type Recorder struct {
 	next notifier.Notifier
 	opts options
@@ -26,14 +26,16 @@ func NewRecorder(next notifier.Notifier, opts ...Option) *Recorder {
 }
 
 // Notify sends ns through the wrapped destination and records each
-// notification whose Result has no error.
+// notification whose Result has no error. ParentUpdate notifications go
+// through too but are not recorded: they only refresh a parent message
+// and are not notifications of their own.
 func (a *Recorder) Notify(ctx context.Context, ns []notifier.Notification) []notifier.Result {
 	res := a.next.Notify(ctx, ns)
 	round := a.opts.roundNow()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i, r := range res {
-		if r.Err == nil && i < len(ns) {
+		if r.Err == nil && i < len(ns) && !ns[i].ParentUpdate {
 			a.got = append(a.got, Delivery{ID: r.ID, Kind: ns[i].Kind, Data: ns[i].Summary, Round: round})
 		}
 	}
