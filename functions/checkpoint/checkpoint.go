@@ -46,6 +46,10 @@ type Checkpoint struct {
 	// (the first poll's notifications are not all delivered yet) every poll
 	// reads from here again, however much time has passed.
 	FirstRunReadFrom int64 `json:"first_run_read_from,omitempty"`
+	// FirstRunAt is when that first poll ran (ms), kept with
+	// FirstRunReadFrom: the deployment that was the most recent then is
+	// still reported when a newer one starts before delivery succeeds.
+	FirstRunAt int64 `json:"first_run_at,omitempty"`
 	// Sent maps a notification ID to the destinations it was delivered to.
 	Sent map[string]Sent `json:"sent,omitempty"`
 	// Threads maps a deployment key to its Slack parent message ts.
@@ -100,7 +104,7 @@ func (c Checkpoint) Clone() Checkpoint {
 func (c Checkpoint) Equal(o Checkpoint) bool {
 	if c.ServiceID != o.ServiceID || c.Version != o.Version ||
 		c.ReadThrough != o.ReadThrough || c.DeploymentStart != o.DeploymentStart ||
-		c.FirstRunFrom != o.FirstRunFrom || c.FirstRunReadFrom != o.FirstRunReadFrom ||
+		c.FirstRunFrom != o.FirstRunFrom || c.FirstRunReadFrom != o.FirstRunReadFrom || c.FirstRunAt != o.FirstRunAt ||
 		!slices.Equal(c.Edge, o.Edge) ||
 		len(c.Sent) != len(o.Sent) || !maps.Equal(c.Threads, o.Threads) {
 		return false

@@ -85,11 +85,12 @@ func RuntimeSummary(projectID string, svc eventsapi.Service, evs []eventsapi.Eve
 	return s
 }
 
-// convert returns evs in the notifier's shape, never nil.
+// convert returns evs in the notifier's shape, each event_info cut at
+// notifier.MaxEventInfoBytes (marked truncated), never nil.
 func convert(evs []eventsapi.Event) []notifier.Event {
 	out := make([]notifier.Event, len(evs))
 	for i, e := range evs {
-		out[i] = notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime}
+		out[i] = notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime})
 	}
 	return out
 }

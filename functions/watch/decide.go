@@ -32,19 +32,24 @@ type view struct {
 	projectID string
 	svc       eventsapi.Service
 	cp        checkpoint.Checkpoint
-	first     bool  // no checkpoint yet: FIRST_RUN_LOOKBACK rules apply
-	firstFrom int64 // on a first poll, events older than this are history
+	first     bool  // a first poll: FIRST_RUN_LOOKBACK rules apply
+	floor     int64 // events older than this are history (FirstRunFrom)
+	firstAt   int64 // when the first poll ran (ms), while v.first
 	overlap   time.Duration
 	now       time.Time
 	edge      map[string]bool
 }
 
-// isNew reports whether e was not handled by an earlier poll: it is newer
-// than the read edge (minus the overlap), and not one of the events the
+// isNew reports whether e was not handled by an earlier poll: it is not
+// history (before the first poll's anchor), and on later polls newer than
+// the read edge (minus the overlap) and not one of the events the
 // checkpoint remembers at that edge.
 func (v *view) isNew(e eventsapi.Event) bool {
+	if e.OccurTime < v.floor {
+		return false
+	}
 	if v.first {
-		return e.OccurTime >= v.firstFrom
+		return true
 	}
 	if e.OccurTime < v.cp.ReadThrough-v.overlap.Milliseconds() {
 		return false
@@ -60,12 +65,18 @@ func decide(v *view, tl timeline.Timeline) []due {
 	var out []due
 	sentAnywhere := func(id string) bool { return len(v.cp.Sent[id].Destinations) > 0 }
 
+	// On a first poll only the most recent deployment counts: no history
+	// flood. Polls that repeat a first poll (its delivery is not complete)
+	// keep what it found due: the deployment that was the most recent when
+	// it ran, and every deployment with events from then on.
+	firstLatest := -1
 	for i, d := range tl.Deployments {
-		latest := i == len(tl.Deployments)-1
-		// On the first poll only the most recent deployment counts: no
-		// history flood. Later, only deployments that are open in the
-		// checkpoint or have events not handled before.
-		fresh := latest
+		if d.Start <= v.firstAt {
+			firstLatest = i
+		}
+	}
+	for i, d := range tl.Deployments {
+		fresh := i == firstLatest || d.LastEventAt >= v.firstAt
 		if !v.first {
 			fresh = d.Start == v.cp.DeploymentStart && d.Start != 0 || slices.ContainsFunc(d.Events, v.isNew)
 		}
@@ -104,13 +115,31 @@ func decide(v *view, tl timeline.Timeline) []due {
 			}
 		}
 
-		switch d.Outcome {
-		case notifier.StatusFailed:
+		switch {
+		case d.Stopped:
+			// A stop ends the deployment with no notification of its own;
+			// a Slack parent message, where one exists, says so.
+			if ts := v.cp.Threads[key].TS; ts != "" {
+				s := summary
+				out = append(out, due{
+					n: notifier.Notification{
+						ID:            notificationID(key, "stopped"),
+						Kind:          notifier.KindStalled, // not sent as such: only the parent is updated
+						Timestamp:     notifier.At(v.now),
+						DeploymentKey: key,
+						ThreadTS:      ts,
+						ParentUpdate:  true,
+						Summary:       s,
+					},
+					at: d.LastEventAt,
+				})
+			}
+		case d.Outcome == notifier.StatusFailed:
 			add(notifier.KindFailed, notifier.StatusFailed, "")
 			continue // its abnormal events are part of the failure summary
-		case notifier.StatusSucceeded:
+		case d.Outcome == notifier.StatusSucceeded:
 			add(notifier.KindSucceeded, notifier.StatusSucceeded, "")
-		case notifier.StatusStalled:
+		case d.Outcome == notifier.StatusStalled:
 			add(notifier.KindStalled, notifier.StatusStalled, d.Phase, d.Phase)
 		}
 
@@ -209,5 +238,5 @@ func messageKey(info string) string {
 }
 
 func toEvent(e eventsapi.Event) notifier.Event {
-	return notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime}
+	return notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime})
 }

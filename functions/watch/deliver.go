@@ -1,0 +1,77 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// deliveries is the delivery stage's outcome, the hand-off to settling.
+type deliveries struct {
+	batch     []notifier.Notification // what was due, in order
+	delivered map[string][]string     // notification id -> destinations that took it this run
+	threads   map[string]string       // notification id -> Slack parent ts
+	ok        int                     // (notification, destination) pairs delivered
+	failed    int                     // pairs that failed
+	errs      []error
+}
+
+// deliver hands everything due in this run to the destinations at once, so
+// that they can pace and digest. A destination that already acknowledged a
+// notification (in the checkpoint) is not sent it again.
+func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
+	out := deliveries{delivered: map[string][]string{}, threads: map[string]string{}}
+	var pending []due
+	sentTo := map[string]checkpoint.Sent{}
+	for _, pl := range plans {
+		for _, d := range pl.due {
+			if p.pendingDests(pl.base, d.n.ID) == 0 {
+				continue
+			}
+			pending = append(pending, d)
+			sentTo[d.n.ID] = pl.base.Sent[d.n.ID]
+		}
+	}
+	sort.SliceStable(pending, func(i, j int) bool { return pending[i].at < pending[j].at })
+	out.batch = make([]notifier.Notification, len(pending))
+	for i, d := range pending {
+		out.batch[i] = d.n
+	}
+	if len(out.batch) == 0 || len(p.dests) == 0 {
+		return out
+	}
+	// Delivery ends before the deadline, leaving time to record it.
+	deliverCtx, cancel := p.shortened(ctx, saveReserve)
+	defer cancel()
+	results := notifier.Deliver(deliverCtx, p.dests, out.batch, func(id, dest string) bool {
+		return slices.Contains(sentTo[id].Destinations, dest)
+	})
+	for _, d := range results {
+		if d.Err != nil {
+			out.failed++
+			out.errs = append(out.errs, fmt.Errorf("deliver %s to %s: %w", d.ID, d.Destination, d.Err))
+			continue
+		}
+		out.ok++
+		out.delivered[d.ID] = append(out.delivered[d.ID], d.Destination)
+		if d.ThreadTS != "" {
+			out.threads[d.ID] = d.ThreadTS
+		}
+	}
+	return out
+}
+
+// pendingDests counts the destinations that have not acknowledged id.
+func (p *Poller) pendingDests(cp checkpoint.Checkpoint, id string) int {
+	n := 0
+	for _, d := range p.dests {
+		if !slices.Contains(cp.Sent[id].Destinations, d.Name) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,236 @@
+package watch
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+)
+
+// This file holds every rule that moves a service's checkpoint. Nothing
+// else in the package changes a checkpoint's read edge, anchor or open
+// deployment.
+//
+// A service's checkpoint is in one of three states:
+//
+//	new:      no checkpoint stored.
+//	first:    ReadThrough 0: a first poll happened, but not everything due
+//	          from it was delivered. FirstRunFrom / FirstRunReadFrom hold
+//	          its window (the anchor).
+//	watching: ReadThrough > 0: the read edge.
+//
+// Transitions (the read window is [from, no end); "delivered" means every
+// notification due from the read reached every destination):
+//
+//	state     | what happened                   | next state
+//	----------+---------------------------------+------------------------------------------
+//	new       | first poll reads                | first: anchor = now − FIRST_RUN_LOOKBACK
+//	          |                                 | (read from 24h back when still deploying),
+//	          |                                 | stored even when nothing was delivered
+//	first     | any later poll reads            | from the stored anchor, never now − lookback:
+//	          |                                 | nothing due is dropped because time passed;
+//	          |                                 | the deployment latest at FirstRunAt and every
+//	          |                                 | one with events since then count
+//	first     | delivered                       | watching: ReadThrough = newest event read
+//	          |                                 | (or max(anchor, now − overlap) when none)
+//	first*    | legacy checkpoint, no anchor    | first, anchor = now − lookback (what the
+//	          | (ReadThrough 0, earlier release)| earlier release did) stored from now on
+//	watching  | poll reads                      | from min(ReadThrough − overlap, open start)
+//	watching  | delivered                       | ReadThrough = newest event read that is not
+//	          |                                 | more than 5 min ahead of now; Edge = the
+//	          |                                 | fingerprints at the edge (future ones too)
+//	any       | not delivered                   | read edge, edge, open deployment unchanged;
+//	          |                                 | Sent/Threads record partial deliveries
+//	any       | deployment open after the read  | DeploymentStart = its start (read from there)
+//	any       | success, failure, stop/delete/  | DeploymentStart = 0: the window moves on
+//	          | finish status, superseded       |
+//	watching  | more new events than the cap    | ReadThrough = newest event read; the rest is
+//	          |                                 | read next poll (ascending order keeps it safe)
+//	first     | more events than the cap        | the newest cap events are kept: older ones
+//	          |                                 | are history, as on any first poll
+//	any       | settled                         | Sent/Threads older than the next window start
+//	          |                                 | pruned; FirstRunFrom kept (the history floor)
+//
+// Events before FirstRunFrom are never news, whatever the state. Events
+// dated more than clockSkew ahead of now are kept, shown and classified,
+// and remembered in Edge (so never notified twice), but never move the read
+// edge.
+
+// clockSkew is how far ahead of now an event may be dated and still move
+// the read edge.
+const clockSkew = 5 * time.Minute
+
+// OpenDeploymentLookback is how far back a first poll reads a service that
+// is still deploying, to find the start of a deployment that hung before
+// the notifier was installed.
+const OpenDeploymentLookback = 24 * time.Hour
+
+// maxEdge bounds the fingerprints kept at the read edge.
+const maxEdge = 2000
+
+// window is where one poll of one service reads, and how it tells news
+// from history.
+type window struct {
+	// from is the read's start_time (ms).
+	from int64
+	// first: the first-run rules apply (only the latest deployment counts).
+	first bool
+	// floor: events before it are history (FirstRunFrom).
+	floor int64
+}
+
+// open returns the checkpoint to keep when nothing due is delivered (for a
+// new service or a legacy first-run checkpoint, with the anchor set, so
+// that it is stored) and the window to read. ok is false when the store has
+// no checkpoint for the service.
+func open(cp checkpoint.Checkpoint, ok bool, status string, now time.Time, lookback, overlap time.Duration) (checkpoint.Checkpoint, window) {
+	if !ok {
+		cp = checkpoint.Checkpoint{ServiceID: cp.ServiceID}
+	}
+	if cp.ReadThrough == 0 { // new, first, or legacy first
+		if cp.FirstRunFrom == 0 {
+			cp.FirstRunAt = now.UnixMilli()
+			cp.FirstRunFrom = now.Add(-lookback).UnixMilli()
+			cp.FirstRunReadFrom = cp.FirstRunFrom
+			if stillDeploying(status) {
+				// A deployment can have hung for longer than the lookback
+				// before the first poll: read far enough back to find its
+				// start, so it is reported. Only its state is: older events
+				// stay history.
+				cp.FirstRunReadFrom = min(cp.FirstRunFrom, now.Add(-OpenDeploymentLookback).UnixMilli())
+			}
+		}
+		from := cp.FirstRunReadFrom
+		if from == 0 || from > cp.FirstRunFrom {
+			from = cp.FirstRunFrom
+		}
+		if cp.FirstRunAt == 0 { // an anchor written without it
+			cp.FirstRunAt = now.UnixMilli()
+		}
+		return cp, window{from: from, first: true, floor: cp.FirstRunFrom}
+	}
+	return cp, window{from: windowStart(cp, overlap), floor: cp.FirstRunFrom}
+}
+
+// windowStart is where a watching service's read begins: the open
+// deployment's start (so its timeline is rebuilt whole), or the read edge
+// minus the overlap.
+func windowStart(cp checkpoint.Checkpoint, overlap time.Duration) int64 {
+	from := max(cp.ReadThrough-overlap.Milliseconds(), 0)
+	if cp.DeploymentStart != 0 && cp.DeploymentStart < from {
+		from = cp.DeploymentStart
+	}
+	return from
+}
+
+// stillDeploying reports whether a service status means a deployment is
+// under way.
+func stillDeploying(status string) bool {
+	switch status {
+	case eventsapi.StatusDeploying, eventsapi.StatusPending, eventsapi.StatusWaiting:
+		return true
+	}
+	return false
+}
+
+// future reports whether an event at t (ms) is dated too far ahead of now
+// to move the read edge.
+func future(t int64, now time.Time) bool {
+	return t > now.Add(clockSkew).UnixMilli()
+}
+
+// advance is the checkpoint after everything read was handled: the read
+// edge moves over what was read (never onto an event dated more than
+// clockSkew ahead of now), the edge fingerprints are rebuilt, the open
+// deployment is remembered, and a first poll's state ends.
+func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Timeline, now time.Time, overlap time.Duration) checkpoint.Checkpoint {
+	next := cp
+	for _, e := range events {
+		if !future(e.OccurTime, now) {
+			next.ReadThrough = max(next.ReadThrough, e.OccurTime)
+		}
+	}
+	if next.ReadThrough == 0 {
+		// A first poll that read nothing usable: everything before now
+		// less the overlap was read (events arriving later with an older
+		// occur_time are still in the next window), and nothing before
+		// the anchor is news.
+		next.ReadThrough = max(cp.FirstRunFrom, now.Add(-overlap).UnixMilli())
+	}
+	next.FirstRunReadFrom, next.FirstRunAt = 0, 0
+	edgeFrom := next.ReadThrough - overlap.Milliseconds()
+	// The read window always covers the edge, so the new edge is built
+	// from what was read, oldest first; duplicates (identical events at one
+	// millisecond) are indistinguishable and kept once. Events dated in the
+	// future are past the edge, so they stay in it and are recognised on
+	// every later read.
+	next.Edge = nil
+	seen := map[string]bool{}
+	for _, e := range events {
+		if f := timeline.Fingerprint(e); e.OccurTime >= edgeFrom && !seen[f] {
+			seen[f] = true
+			next.Edge = append(next.Edge, f)
+		}
+	}
+	if len(next.Edge) > maxEdge {
+		next.Edge = next.Edge[len(next.Edge)-maxEdge:]
+	}
+	next.DeploymentStart = 0
+	if last, ok := tl.Latest(); ok && !last.Stopped &&
+		(last.Outcome == notifier.StatusInProgress || last.Outcome == notifier.StatusStalled) {
+		next.DeploymentStart = last.Start
+	}
+	return next
+}
+
+// settle is the checkpoint to save after delivery, and whether everything
+// due for the service was delivered everywhere (only then does the read
+// edge advance). base is the checkpoint to keep when it was not, next the
+// one when it was; delivered maps notification IDs to the destinations
+// that acknowledged them in this run, threads to Slack parent messages.
+func settle(base, next checkpoint.Checkpoint, dues []due, dests []string, delivered map[string][]string, threads map[string]string, overlap time.Duration) (checkpoint.Checkpoint, bool) {
+	sent := maps.Clone(base.Sent)
+	thr := maps.Clone(base.Threads)
+	complete := true
+	for _, d := range dues {
+		got := slices.Clone(sent[d.n.ID].Destinations)
+		for _, name := range delivered[d.n.ID] {
+			if !slices.Contains(got, name) {
+				got = append(got, name)
+			}
+		}
+		slices.Sort(got)
+		if len(got) > 0 {
+			if sent == nil {
+				sent = map[string]checkpoint.Sent{}
+			}
+			sent[d.n.ID] = checkpoint.Sent{At: d.at, Destinations: got}
+		}
+		for _, name := range dests {
+			if !slices.Contains(got, name) {
+				complete = false
+			}
+		}
+		if ts := threads[d.n.ID]; ts != "" && d.n.DeploymentKey != "" {
+			if thr == nil {
+				thr = map[string]checkpoint.Thread{}
+			}
+			thr[d.n.DeploymentKey] = checkpoint.Thread{TS: ts, At: d.at}
+		}
+	}
+	cp := base
+	if complete {
+		cp = next
+	}
+	cp.Sent, cp.Threads = sent, thr
+	if cp.ReadThrough != 0 {
+		// Entries older than the next read window can never be derived
+		// again. A first poll's are all kept until it is done.
+		cp.Prune(windowStart(cp, overlap))
+	}
+	return cp, complete
+}
