@@ -117,6 +117,8 @@ func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []no
 		ServiceIDs:       cfg.ServiceIDs,
 		Thresholds:       cfg.StallThresholds,
 		FirstRunLookback: cfg.FirstRunLookback,
+		API:              cfg.API,
+		Concurrency:      cfg.Concurrency,
 	}, client, store, dests, log.With("component", "watch"))
 	return &app{poller: p, client: client, log: log}, nil
 }

@@ -30,6 +30,9 @@ type ModelArts struct {
 	Endpoint   string `envconfig:"MODELARTS_ENDPOINT" desc:"ModelArts API base URL (default https://modelarts.{region}.myhuaweicloud.com)"`
 	ProjectID  string `envconfig:"MODELARTS_PROJECT_ID" required:"true" desc:"project id (required)"`
 	ServiceIDs List   `envconfig:"MODELARTS_SERVICE_IDS" desc:"comma-separated service ids; empty = every service in the project"`
+	API        string `envconfig:"MODELARTS_API" default:"auto" desc:"API generations watched: auto (v1 and v2, new-version inference), v1 or v2"`
+	// Concurrency bounds the services read at once.
+	Concurrency int `envconfig:"MODELARTS_CONCURRENCY" default:"16" desc:"services read at once (1-256)"`
 
 	Token Secret `envconfig:"MODELARTS_TOKEN" desc:"static X-Auth-Token (secret)"`
 
@@ -188,6 +191,14 @@ func (c *Common) Validate() error {
 	}
 	if err := eventsapi.ValidateID(c.ProjectID); err != nil {
 		return bad("MODELARTS_PROJECT_ID", "%v", err)
+	}
+	switch c.API {
+	case "auto", "v1", "v2":
+	default:
+		return bad("MODELARTS_API", "%q: want auto, v1 or v2", c.API)
+	}
+	if c.Concurrency < 1 || c.Concurrency > 256 {
+		return bad("MODELARTS_CONCURRENCY", "%d: want a number of services from 1 to 256", c.Concurrency)
 	}
 	seen := map[string]bool{}
 	for _, id := range c.ServiceIDs {

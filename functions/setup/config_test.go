@@ -22,6 +22,7 @@ var configVars = []string{
 	"SECRETS_ARN", "CHECKPOINT_TABLE", "CHECKPOINT_FILE",
 	"SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_API_URL",
 	"WEBHOOK_URLS", "WEBHOOK_SECRET", "STALL_THRESHOLDS", "FIRST_RUN_LOOKBACK", "LOG_LEVEL",
+	"MODELARTS_API", "MODELARTS_CONCURRENCY",
 }
 
 func setEnv(t *testing.T, kv map[string]string) {
@@ -128,6 +129,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"webhook secret prefix", with(base(), "WEBHOOK_URLS", "https://a.example/h", "WEBHOOK_SECRET", "s3cr3t-7"), false, "WEBHOOK_SECRET", "whsec_"},
 		{"webhook secret base64", with(base(), "WEBHOOK_URLS", "https://a.example/h", "WEBHOOK_SECRET", "whsec_s3cr3t-7!!"), false, "WEBHOOK_SECRET", "base64"},
 		{"log level", with(base(), "LOG_LEVEL", "loud"), false, "LOG_LEVEL", "loud"},
+		{"api generation", with(base(), "MODELARTS_API", "v3"), false, "MODELARTS_API", "auto, v1 or v2"},
+		{"concurrency zero", with(base(), "MODELARTS_CONCURRENCY", "0"), false, "MODELARTS_CONCURRENCY", "1 to 256"},
+		{"concurrency word", with(base(), "MODELARTS_CONCURRENCY", "many"), false, "MODELARTS_CONCURRENCY", "invalid"},
 		{"table name", with(base(), "CHECKPOINT_TABLE", "a b"), false, "CHECKPOINT_TABLE", "table name"},
 		{"lambda without table", with(base(), "WEBHOOK_URLS", "https://a.example/h"), true, "CHECKPOINT_TABLE", "Lambda"},
 		{"lambda without destination", with(base(), "CHECKPOINT_TABLE", "cp1"), true, "SLACK_WEBHOOK_URL", "no destination"},

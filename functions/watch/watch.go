@@ -54,6 +54,9 @@ type Config struct {
 	// Overlap is how far behind the read edge each poll reads again, to
 	// catch events that arrive late with an older occur_time. Default 2m.
 	Overlap time.Duration
+	// API is which generations are watched: "auto" (default: both), "v1"
+	// or "v2" (MODELARTS_API).
+	API string
 	// Concurrency bounds the services polled at once. Default 16.
 	Concurrency int
 	// MaxEventsPerPoll caps the new events read per service per poll
@@ -94,6 +97,9 @@ func New(cfg Config, api API, store checkpoint.Store, dests []notifier.Destinati
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 16
+	}
+	if cfg.API == "" {
+		cfg.API = "auto"
 	}
 	if cfg.MaxEventsPerPoll <= 0 {
 		cfg.MaxEventsPerPoll = DefaultMaxEventsPerPoll
