@@ -19,8 +19,10 @@ export RIE_BIN      := $(RIE)
 .PHONY: run test bench fuzz lint tools clean build build-PollerFunction build-ReportFunction run-rie
 
 ## run: one poll of the built-in simulated ModelArts; summaries on the terminal.
+## (The demo is compiled in only with the build tag demo: production
+## bootstraps hold neither it nor the fake ModelArts.)
 run:
-	$(GO) run ./functions/poller -demo
+	$(GO) run -tags demo ./functions/poller -demo
 
 ## test: every test, with the real peers they talk to (dynalite, the Lambda RIE).
 test: tools
@@ -68,14 +70,28 @@ build-PollerFunction:
 build-ReportFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/report
 
-## run-rie: the poller under the Lambda Runtime Interface Emulator on 127.0.0.1:9001,
-## with this shell's configuration; invoke it with
-##   curl -d '{}' http://127.0.0.1:9001/2015-03-31/functions/function/invocations
-RIE_ADDR ?= 127.0.0.1:9001
+## run-rie: a function (RIE_FUNCTION=poller, the default, or report) built as
+## a Lambda bootstrap with the demo, under the Lambda Runtime Interface
+## Emulator on a free loopback port (or RIE_PORT), against the built-in
+## simulated ModelArts. It prints the curl that invokes it; Ctrl-C stops it.
+RIE_FUNCTION ?= poller
+ifeq ($(filter run-rie,$(MAKECMDGOALS)),run-rie)
+FREE_PORTS := $(shell node -e "const n=require('net');const a=n.createServer().listen(0,'127.0.0.1',()=>{const b=n.createServer().listen(0,'127.0.0.1',()=>{console.log(a.address().port,b.address().port);a.close();b.close()})})")
+RIE_PORT ?= $(word 1,$(FREE_PORTS))
+RIE_API_PORT ?= $(word 2,$(FREE_PORTS))
+endif
 run-rie: $(RIE)
-	mkdir -p bin/host
-	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -o bin/host/bootstrap ./functions/poller
-	$(RIE) --runtime-interface-emulator-address $(RIE_ADDR) bin/host/bootstrap
+	mkdir -p bin/host/$(RIE_FUNCTION)
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc,demo -o bin/host/$(RIE_FUNCTION)/bootstrap ./functions/$(RIE_FUNCTION)
+	@echo
+	@echo "Invoke it from another terminal:"
+	@if [ "$(RIE_FUNCTION)" = report ]; then \
+	  echo "  curl -s -d '{\"since\": \"24h\"}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations"; \
+	else \
+	  echo "  curl -s -d '{}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations"; \
+	fi
+	@echo
+	$(RIE) --runtime-interface-emulator-address 127.0.0.1:$(RIE_PORT) --runtime-api-address 127.0.0.1:$(RIE_API_PORT) bin/host/$(RIE_FUNCTION)/bootstrap -demo
 
 clean:
 	rm -rf $(TOOLS) .aws-sam bin .modelarts-notifier

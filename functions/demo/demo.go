@@ -1,8 +1,10 @@
 // Package demo runs the built-in simulated ModelArts that `make run` (the
-// poller's -demo) and the report's -demo poll: a fake ModelArts on loopback
-// with four services: a deployment that succeeds, one that fails in
-// scheduling, one whose image pull stalls, and a running service with a
-// runtime abnormal event.
+// poller's -demo) and the report's -demo poll. It is compiled into the two
+// functions only with the build tag demo (`make run`, `make run-rie`), so
+// the production bootstraps hold neither it nor the fake ModelArts. It is a
+// fake ModelArts on loopback with four services: a deployment that
+// succeeds, one that fails in scheduling, one whose image pull stalls, and
+// a running service with a runtime abnormal event.
 //
 // The scenario's times are anchored once and kept beside the demo's
 // checkpoint file, so a second run sees the same events and reports nothing
@@ -22,6 +24,7 @@ import (
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/setup"
 )
 
 // Dir is the dot-folder of the working directory that holds the demo's
@@ -44,11 +47,8 @@ var services = []struct{ id, name string }{
 	{"a1b2c3d4-0004-4000-8000-000000000004", "yolo-detector"},
 }
 
-// Start starts the simulated ModelArts and points this process's
-// configuration at it: MODELARTS_ENDPOINT, MODELARTS_PROJECT_ID and
-// MODELARTS_TOKEN, a file checkpoint in Dir; other credentials and the
-// DynamoDB table are unset. Slack and webhook variables are left alone, so
-// the demo posts there too when they are set.
+// Start starts the simulated ModelArts. Configure points a configuration
+// at it; the process environment is never changed.
 func Start(ctx context.Context, log *slog.Logger) (*Demo, error) {
 	anchor, err := loadAnchor(time.Now())
 	if err != nil {
@@ -66,26 +66,25 @@ func Start(ctx context.Context, log *slog.Logger) (*Demo, error) {
 	srv.DeployStall(services[2].id, "Llama2-7B 1.0", eventsapitest.PhaseImagePull, anchor.Add(10*time.Minute), step)
 	srv.DeploySuccess(services[3].id, "YOLOv8 8.1", anchor.Add(-5*time.Hour), step)
 	srv.RuntimeAbnormal(services[3].id, "Instance yolo-detector-7f9c restarted: the model process exited (out of memory).", anchor.Add(20*time.Minute))
-
-	env := map[string]string{
-		"MODELARTS_ENDPOINT":   srv.URL,
-		"MODELARTS_PROJECT_ID": srv.ProjectID,
-		"MODELARTS_TOKEN":      srv.Token,
-		"CHECKPOINT_FILE":      filepath.Join(Dir, "demo-checkpoints.json"),
-	}
-	for k, v := range env {
-		if err := os.Setenv(k, v); err != nil {
-			srv.Close()
-			return nil, err
-		}
-	}
-	for _, k := range []string{"MODELARTS_SERVICE_IDS", "CHECKPOINT_TABLE", "SECRETS_ARN",
-		"HUAWEICLOUD_DOMAIN_NAME", "HUAWEICLOUD_USERNAME", "HUAWEICLOUD_PASSWORD",
-		"HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN"} {
-		os.Unsetenv(k)
-	}
 	log.Debug("demo ModelArts started", "url", srv.URL, "anchor", anchor)
 	return d, nil
+}
+
+// CheckpointFile is the demo's checkpoint file.
+var CheckpointFile = filepath.Join(Dir, "demo-checkpoints.json")
+
+// Configure points c at the simulated ModelArts: its endpoint, project and
+// token; every other kind of credentials, the service list and the secret
+// are cleared. Slack and webhook settings are left alone, so the demo posts
+// there too when they are set.
+func (d *Demo) Configure(c *setup.Common) {
+	c.Endpoint = d.Server.URL
+	c.ProjectID = d.Server.ProjectID
+	c.Token = setup.Secret(d.Server.Token)
+	c.ServiceIDs = nil
+	c.SecretsARN = ""
+	c.DomainName, c.Username, c.Password = "", "", ""
+	c.AccessKey, c.SecretKey, c.SecurityToken = "", "", ""
 }
 
 // Close stops the simulated ModelArts.
@@ -120,4 +119,29 @@ func loadAnchor(now time.Time) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return a.Anchor, nil
+}
+
+// ForPoller starts the demo for the poller: what points its configuration
+// at the simulated ModelArts (with a file checkpoint in Dir), and what stops
+// it.
+func ForPoller(ctx context.Context, log *slog.Logger) (func(*setup.Poller), func(), error) {
+	d, err := Start(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(c *setup.Poller) {
+		d.Configure(&c.Common)
+		c.CheckpointTable, c.CheckpointFile = "", CheckpointFile
+	}, d.Close, nil
+}
+
+// ForReport starts the demo for the report function: what points its
+// configuration at the simulated ModelArts, the demo's first service, and
+// what stops it.
+func ForReport(ctx context.Context, log *slog.Logger) (func(*setup.Report), string, func(), error) {
+	d, err := Start(ctx, log)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return func(c *setup.Report) { d.Configure(&c.Common) }, d.ServiceIDs[0], d.Close, nil
 }

@@ -191,11 +191,18 @@ type rieFunction struct {
 
 // startRIE starts the emulator with bootstrap on a free loopback port.
 func startRIE(t *testing.T, rie, bootstrap string, env []string) *rieFunction {
+	return startRIEIn(t, rie, "", bootstrap, nil, env)
+}
+
+// startRIEIn starts the emulator in dir (the bootstrap's working directory;
+// "" is the test's) with bootstrap and its arguments args.
+func startRIEIn(t *testing.T, rie, dir, bootstrap string, args, env []string) *rieFunction {
 	t.Helper()
 	addr := freeAddr(t)
 	// Each emulator gets its own Runtime API port too (the default, 9001,
 	// would be shared).
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", freeAddr(t), bootstrap)
+	cmd := exec.Command(rie, append([]string{"--runtime-interface-emulator-address", addr, "--runtime-api-address", freeAddr(t), bootstrap}, args...)...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

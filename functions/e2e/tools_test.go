@@ -51,9 +51,14 @@ func rieBinary(t testing.TB) string {
 
 // buildBootstrap builds a function as a Lambda bootstrap for this machine.
 func buildBootstrap(t testing.TB, root, pkg, dir string) string {
+	return buildBootstrapTags(t, root, pkg, dir, "lambda.norpc")
+}
+
+// buildBootstrapTags is buildBootstrap with the build tags tags.
+func buildBootstrapTags(t testing.TB, root, pkg, dir, tags string) string {
 	t.Helper()
 	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

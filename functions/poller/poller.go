@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
-	"github.com/modelarts-notifier/modelarts-notifier/functions/demo"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/setup"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
@@ -54,16 +53,20 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	inLambda := setup.InLambda()
 	log := setup.NewLogger(stderr, os.Getenv("LOG_LEVEL"), inLambda)
 
+	var override func(*setup.Poller)
 	if *demoMode {
-		d, err := demo.Start(ctx, log)
+		o, stopDemo, err := startDemo(ctx, log)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		defer d.Close()
+		defer stopDemo()
+		override = o
 	} else if err := setup.LoadSecrets(ctx, log); err != nil {
 		return err
 	}
-	cfg, err := setup.LoadPoller(inLambda)
+	// The demo needs neither a durable store nor a destination, even under
+	// the Lambda emulator.
+	cfg, err := setup.LoadPollerWith(inLambda && !*demoMode, override)
 	if err != nil {
 		return err
 	}
@@ -71,8 +74,11 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Debug("configuration", "config", cfg)
 
 	var extra []notifier.Destination
-	if !inLambda {
+	switch {
+	case !inLambda:
 		extra = append(extra, notifier.Destination{Name: "terminal", Notifier: notifier.NewTerminal(stdout, setup.IsTerminal(stdout))})
+	case *demoMode: // under the emulator: stdout carries the metrics
+		extra = append(extra, notifier.Destination{Name: "terminal", Notifier: notifier.NewTerminal(stderr, false)})
 	}
 	a, err := newApp(ctx, cfg, log, extra)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/modelarts-notifier/modelarts-notifier/functions/demo"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/setup"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
@@ -66,14 +65,16 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	inLambda := setup.InLambda()
 	log := setup.NewLogger(stderr, os.Getenv("LOG_LEVEL"), inLambda)
 
+	var override func(*setup.Report)
 	if *demoMode {
-		d, err := demo.Start(ctx, log)
+		o, first, stopDemo, err := startDemo(ctx, log)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		defer d.Close()
+		defer stopDemo()
+		override = o
 		if *service == "" {
-			*service = d.ServiceIDs[0]
+			*service = first
 		}
 	} else if err := setup.LoadSecrets(ctx, log); err != nil {
 		return err
@@ -84,7 +85,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := watch.ParseSince(*since); err != nil {
 		return fmt.Errorf("-since: %w", err)
 	}
-	cfg, err := setup.LoadReport()
+	cfg, err := setup.LoadReportWith(override)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ import (
 type ModelArts struct {
 	Region     string `envconfig:"MODELARTS_REGION" default:"cn-north-4" desc:"Huawei Cloud region, e.g. cn-north-4"`
 	Endpoint   string `envconfig:"MODELARTS_ENDPOINT" desc:"ModelArts API base URL (default https://modelarts.{region}.myhuaweicloud.com)"`
-	ProjectID  string `envconfig:"MODELARTS_PROJECT_ID" required:"true" desc:"project id (required)"`
+	ProjectID  string `envconfig:"MODELARTS_PROJECT_ID" desc:"project id (required)"`
 	ServiceIDs List   `envconfig:"MODELARTS_SERVICE_IDS" desc:"comma-separated service ids; empty = every service in the project"`
 	API        string `envconfig:"MODELARTS_API" default:"auto" desc:"API generations watched: auto (v1 and v2, new-version inference), v1 or v2"`
 	// Concurrency bounds the services read at once.
@@ -102,10 +102,19 @@ func bad(v, format string, args ...any) error {
 
 // LoadPoller reads and validates the poller's configuration from the
 // environment. inLambda makes a durable checkpoint store mandatory.
-func LoadPoller(inLambda bool) (*Poller, error) {
+func LoadPoller(inLambda bool) (*Poller, error) { return LoadPollerWith(inLambda, nil) }
+
+// LoadPollerWith is LoadPoller with override applied (when not nil) to
+// what the environment gave, before validation: the demo points the
+// configuration at its simulated ModelArts this way, leaving the process
+// environment alone.
+func LoadPollerWith(inLambda bool, override func(*Poller)) (*Poller, error) {
 	var c Poller
 	if err := process(&c); err != nil {
 		return nil, err
+	}
+	if override != nil {
+		override(&c)
 	}
 	if err := c.Validate(inLambda); err != nil {
 		return nil, err
@@ -114,10 +123,17 @@ func LoadPoller(inLambda bool) (*Poller, error) {
 }
 
 // LoadReport reads and validates the report function's configuration.
-func LoadReport() (*Report, error) {
+func LoadReport() (*Report, error) { return LoadReportWith(nil) }
+
+// LoadReportWith is LoadReport with override applied (when not nil) before
+// validation, as LoadPollerWith.
+func LoadReportWith(override func(*Report)) (*Report, error) {
 	var c Report
 	if err := process(&c); err != nil {
 		return nil, err
+	}
+	if override != nil {
+		override(&c)
 	}
 	if c.StallThresholds == nil {
 		c.StallThresholds = timeline.DefaultThresholds()
@@ -188,6 +204,9 @@ func (c *Common) Validate() error {
 	}
 	if err := checkURL(c.Endpoint); err != nil {
 		return bad("MODELARTS_ENDPOINT", "%v", err)
+	}
+	if c.ProjectID == "" {
+		return bad("MODELARTS_PROJECT_ID", "required, not set")
 	}
 	if err := eventsapi.ValidateID(c.ProjectID); err != nil {
 		return bad("MODELARTS_PROJECT_ID", "%v", err)
