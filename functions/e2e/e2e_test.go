@@ -80,7 +80,7 @@ func TestPollerAndReportUnderRIE(t *testing.T) {
 		"WEBHOOK_URLS=" + receiver.URL,
 		"WEBHOOK_SECRET=" + webhookSecret,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=120",
-		"LOG_LEVEL=info",
+		"LOG_LEVEL=debug", // every log line is checked for duplicate keys
 	}
 	pollerFn := startRIE(t, rie, poller, env)
 
@@ -180,6 +180,11 @@ func TestPollerAndReportUnderRIE(t *testing.T) {
 	out = reportFn.invokeRaw(t, `{"since": "24h"}`)
 	if !bytes.Contains(out, []byte("errorMessage")) || !bytes.Contains(out, []byte("service_id")) {
 		t.Fatalf("report without service_id answered %s, want an error naming service_id", out)
+	}
+
+	// Every JSON log line of both functions carries each key once.
+	if n := checkLogLines(t, pollerFn.log.String()) + checkLogLines(t, reportFn.log.String()); n == 0 {
+		t.Error("no JSON log line in the functions' output")
 	}
 }
 

@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -65,4 +68,79 @@ func buildBootstrapTags(t testing.TB, root, pkg, dir, tags string) string {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
 	return out
+}
+
+// checkLogLines decodes every JSON line of a function's output strictly:
+// each must be one JSON object, and no object may carry a key twice (log
+// tools resolve duplicates differently). Lines that are not JSON (the
+// emulator's own, the demo's terminal text) are skipped. It returns the
+// number of JSON lines checked.
+func checkLogLines(t *testing.T, output string) int {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(output, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "{") || !json.Valid([]byte(line)) {
+			continue
+		}
+		n++
+		dec := json.NewDecoder(strings.NewReader(line))
+		if err := noDuplicateKeys(dec); err != nil {
+			t.Errorf("log line %s: %v", line, err)
+		}
+	}
+	return n
+}
+
+// noDuplicateKeys reads one JSON value from dec and reports an object with
+// a key twice.
+func noDuplicateKeys(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key := k.(string)
+			if seen[key] {
+				return fmt.Errorf("key %q twice", key)
+			}
+			seen[key] = true
+			if err := noDuplicateKeys(dec); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // '}'
+		return err
+	case json.Delim('['):
+		for dec.More() {
+			if err := noDuplicateKeys(dec); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // ']'
+		return err
+	}
+	return nil
+}
+
+func TestNoDuplicateKeysCatchesDuplicates(t *testing.T) {
+	for in, want := range map[string]bool{
+		`{"a":1,"b":{"c":2}}`:       true,
+		`{"a":1,"a":2}`:             false,
+		`{"a":{"b":1,"b":2}}`:       false,
+		`{"a":[{"x":1},{"x":1}]}`:   true,
+		`{"a":[{"x":1,"x":1}]}`:     false,
+		`{"component":"a","msg":1}`: true,
+	} {
+		if got := noDuplicateKeys(json.NewDecoder(strings.NewReader(in))) == nil; got != want {
+			t.Errorf("%s: ok = %v, want %v", in, got, want)
+		}
+	}
 }

@@ -99,14 +99,15 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // app is a configured poller: built once per process (a Lambda cold start),
 // used for every run.
 type app struct {
-	poller  *watch.Poller
-	client  *eventsapi.Client
-	log     *slog.Logger
-	metrics io.Writer // EMF records; nil outside Lambda
+	poller       *watch.Poller
+	destinations int // destinations notifications go to
+	client       *eventsapi.Client
+	log          *slog.Logger
+	metrics      io.Writer // EMF records; nil outside Lambda
 }
 
 func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []notifier.Destination) (*app, error) {
-	client, err := cfg.NewClient(nil, log.With("component", "eventsapi"))
+	client, err := cfg.NewClient(nil, log)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []no
 		API:              cfg.API,
 		Concurrency:      cfg.Concurrency,
 	}, client, store, dests, log.With("component", "watch"))
-	return &app{poller: p, client: client, log: log}, nil
+	return &app{poller: p, client: client, log: log, destinations: len(dests)}, nil
 }
 
 // Output is what the Lambda handler returns: the run's figures.
@@ -181,11 +182,18 @@ func (a *app) poll(ctx context.Context) watch.Result {
 	if res.Err != nil {
 		level = slog.LevelError
 	}
-	a.log.Log(ctx, level, "poll done",
-		"services", res.Services, "deferred", res.ServicesDeferred, "services_failed", res.ServicesFailed,
-		"events_read", res.EventsRead, "due", res.Due, "delivered", res.Delivered,
-		"delivery_failed", res.DeliveryFailed, "stalls", res.Stalls,
-		"checkpoint_writes", res.CheckpointWrites, "api_requests", after.Requests-before.Requests,
-		"api_retries", m.APIRetries, "duration_ms", m.Duration.Milliseconds(), "err", res.Err)
+	// Notifications are counted once; deliveries per (notification,
+	// destination) pair, so 4 notifications to 2 destinations are 8.
+	attrs := []any{
+		"services", res.Services, "services_deferred", res.ServicesDeferred, "services_failed", res.ServicesFailed,
+		"events_read", res.EventsRead, "notifications_due", res.Due, "destinations", a.destinations,
+		"deliveries", res.Delivered, "deliveries_failed", res.DeliveryFailed, "stalls", res.Stalls,
+		"checkpoint_writes", res.CheckpointWrites, "api_requests", after.Requests - before.Requests,
+		"api_retries", m.APIRetries, "duration_ms", m.Duration.Milliseconds(),
+	}
+	if res.Err != nil {
+		attrs = append(attrs, "err", res.Err)
+	}
+	a.log.Log(ctx, level, "poll done", attrs...)
 	return res
 }
