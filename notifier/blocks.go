@@ -124,7 +124,9 @@ func serviceName(s Summary) string {
 
 // SlackBlocks renders a notification as Block Kit: a header with the
 // outcome and service, fields (service, status, phase, duration, model),
-// the five-phase timeline, the error and abnormal events quoted, and a
+// when ModelArts will fail the deployment (v2's FailsAt), the five-phase
+// timeline, the error, the abnormal and warning events (both languages)
+// and the pod events (or why they could not be read) quoted, and a
 // context line with times. fallback is the plain text for notifications
 // and screen readers. Everything from ModelArts is escaped, every event is
 // first cut as [TruncateEvent] cuts it, and every Slack limit is kept;
@@ -162,8 +164,8 @@ func stoppedOutcome(s Summary) string {
 func stoppedNote(n Notification) string {
 	s := n.Summary
 	note := "The service was stopped"
-	if s.ServiceStatus != "" {
-		note += " (status " + codeSpan(s.ServiceStatus) + ")"
+	if st := serviceStatusText(s); st != "" {
+		note += " (status " + codeSpan(st) + ")"
 	}
 	when := s.EndedAt
 	if when.IsZero() {
@@ -188,8 +190,8 @@ func messageBlocks(n Notification, emoji, title, status, note string) (blocks []
 		phase = "`" + EscapeSlack(s.Phase) + "`"
 	}
 	statusField := EscapeSlack(status)
-	if s.ServiceStatus != "" {
-		statusField += " (ModelArts: " + EscapeSlack(s.ServiceStatus) + ")"
+	if st := serviceStatusText(s); st != "" {
+		statusField += " (ModelArts: " + EscapeSlack(st) + ")"
 	}
 	dur := ""
 	if s.DurationMS != nil {
@@ -206,15 +208,25 @@ func messageBlocks(n Notification, emoji, title, status, note string) (blocks []
 	if note != "" {
 		b.section(note)
 	}
+	b.deadline(s, failsAtRef(n))
 	if len(s.Phases) > 0 {
 		b.section(timeline(s.Phases))
 	}
 	b.problems(s)
 	b.context(timesLine(n))
-	return b.done(), b.fit(fallbackText(title, status, s), maxFallback), b.truncated
+	return b.done(), b.fit(fallbackText(title, status, s, failsAtRef(n)), maxFallback), b.truncated
 }
 
-// problems adds the service's error message and its abnormal events.
+// deadline adds, when FailsAt is set, when ModelArts will fail the
+// deployment.
+func (b *blockBuilder) deadline(s Summary, ref Time) {
+	if text := failsAtText(s, ref); text != "" {
+		b.section(":alarm_clock: " + EscapeSlack(text))
+	}
+}
+
+// problems adds the service's error message, its abnormal (and warning)
+// events, and its pod events or why they could not be read.
 func (b *blockBuilder) problems(s Summary) {
 	if s.ErrorMsg != "" {
 		b.section("*Error*\n" + quote(b.fit(EscapeSlack(oneLine(s.ErrorMsg)), maxSectionText-20)))
@@ -222,24 +234,80 @@ func (b *blockBuilder) problems(s Summary) {
 	if len(s.AbnormalEvents) > 0 {
 		b.section(b.events(s.AbnormalEvents))
 	}
+	if len(s.PodEvents) > 0 {
+		b.section(b.podEvents(s))
+	}
+	if s.PodEventsError != "" {
+		b.section(b.fit(EscapeSlack(podEventsErrorText(s)), maxErrorLine))
+	}
 }
 
+// maxErrorLine bounds the line saying why pod events could not be read.
+const maxErrorLine = 1000
+
+// lineOverhead is room kept, per quoted line, for what surrounds a text:
+// "\n> ", the time in a code span, a "warning" label and a count.
+const lineOverhead = 60
+
 // events quotes the most recent abnormal events, each cut to a readable
-// length, and says how many older ones were left out.
+// length, and says how many older ones were left out. A warning event is
+// labelled so; event_info_cn, when it says something else, is quoted on a
+// line of its own under event_info (or alone when event_info is empty);
+// an event seen more than once ends with "×N".
 func (b *blockBuilder) events(evs []Event) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "*Abnormal events* (%d)", len(evs))
+	fmt.Fprintf(&sb, "*%s* (%d)", eventsHeading(evs), len(evs))
 	shown := evs
 	if len(shown) > maxEvents {
 		shown = shown[len(shown)-maxEvents:]
 		fmt.Fprintf(&sb, ", the last %d", maxEvents)
 	}
-	// Share the section among the events so that the most recent one,
-	// last, is never the one cut off.
-	each := min(maxEventText, (maxSectionText-100)/len(shown)-40)
+	lines := 0
 	for _, e := range shown {
-		text := b.fit(EscapeSlack(oneLine(e.EventInfo)), each)
-		fmt.Fprintf(&sb, "\n> `%s` %s", eventTime(e), text)
+		lines++
+		if _, second := eventTexts(e); second != "" {
+			lines++
+		}
+	}
+	// Share the section among the lines so that the most recent event,
+	// last, is never the one cut off.
+	each := min(maxEventText, (maxSectionText-100)/lines-lineOverhead)
+	for _, e := range shown {
+		first, second := eventTexts(e)
+		label := ""
+		if isWarning(e) {
+			label = "*warning* "
+		}
+		text := b.fit(EscapeSlack(first), each)
+		fmt.Fprintf(&sb, "\n> `%s` %s%s%s", eventTime(e), label, text, countMark(e.EventCount))
+		if second != "" {
+			fmt.Fprintf(&sb, "\n> %s", b.fit(EscapeSlack(second), each))
+		}
+	}
+	return sb.String()
+}
+
+// podEvents quotes the newest pod events, "Reason: message (×count)", each
+// cut to a readable length, and says how many there were.
+func (b *blockBuilder) podEvents(s Summary) string {
+	var sb strings.Builder
+	ps := s.PodEvents
+	fmt.Fprintf(&sb, "*Pod events* (%d)", len(ps)+s.PodEventsOmitted)
+	shown := ps
+	if len(shown) > maxEvents {
+		shown = shown[len(shown)-maxEvents:]
+	}
+	if len(shown) < len(ps)+s.PodEventsOmitted {
+		fmt.Fprintf(&sb, ", the last %d", len(shown))
+	}
+	each := min(maxEventText, (maxSectionText-100)/len(shown)-lineOverhead)
+	for _, p := range shown {
+		sb.WriteString("\n> ")
+		if t := humanTime(podEventTime(p)); t != "" {
+			fmt.Fprintf(&sb, "`%s` ", t)
+		}
+		sb.WriteString(b.fit(EscapeSlack(podEventText(p)), each))
+		sb.WriteString(podCountMark(p.Count))
 	}
 	return sb.String()
 }
@@ -293,15 +361,36 @@ func timesLine(n Notification) string {
 }
 
 // fallbackText is the plain-text version of a notification, one line:
-// title, service, outcome (not yet escaped), duration, last abnormal event.
-func fallbackText(title, outcome string, s Summary) string {
+// title, service, outcome (not yet escaped), duration, last abnormal event
+// (both texts, and its count), then when ModelArts fails the deployment
+// and the newest pod event (or why pod events could not be read).
+func fallbackText(title, outcome string, s Summary, ref Time) string {
 	text := fmt.Sprintf("%s: %s, %s", title, EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome))
 	if s.DurationMS != nil {
 		text += " after " + FormatDuration(*s.DurationMS)
 	}
+	var tail []string
+	if fa := failsAtText(s, ref); fa != "" {
+		tail = append(tail, EscapeSlack(fa))
+	}
+	if k := len(s.PodEvents); k > 0 {
+		pod, _ := truncateRunes(EscapeSlack(podEventText(s.PodEvents[k-1])), maxDigestEvent)
+		tail = append(tail, "Pod "+pod+podCountMark(s.PodEvents[k-1].Count))
+	} else if s.PodEventsError != "" {
+		msg, _ := truncateRunes(EscapeSlack(podEventsErrorText(s)), maxDigestEvent)
+		tail = append(tail, msg)
+	}
 	if k := len(s.AbnormalEvents); k > 0 {
 		last := TruncateEvent(s.AbnormalEvents[k-1])
-		text += ": " + EscapeSlack(oneLine(last.EventInfo))
+		ev := EscapeSlack(eventText(last))
+		if len(tail) > 0 {
+			// Leave room for what follows.
+			ev, _ = truncateRunes(ev, maxFallback/3)
+		}
+		text += ": " + ev + countMark(last.EventCount)
+	}
+	if len(tail) > 0 {
+		text += " · " + strings.Join(tail, " · ")
 	}
 	return text
 }
@@ -317,9 +406,10 @@ func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, t
 		line += " after " + FormatDuration(*s.DurationMS)
 	}
 	b.section(line)
+	b.deadline(s, failsAtRef(n))
 	b.problems(s)
 	b.context(timesLine(n))
-	return b.done(), b.fit(fallbackText(n.Kind.Title(), outcome(s), s), maxFallback), b.truncated
+	return b.done(), b.fit(fallbackText(n.Kind.Title(), outcome(s), s, failsAtRef(n)), maxFallback), b.truncated
 }
 
 // DigestBlocks renders many notifications as one message: a header with
@@ -349,16 +439,33 @@ func DigestBlocks(ns []Notification) (blocks []slack.Block, fallback string, tru
 	return b.done(), b.fit(fallback, maxFallback), b.truncated
 }
 
-// digestLine is one notification in a digest.
+// maxDigestEvent bounds one event quoted in a digest line (and the pod
+// event in a fallback text).
+const maxDigestEvent = 300
+
+// digestLine is one notification in a digest: its title, service and
+// outcome, when ModelArts fails it, its last abnormal event and its newest
+// pod event (or why pod events could not be read).
 func digestLine(n Notification) string {
-	s := n.Summary
+	s := n.Summary.Bounded()
 	line := fmt.Sprintf("%s *%s*: %s, %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome(s)))
 	if s.DurationMS != nil {
 		line += " after " + FormatDuration(*s.DurationMS)
 	}
+	if fa := failsAtText(s, failsAtRef(n)); fa != "" {
+		line += " · " + EscapeSlack(fa)
+	}
 	if k := len(s.AbnormalEvents); k > 0 {
-		ev, _ := truncateRunes(EscapeSlack(oneLine(TruncateEvent(s.AbnormalEvents[k-1]).EventInfo)), 300)
-		line += "\n> " + ev
+		last := s.AbnormalEvents[k-1]
+		ev, _ := truncateRunes(EscapeSlack(eventText(last)), maxDigestEvent)
+		line += "\n> " + ev + countMark(last.EventCount)
+	}
+	if k := len(s.PodEvents); k > 0 {
+		pod, _ := truncateRunes(EscapeSlack(podEventText(s.PodEvents[k-1])), maxDigestEvent)
+		line += "\n> Pod " + pod + podCountMark(s.PodEvents[k-1].Count)
+	} else if s.PodEventsError != "" {
+		msg, _ := truncateRunes(EscapeSlack(podEventsErrorText(s)), maxDigestEvent)
+		line += "\n> " + msg
 	}
 	return line
 }

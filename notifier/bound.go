@@ -3,6 +3,7 @@ package notifier
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -33,25 +34,62 @@ func cutBytes(s string, limit int) (string, bool) {
 	return s[:keep] + ellipsis, true
 }
 
-// TruncateEvent returns e with EventInfo made valid UTF-8 and, when longer
-// than [MaxEventInfoBytes] bytes, cut on a rune boundary to at most that
-// many bytes, ending with "…" (within the bound) and with Truncated set.
-// It is idempotent: an event it returns comes back unchanged.
+// TruncateEvent returns e with EventInfo and EventInfoCN made valid UTF-8
+// and each, when longer than [MaxEventInfoBytes] bytes, cut on a rune
+// boundary to at most that many bytes, ending with "…" (within the bound);
+// Truncated is set when either was cut. It is idempotent: an event it
+// returns comes back unchanged.
 func TruncateEvent(e Event) Event {
-	var cut bool
+	var cut, cutCN bool
 	e.EventInfo, cut = cutBytes(e.EventInfo, MaxEventInfoBytes)
-	e.Truncated = e.Truncated || cut
+	e.EventInfoCN, cutCN = cutBytes(e.EventInfoCN, MaxEventInfoBytes)
+	e.Truncated = e.Truncated || cut || cutCN
 	return e
 }
 
 // Bounded returns s with [TruncateEvent] applied to every event of
-// AbnormalEvents and Events. The lists are copies: s's own are never
-// changed. Every destination applies it before formatting; callers may
-// too (it is idempotent).
+// AbnormalEvents and Events, and its pod events bounded: each message cut
+// as event_info is (reason and type at 512 bytes), put in time order
+// (oldest first, by last timestamp, else first; stable), and only the
+// newest [MaxPodEvents] kept (PodEventsOmitted counts the rest), and
+// PodEventsError cut as event_info is (without a flag). The lists
+// are copies: s's own are never changed. Every destination applies it
+// before formatting; callers may too (it is idempotent).
 func (s Summary) Bounded() Summary {
 	s.AbnormalEvents = truncateEvents(s.AbnormalEvents)
 	s.Events = truncateEvents(s.Events)
+	var dropped int
+	s.PodEvents, dropped = boundPodEvents(s.PodEvents)
+	s.PodEventsOmitted += dropped
+	s.PodEventsError, _ = cutBytes(s.PodEventsError, MaxEventInfoBytes)
 	return s
+}
+
+// boundPodEvents is a bounded, time-ordered copy of ps with at most
+// MaxPodEvents entries, the newest, and how many older ones it left out.
+func boundPodEvents(ps []PodEvent) ([]PodEvent, int) {
+	if ps == nil {
+		return nil, 0
+	}
+	out := make([]PodEvent, len(ps))
+	for i, p := range ps {
+		p.Message, _ = cutBytes(p.Message, MaxEventInfoBytes)
+		p.Reason, _ = cutBytes(p.Reason, maxBodyIDBytes)
+		p.Type, _ = cutBytes(p.Type, maxBodyIDBytes)
+		out[i] = p
+	}
+	slices.SortStableFunc(out, func(a, b PodEvent) int { return podEventTime(a).Compare(podEventTime(b).Time) })
+	dropped := max(len(out)-MaxPodEvents, 0)
+	return out[dropped:], dropped
+}
+
+// podEventTime is when a pod event last happened: its last timestamp,
+// else its first (zero when it has neither).
+func podEventTime(p PodEvent) Time {
+	if !p.LastTimestamp.IsZero() {
+		return p.LastTimestamp
+	}
+	return p.FirstTimestamp
 }
 
 func truncateEvents(evs []Event) []Event {
@@ -68,28 +106,33 @@ func truncateEvents(evs []Event) []Event {
 // Bounds of the summary's own strings in a webhook body, applied only when
 // the body does not fit without any events.
 const (
-	maxBodyIDBytes    = 512 // project_id, service_id, service_name, model, service_status, phase
+	maxBodyIDBytes    = 512 // project_id, service_id, service_name, model, service_status(_raw), phase, generation
 	maxBodyPhaseBytes = 64  // one phase name
 )
 
-// omittedReserve is room kept for events_omitted and
-// abnormal_events_omitted when events are dropped.
-const omittedReserve = 64
+// omittedReserve is room kept for events_omitted, abnormal_events_omitted
+// and pod_events_omitted when events are dropped.
+const omittedReserve = 96
 
 // webhookBody marshals n as a webhook body of at most [MaxWebhookBody]
-// bytes. Every event is cut by [TruncateEvent]. When the body is still too
-// long, events are left out until it fits, in this order: the oldest
-// entries of data.events but the first (the deployment's start), the
-// oldest of data.abnormal_events but the newest, then the first event,
-// then the newest abnormal event; the counts go into data.events_omitted
-// and data.abnormal_events_omitted. Without any event left, the summary's
-// own strings are cut (error_msg at [MaxEventInfoBytes]). A body that
-// still does not fit is an error, never sent. shortened reports whether
-// anything was left out or cut beyond the per-event bound.
+// bytes. The summary is first [Summary.Bounded] (every event cut by
+// [TruncateEvent], at most [MaxPodEvents] pod events). When the body is
+// still too long, events are left out until it fits, in this order: the
+// oldest entries of data.events but the first (the deployment's start),
+// the oldest of data.pod_events but the newest, the oldest of
+// data.abnormal_events but the newest, then the first event, then the
+// newest pod event, then the newest abnormal event; the counts go into
+// data.events_omitted, data.pod_events_omitted and
+// data.abnormal_events_omitted. Without any event left, the summary's own
+// strings are cut (error_msg at [MaxEventInfoBytes]).
+// A body that still does not fit is an error, never sent. shortened
+// reports whether anything was left out or cut beyond the per-event
+// bounds.
 //
 // Each step drops, at once, as many events as their own JSON sizes say
 // are needed, so a body is marshalled a few times, not once per event.
-// Events are taken to be in time order, as a summary lists them.
+// Events are taken to be in time order, as a summary lists them (and as
+// Bounded puts pod events).
 func webhookBody(n Notification) (body []byte, shortened bool, err error) {
 	n.Summary = n.Summary.Bounded()
 	s := &n.Summary
@@ -109,6 +152,10 @@ func webhookBody(n Notification) (body []byte, shortened bool, err error) {
 			k := dropCount(s.Events[1:], need)
 			s.Events = append([]Event{s.Events[0]}, s.Events[1+k:]...)
 			s.EventsOmitted += k
+		case len(s.PodEvents) > 1:
+			k := dropCount(s.PodEvents[:len(s.PodEvents)-1], need)
+			s.PodEvents = s.PodEvents[k:]
+			s.PodEventsOmitted += k
 		case len(s.AbnormalEvents) > 1:
 			k := dropCount(s.AbnormalEvents[:len(s.AbnormalEvents)-1], need)
 			s.AbnormalEvents = s.AbnormalEvents[k:]
@@ -116,6 +163,9 @@ func webhookBody(n Notification) (body []byte, shortened bool, err error) {
 		case len(s.Events) == 1:
 			s.Events = []Event{}
 			s.EventsOmitted++
+		case len(s.PodEvents) == 1:
+			s.PodEvents = nil
+			s.PodEventsOmitted++
 		case len(s.AbnormalEvents) == 1:
 			s.AbnormalEvents = []Event{}
 			s.AbnormalEventsOmitted++
@@ -128,13 +178,13 @@ func webhookBody(n Notification) (body []byte, shortened bool, err error) {
 	}
 }
 
-// dropCount is how many of evs, from the first, must go to shorten the
+// dropCount is how many of xs, from the first, must go to shorten the
 // body by at least need bytes (each takes its JSON and a comma); at least
-// one, at most len(evs).
-func dropCount(evs []Event, need int) int {
+// one, at most len(xs).
+func dropCount[T any](xs []T, need int) int {
 	freed := 0
-	for i, e := range evs {
-		b, err := json.Marshal(e)
+	for i, x := range xs {
+		b, err := json.Marshal(x)
 		if err != nil {
 			return i + 1
 		}
@@ -143,14 +193,14 @@ func dropCount(evs []Event, need int) int {
 			return i + 1
 		}
 	}
-	return len(evs)
+	return len(xs)
 }
 
 // cutSummaryStrings bounds the summary's own strings (a copy's: the
 // phases are copied before their names are cut).
 func cutSummaryStrings(s *Summary) {
 	s.ErrorMsg, _ = cutBytes(s.ErrorMsg, MaxEventInfoBytes)
-	for _, p := range []*string{&s.ProjectID, &s.ServiceID, &s.ServiceName, &s.Model, &s.ServiceStatus, &s.Phase} {
+	for _, p := range []*string{&s.ProjectID, &s.ServiceID, &s.ServiceName, &s.Model, &s.ServiceStatus, &s.ServiceStatusRaw, &s.Phase, &s.Generation} {
 		*p, _ = cutBytes(*p, maxBodyIDBytes)
 	}
 	if s.Phases != nil {

@@ -169,3 +169,94 @@ func stoppedFixture() Notification {
 	n.Summary.EndedAt = at(1600000)
 	return n
 }
+
+// v2ev is a v2 event: identity, both texts, a count and the last occurrence.
+func v2ev(id, typ string, offsetMS int64, info, infoCN string, count int, lastOffsetMS int64) Event {
+	e := ev(typ, offsetMS, info)
+	e.ID, e.EventInfoCN, e.EventCount = id, infoCN, count
+	if lastOffsetMS != 0 {
+		e.LastOccurTime = t0.UnixMilli() + lastOffsetMS
+	}
+	return e
+}
+
+// v2Base is a v2 (new-version inference) service's summary.
+func v2Base() Summary {
+	s := baseSummary()
+	s.ServiceID = "3c1f9e2a-7b4d-4e8a-a1c6-5d2b0f9e7c31"
+	s.ServiceName = "qwen-chat-v2"
+	s.Generation = "v2"
+	s.Model = ""
+	s.Events = []Event{
+		v2ev("e-0001", "normal", 0, "start to deploy service", "开始部署服务", 0, 0),
+		v2ev("e-0002", "normal", 18, "preparing environment", "准备环境", 0, 0),
+		v2ev("e-0003", "normal", 20188, "prepare environment success", "准备环境成功", 0, 0),
+	}
+	return s
+}
+
+// v2Fixtures returns the v2 notifications: a stall with pod events and
+// the deadline ModelArts gives it, a failure whose only text is Chinese,
+// and a warning event seen many times.
+func v2Fixtures() []Notification {
+	notified := At(t0.Add(30 * time.Minute))
+	key := "3c1f9e2a-7b4d-4e8a-a1c6-5d2b0f9e7c31/1795867080000"
+
+	stalled := v2Base()
+	stalled.Status = StatusStalled
+	stalled.Phase = PhaseScheduling
+	stalled.ServiceStatus = "deploying"
+	stalled.ServiceStatusRaw = "UPGRADING"
+	stalled.DeployTimeoutMinutes = 40
+	stalled.FailsAt = at(40 * 60 * 1000)
+	stalled.Phases = phases(realistic[:2], PhaseStalled, 1500000)
+	stalled.DurationMS = ms(20188 + 1500000)
+	insufficient := v2ev("e-0004", "abnormal", 20200, "Insufficient resources. Wait until idle resources are sufficient.", "资源不足，请等待资源空闲。", 14, 1200000)
+	stalled.AbnormalEvents = []Event{insufficient}
+	stalled.Events = append(stalled.Events, insufficient)
+	stalled.PodEvents = []PodEvent{
+		{Type: "Warning", Reason: "FailedScheduling", Message: "0/4 nodes are available: 4 Insufficient nvidia.com/gpu. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.", Count: 14, FirstTimestamp: at(20300), LastTimestamp: at(1200000)},
+		{Type: "Warning", Reason: "NotTriggerScaleUp", Message: "pod didn't trigger scale-up: 1 max node group size reached", Count: 1, FirstTimestamp: at(25000), LastTimestamp: at(25000)},
+	}
+
+	failed := v2Base()
+	failed.Status = StatusFailed
+	failed.Phase = PhaseModelStartup
+	failed.ServiceStatus = "failed"
+	failed.ServiceStatusRaw = "FAILED"
+	failed.DeployTimeoutMinutes = 20
+	failed.ErrorMsg = "服务部署超时，错误信息：服务部署时间超过20分钟，设置为失败。"
+	failed.Phases = phases(realistic, PhaseFailed, 1123163)
+	failed.EndedAt = at(1200000)
+	failed.DurationMS = ms(1200000)
+	timeout := v2ev("e-0009", "abnormal", 1200000, "", "服务部署超时，错误信息：服务部署时间超过20分钟，设置为失败。", 1, 1200000)
+	failed.AbnormalEvents = []Event{timeout}
+	failed.Events = append(failed.Events, timeout)
+	failed.PodEventsError = "eventsapi: list pod events of qwen-chat-v2: 403 ModelArts.0203: no permission"
+
+	warning := v2Base()
+	warning.Status = StatusAbnormal
+	warning.ServiceStatus = "concerning"
+	warning.ServiceStatusRaw = "ERROR"
+	warning.StartedAt = Time{}
+	warning.Phases = nil
+	warned := v2ev("e-0042", "warning", 600000, "Service error. There are 1 abnormal instances.", "服务异常，不正常的实例数为1", 7, 1500000)
+	warning.AbnormalEvents = []Event{warned}
+	warning.Events = []Event{warned}
+
+	return []Notification{
+		{ID: "msg_v2_stalled", Kind: KindStalled, Timestamp: notified, DeploymentKey: key, Summary: stalled},
+		{ID: "msg_v2_failed", Kind: KindFailed, Timestamp: notified, DeploymentKey: key, Summary: failed},
+		{ID: "msg_v2_warning", Kind: KindAbnormal, Timestamp: notified, Summary: warning},
+	}
+}
+
+// v2Fixture returns the v2 fixture with that ID.
+func v2Fixture(id string) Notification {
+	for _, n := range v2Fixtures() {
+		if n.ID == id {
+			return n
+		}
+	}
+	panic("no v2 fixture " + id)
+}

@@ -121,3 +121,123 @@ func outcome(s Summary) string {
 	}
 	return status + ", " + s.Phase
 }
+
+// isWarning reports whether e is a v2 WARNING event.
+func isWarning(e Event) bool { return strings.EqualFold(e.EventType, eventTypeWarning) }
+
+// eventTexts is an event's text, cleaned to one line each: event_info,
+// then event_info_cn when it is set and says something else; event_info_cn
+// alone when event_info is empty.
+func eventTexts(e Event) (first, second string) {
+	first, second = oneLine(e.EventInfo), oneLine(e.EventInfoCN)
+	if first == "" {
+		return second, ""
+	}
+	if second == first {
+		second = ""
+	}
+	return first, second
+}
+
+// countMark is " ×N" for an event seen N > 1 times, else "".
+func countMark(n int) string {
+	if n > 1 {
+		return fmt.Sprintf(" ×%d", n)
+	}
+	return ""
+}
+
+// eventText is an event's text on one line: both texts joined by " / ",
+// e.g. "Insufficient resources. / 资源不足。" (not escaped; no count).
+func eventText(e Event) string {
+	first, second := eventTexts(e)
+	if second != "" {
+		first += " / " + second
+	}
+	return first
+}
+
+// serviceStatusText is the ModelArts status to show: the normalised one
+// and, when set and different, the raw one, e.g. "deploying (UPGRADING)".
+func serviceStatusText(s Summary) string {
+	st, raw := oneLine(s.ServiceStatus), oneLine(s.ServiceStatusRaw)
+	switch {
+	case raw == "" || strings.EqualFold(raw, st):
+		return st
+	case st == "":
+		return raw
+	}
+	return st + " (" + raw + ")"
+}
+
+// failsAtText says when ModelArts will fail the deployment, e.g.
+// "ModelArts fails it at 12:40 UTC (deploy timeout 20 min)", or "" when
+// FailsAt is not set. The date is shown too when it is not ref's (UTC).
+func failsAtText(s Summary, ref Time) string {
+	if s.FailsAt.IsZero() {
+		return ""
+	}
+	t := s.FailsAt.UTC()
+	layout := "15:04 MST"
+	if ref.IsZero() || ref.UTC().Format(time.DateOnly) != t.Format(time.DateOnly) {
+		layout = "2006-01-02 15:04 MST"
+	}
+	text := "ModelArts fails it at " + t.Format(layout)
+	if s.DeployTimeoutMinutes > 0 {
+		text += fmt.Sprintf(" (deploy timeout %d min)", s.DeployTimeoutMinutes)
+	}
+	return text
+}
+
+// failsAtRef is the day a deadline is read against: the notification's,
+// else the deployment's start.
+func failsAtRef(n Notification) Time {
+	if !n.Timestamp.IsZero() {
+		return n.Timestamp
+	}
+	return n.Summary.StartedAt
+}
+
+// podEventText is a pod event on one line, "Reason: message", cleaned of
+// control characters (not escaped; no count).
+func podEventText(p PodEvent) string {
+	reason, msg := oneLine(p.Reason), oneLine(p.Message)
+	switch {
+	case reason == "":
+		return msg
+	case msg == "":
+		return reason
+	}
+	return reason + ": " + msg
+}
+
+// podCountMark is " (×N)" for a pod event seen N > 1 times, else "".
+func podCountMark(n int) string {
+	if n > 1 {
+		return fmt.Sprintf(" (×%d)", n)
+	}
+	return ""
+}
+
+// podEventsErrorText is the line shown when pod events could not be read.
+func podEventsErrorText(s Summary) string {
+	return "Pod events could not be read: " + oneLine(s.PodEventsError)
+}
+
+// eventsHeading names a list of abnormal events by what it holds:
+// "Abnormal events", "Warning events" or "Abnormal and warning events".
+func eventsHeading(evs []Event) string {
+	warn := 0
+	for _, e := range evs {
+		if isWarning(e) {
+			warn++
+		}
+	}
+	switch warn {
+	case 0:
+		return "Abnormal events"
+	case len(evs):
+		return "Warning events"
+	}
+	return "Abnormal and warning events"
+}

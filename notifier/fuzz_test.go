@@ -9,29 +9,46 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// FuzzSlackBlocks: whatever ModelArts writes into a summary, every Slack
+// FuzzSlackBlocks: whatever ModelArts writes into a summary (v1 or v2:
+// event_info_cn, counts, warnings, the raw status, pod events and their
+// error), every Slack
 // message built from it (the message, the thread detail, a stopped
 // deployment's parent, a digest) stays within Slack's limits, is valid
 // UTF-8 JSON, and has no unescaped "<!" (nor "<@", "<#", "<http"): it can
 // never mention a channel or forge a link.
 func FuzzSlackBlocks(f *testing.F) {
-	f.Add(uint8(1), "service-07085", "TF 3.0.0", "Error: boom", "scheduling", "Insufficient resources.", uint8(3))
-	f.Add(uint8(4), "<!channel>", "<http://evil|x>", "<!here> & <@U1>", "<!everyone>", "\xff\xfe<!subteam^S1>\x1b[31m", uint8(60))
-	f.Add(uint8(0), strings.Repeat("é", 200), strings.Repeat("<", 400), "", "", strings.Repeat("&<>", 300), uint8(45))
-	f.Add(uint8(2), "", "", "", "", "", uint8(0))
-	f.Fuzz(func(t *testing.T, kind uint8, name, model, errMsg, phase, info string, nEvents uint8) {
+	f.Add(uint8(1), "service-07085", "TF 3.0.0", "Error: boom", "scheduling", "Insufficient resources.", uint8(3), "", "")
+	f.Add(uint8(4), "<!channel>", "<http://evil|x>", "<!here> & <@U1>", "<!everyone>", "\xff\xfe<!subteam^S1>\x1b[31m", uint8(60), "<!channel> 资源不足", "<https://evil|click>")
+	f.Add(uint8(0), strings.Repeat("é", 200), strings.Repeat("<", 400), "", "", strings.Repeat("&<>", 300), uint8(45), strings.Repeat("资源<>", 900), strings.Repeat("拉取<&>", 1500))
+	f.Add(uint8(2), "", "", "", "", "", uint8(0), "", "")
+	f.Add(uint8(2), "v2", "UPGRADING", "", "image_pull", "", uint8(7), "服务部署失败\xff", "0/4 nodes are available: <@U1>")
+	f.Fuzz(func(t *testing.T, kind uint8, name, model, errMsg, phase, info string, nEvents uint8, infoCN, pod string) {
 		n := fixture(Kinds[int(kind)%len(Kinds)])
 		s := &n.Summary
 		s.ServiceName, s.Model, s.ErrorMsg, s.Phase = name, model, errMsg, phase
 		s.ServiceID = name + "-" + info
+		if infoCN != "" || pod != "" {
+			s.Generation, s.ServiceStatusRaw = "v2", model
+			s.DeployTimeoutMinutes, s.FailsAt = int(nEvents), at(int64(nEvents)*60000)
+			s.PodEventsError = pod
+		}
 		// Up to 47 events: past the events a message quotes (10) and the
 		// notifications a digest lists (40), yet cheap enough for the
 		// fuzzer to minimise what it finds.
 		nEvents %= 48
 		for i := range int(nEvents) {
 			e := ev("abnormal", int64(i), info+strings.Repeat("x", i%7))
+			if infoCN != "" {
+				e.EventInfoCN, e.EventCount = infoCN+strings.Repeat("字", i%5), i
+				if i%2 == 1 {
+					e.EventType = "warning"
+				}
+			}
 			s.AbnormalEvents = append(s.AbnormalEvents, e)
 			s.Events = append(s.Events, e)
+			if pod != "" {
+				s.PodEvents = append(s.PodEvents, PodEvent{Type: "Warning", Reason: pod, Message: pod + info, Count: i, LastTimestamp: at(int64(i))})
+			}
 		}
 		if nEvents%3 == 0 && len(s.Phases) > 0 {
 			s.Phases[0].Name = info

@@ -98,15 +98,47 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Event is a ModelArts service event in the API's own shape.
+// Event is a ModelArts service event in the API's own shape: v1's
+// event_type, event_info and occur_time, which both generations fill, and
+// the fields only v2 (new-version inference) records have.
 type Event struct {
+	// ID is the v2 event's id (its identity: a repeat keeps it); empty for v1.
+	ID string `json:"id,omitempty"`
+	// EventType is lower-case: normal, abnormal or (v2 only) warning.
 	EventType string `json:"event_type"`
+	// EventInfo is the event text (v2: the English one, may be empty).
 	EventInfo string `json:"event_info"`
-	OccurTime int64  `json:"occur_time"`
-	// Truncated is set when EventInfo was cut to MaxEventInfoBytes (see
-	// TruncateEvent); the text then ends with "…".
+	// EventInfoCN is v2's Chinese text of the event.
+	EventInfoCN string `json:"event_info_cn,omitempty"`
+	// EventCount is how many times v2 saw the event (0 or 1: once).
+	EventCount int `json:"event_count,omitempty"`
+	// OccurTime is the (first) occurrence, ms since the epoch.
+	OccurTime int64 `json:"occur_time"`
+	// LastOccurTime is v2's last occurrence, ms since the epoch.
+	LastOccurTime int64 `json:"last_occur_time,omitempty"`
+	// Truncated is set when EventInfo or EventInfoCN was cut to
+	// MaxEventInfoBytes (see TruncateEvent); the text cut then ends with "…".
 	Truncated bool `json:"truncated,omitempty"`
 }
+
+// eventTypeWarning is the event_type of v2's WARNING events, which are
+// shown like abnormal ones, with their own label.
+const eventTypeWarning = "warning"
+
+// PodEvent is a Kubernetes event of a v2 deployment's pods (a Warning one:
+// the caller passes no others), e.g. FailedScheduling or ImagePullBackOff.
+type PodEvent struct {
+	Type           string `json:"type"`
+	Reason         string `json:"reason"`
+	Message        string `json:"message"`
+	Count          int    `json:"count,omitempty"`
+	FirstTimestamp Time   `json:"first_timestamp,omitzero"`
+	LastTimestamp  Time   `json:"last_timestamp,omitzero"`
+}
+
+// MaxPodEvents is how many pod events a delivery keeps: the newest
+// (see [Summary.Bounded]).
+const MaxPodEvents = 20
 
 // Phase is one phase of a deployment's timeline.
 type Phase struct {
@@ -124,7 +156,10 @@ type Summary struct {
 	ProjectID   string `json:"project_id"`
 	ServiceID   string `json:"service_id"`
 	ServiceName string `json:"service_name"`
-	Status      Status `json:"status"`
+	// Generation is the ModelArts API the service lives in: "v1", or "v2"
+	// (new-version inference).
+	Generation string `json:"generation,omitempty"`
+	Status     Status `json:"status"`
 	// Phase is the phase the summary is about: the failed or stalled phase,
 	// the current phase of a deployment in progress; empty for runtime events.
 	Phase string `json:"phase,omitempty"`
@@ -132,20 +167,40 @@ type Summary struct {
 	Model string `json:"model,omitempty"`
 	// ServiceStatus is the ModelArts service status when the summary was built.
 	ServiceStatus string `json:"service_status,omitempty"`
-	// ErrorMsg is the service's error_msg when it failed.
-	ErrorMsg       string  `json:"error_msg,omitempty"`
-	StartedAt      Time    `json:"started_at,omitzero"`
-	EndedAt        Time    `json:"ended_at,omitzero"`
-	DurationMS     *int64  `json:"duration_ms,omitempty"`
+	// ServiceStatusRaw is v2's own status (e.g. "UPGRADING"), which
+	// ServiceStatus normalises onto v1's set.
+	ServiceStatusRaw string `json:"service_status_raw,omitempty"`
+	// ErrorMsg is the service's error_msg (v2: failure_reason) when it failed.
+	ErrorMsg   string `json:"error_msg,omitempty"`
+	StartedAt  Time   `json:"started_at,omitzero"`
+	EndedAt    Time   `json:"ended_at,omitzero"`
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+	// DeployTimeoutMinutes is v2's deploy timeout: ModelArts fails a
+	// deployment that takes longer.
+	DeployTimeoutMinutes int `json:"deploy_timeout_minutes,omitempty"`
+	// FailsAt is when ModelArts itself will fail the deployment (its start
+	// plus the deploy timeout); set for stalled or in-progress v2
+	// deployments.
+	FailsAt        Time    `json:"fails_at,omitzero"`
 	Phases         []Phase `json:"phases"`
 	AbnormalEvents []Event `json:"abnormal_events"`
 	Events         []Event `json:"events"`
+	// PodEvents are the Warning events of a failed or stalled v2
+	// deployment's pods: what Kubernetes says went wrong.
+	PodEvents []PodEvent `json:"pod_events,omitempty"`
+	// PodEventsError says why the pod events could not be read.
+	PodEventsError string `json:"pod_events_error,omitempty"`
 	// EventsOmitted and AbnormalEventsOmitted count the entries of Events
 	// and AbnormalEvents a webhook body left out to stay within
 	// MaxWebhookBody. The webhook destination sets them on its own copy;
 	// summaries are built with them zero.
 	EventsOmitted         int `json:"events_omitted,omitempty"`
 	AbnormalEventsOmitted int `json:"abnormal_events_omitted,omitempty"`
+	// PodEventsOmitted counts the pod events a delivery left out: the
+	// oldest beyond [MaxPodEvents] ([Summary.Bounded]) and those a webhook
+	// body dropped to stay within MaxWebhookBody. Summaries are built with
+	// it zero.
+	PodEventsOmitted int `json:"pod_events_omitted,omitempty"`
 }
 
 // Notification is one thing worth telling people.

@@ -74,8 +74,10 @@ func kindColor(k Kind) string {
 
 // RenderText writes a notification for people at a terminal: a title line,
 // the service, status and times, an aligned five-phase timeline with
-// durations and a mark per phase status, then the error and the abnormal
-// events. Text from ModelArts is cleaned of control characters, and every
+// durations and a mark per phase status, then the error, the abnormal and
+// warning events (event_info_cn on a line of its own) and the pod events
+// (or why they could not be read). A v2 summary's row "modelarts" shows
+// the raw status too, and "deadline" when ModelArts fails the deployment. Text from ModelArts is cleaned of control characters, and every
 // event is cut as [TruncateEvent] cuts it (then shorter still). color adds
 // ANSI colours; pass true only when w is a terminal.
 func RenderText(w io.Writer, n Notification, color bool) error {
@@ -85,7 +87,7 @@ func RenderText(w io.Writer, n Notification, color bool) error {
 	if ts := humanTime(n.Timestamp); ts != "" {
 		t.printf("  %-10s %s\n", "notified", ts)
 	}
-	renderSummary(t, n.Summary.Bounded())
+	renderSummary(t, n.Summary.Bounded(), failsAtRef(n))
 	return t.err
 }
 
@@ -100,13 +102,14 @@ func RenderReportText(w io.Writer, sums []Summary, color bool) error {
 	t.printf("%s\n", t.paint(ansiBold, fmt.Sprintf("Report: %d %s", len(sums), noun)))
 	for _, s := range sums {
 		t.printf("\n%s\n", t.paint(ansiBold, fmt.Sprintf("%s (%s)", oneLine(serviceName(s)), strings.ReplaceAll(string(s.Status), "_", " "))))
-		renderSummary(t, s.Bounded())
+		renderSummary(t, s.Bounded(), s.StartedAt)
 	}
 	return t.err
 }
 
-// renderSummary writes the body shared by notifications and reports.
-func renderSummary(t *textWriter, s Summary) {
+// renderSummary writes the body shared by notifications and reports; ref
+// is the day a deadline is read against (see failsAtText).
+func renderSummary(t *textWriter, s Summary, ref Time) {
 	row := func(label, value string) {
 		if value != "" {
 			t.printf("  %-10s %s\n", label, value)
@@ -115,13 +118,14 @@ func renderSummary(t *textWriter, s Summary) {
 	row("service", oneLine(s.ServiceName))
 	row("id", oneLine(s.ServiceID))
 	row("status", outcome(s))
-	row("modelarts", oneLine(s.ServiceStatus))
+	row("modelarts", serviceStatusText(s))
 	row("model", oneLine(s.Model))
 	row("started", humanTime(s.StartedAt))
 	row("ended", humanTime(s.EndedAt))
 	if s.DurationMS != nil {
 		row("duration", FormatDuration(*s.DurationMS))
 	}
+	row("deadline", failsAtText(s, ref))
 	if s.ErrorMsg != "" {
 		msg, _ := truncateRunes(oneLine(s.ErrorMsg), maxTextEvent)
 		row("error", t.paint(ansiRed, msg))
@@ -138,13 +142,41 @@ func renderSummary(t *textWriter, s Summary) {
 		}
 	}
 	if len(s.AbnormalEvents) > 0 {
-		t.printf("\n  %s\n", t.paint(ansiYellow, fmt.Sprintf("abnormal events (%d)", len(s.AbnormalEvents))))
+		heading := strings.ToLower(eventsHeading(s.AbnormalEvents))
+		t.printf("\n  %s\n", t.paint(ansiYellow, fmt.Sprintf("%s (%d)", heading, len(s.AbnormalEvents))))
 		for _, e := range s.AbnormalEvents {
-			info, _ := truncateRunes(oneLine(e.EventInfo), maxTextEvent)
-			t.printf("  %s  %s\n", t.paint(ansiDim, eventTime(e)), info)
+			first, second := eventTexts(e)
+			info, _ := truncateRunes(first, maxTextEvent)
+			label := ""
+			if isWarning(e) {
+				label = t.paint(ansiYellow, "[warning]") + " "
+			}
+			t.printf("  %s  %s%s%s\n", t.paint(ansiDim, eventTime(e)), label, info, countMark(e.EventCount))
+			if second != "" {
+				cn, _ := truncateRunes(second, maxTextEvent)
+				t.printf("  %s  %s\n", timePad, cn)
+			}
 		}
 	}
+	if len(s.PodEvents) > 0 {
+		t.printf("\n  %s\n", t.paint(ansiYellow, fmt.Sprintf("pod events (%d)", len(s.PodEvents)+s.PodEventsOmitted)))
+		for _, p := range s.PodEvents {
+			when := humanTime(podEventTime(p))
+			if when == "" {
+				when = timePad
+			}
+			text, _ := truncateRunes(podEventText(p), maxTextEvent)
+			t.printf("  %s  %s%s\n", t.paint(ansiDim, when), text, podCountMark(p.Count))
+		}
+	}
+	if s.PodEventsError != "" {
+		msg, _ := truncateRunes(podEventsErrorText(s), maxTextEvent)
+		t.printf("\n  %s\n", msg)
+	}
 }
+
+// timePad is as wide as a humanTime, to align lines under timed ones.
+var timePad = strings.Repeat(" ", len("2006-01-02 15:04:05 UTC"))
 
 // Terminal is a Notifier that prints notifications as text (for make run).
 type Terminal struct {
