@@ -164,6 +164,7 @@ func (w *wireService) service() Service {
 		Progress:     int(w.Progress.ms),
 		Description:  w.Description,
 		InferType:    w.InferType,
+		Generation:   GenerationV1,
 	}
 }
 

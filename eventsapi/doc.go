@@ -1,6 +1,12 @@
-// Package eventsapi is a client for the Huawei Cloud ModelArts (v1) service
-// APIs the notifier needs: the events of a real-time service, its details,
-// and the service list.
+// Package eventsapi is a client for the Huawei Cloud ModelArts service APIs
+// the notifier needs: the events of a real-time service, its details, and
+// the service list, for both generations. v1 (/v1/{project_id}/services:
+// GetService, ListServices, Services, ListEvents, Events) serves the legacy
+// real-time services; v2, the new-version inference (/v2/...: GetServiceV2,
+// ServicesV2, EventsV2, PodEvents), serves their successors. Both are
+// translated into the same Event and Service types (Service.Generation says
+// which API a service belongs to; LookupService finds out for an id), with
+// v2 statuses normalised onto the v1 set (NormalizeV2Status).
 //
 // A Client is safe for concurrent use. Every call takes a context, retries
 // transient failures (network errors, 429, 500, 502, 503, 504) with

@@ -110,6 +110,14 @@ func IsThrottled(err error) bool {
 	return ae.StatusCode == http.StatusTooManyRequests || ae.Code == CodeThrottled || ae.Code == CodeGatewayThrottled
 }
 
+// IsForbidden reports whether err is an API answer with HTTP 403: the
+// credentials are valid but lack a permission (e.g. a token with v1 rights
+// only, on the v2 service list), or the project is not theirs.
+func IsForbidden(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden
+}
+
 // IsAuth reports whether err is an authentication or authorisation failure:
 // HTTP 401 or 403, or a token error code.
 func IsAuth(err error) bool {

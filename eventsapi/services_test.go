@@ -21,7 +21,7 @@ func TestGetService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &eventsapi.Service{ServiceID: "svc-1", ServiceName: "fraud-model", Status: "failed", ErrorMsg: "Insufficient resources.", InferType: "real-time"}
+	want := &eventsapi.Service{ServiceID: "svc-1", ServiceName: "fraud-model", Status: "failed", ErrorMsg: "Insufficient resources.", InferType: "real-time", Generation: eventsapi.GenerationV1}
 	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(eventsapi.Service{}, "UpdateTime", "TransitionAt")); d != "" {
 		t.Errorf("service (-want +got):\n%s", d)
 	}

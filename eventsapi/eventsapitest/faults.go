@@ -71,13 +71,14 @@ func (s *Server) takeFault(path string) (Fault, bool) {
 // lower), as a server was measured to do: "total_count 5000, the same
 // 40-event page at every offset". n should exceed the real count; 0 turns
 // the mode off. Offsets before the real end are answered truthfully, and
-// the service list is not affected.
+// the service list is not affected. v2 events answers (total) lie alike.
 func (s *Server) SetLyingTotal(n int) { s.lyingTotal.Store(int64(max(n, 0))) }
 
 // SetIgnoreOffset makes events answers ignore offset: every request gets
 // the first limit records (from start_time, in the order asked for), as a
 // server that does not implement offset would answer. total_count stays
-// true unless SetLyingTotal is set too.
+// true unless SetLyingTotal is set too. v2 events answers ignore offset
+// alike.
 func (s *Server) SetIgnoreOffset(ignore bool) { s.ignoreOffset.Store(ignore) }
 
 // defaultErrorCode is the error_code the fake uses for a status.

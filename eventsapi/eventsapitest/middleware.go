@@ -48,14 +48,23 @@ func (s *Server) ResetRequests() {
 	s.logMu.Unlock()
 	s.mu.Lock()
 	clear(s.eventsReqs)
+	clear(s.eventsReqsV2)
 	s.mu.Unlock()
 }
 
-// EventsRequests returns how many events requests named serviceID.
+// EventsRequests returns how many events requests (v1 and v2) named
+// serviceID.
 func (s *Server) EventsRequests(serviceID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.eventsReqs[serviceID]
+}
+
+// EventsRequestsV2 returns how many v2 events requests named serviceID.
+func (s *Server) EventsRequestsV2(serviceID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eventsReqsV2[serviceID]
 }
 
 // IAMTokenRequests returns how many IAM token requests were answered

@@ -1,9 +1,11 @@
 // Package eventsapitest provides an in-memory fake of the ModelArts service
 // APIs that package eventsapi calls, served over HTTP on loopback like
 // net/http/httptest: the events of a service, service details, the service
-// list, and an IAM token endpoint. Its state is scriptable (services,
-// events, statuses, whole deployments in ModelArts' own wording), faults can
-// be injected, and every request is logged for assertions.
+// list, and an IAM token endpoint, for v1 services and for v2
+// (new-version inference) ones with their pod events. Its state is
+// scriptable (services, events, statuses, whole deployments in ModelArts'
+// own wording), faults can be injected, and every request is logged for
+// assertions.
 //
 // It does not depend on package testing: demos use it too. A Server is safe
 // for concurrent use.
@@ -74,6 +76,16 @@ type Server struct {
 	iamFetches int
 	eventsReqs map[string]int
 
+	// v2 (state_v2.go)
+	v2services        map[string]*serviceV2
+	nextRecord        int64
+	v2TimeField       string
+	v2MergePerVersion bool
+	onV2Page          func(offset int)
+	eventsReqsV2      map[string]int
+	v2Unknown         atomic.Int64 // status for an unknown v2 id
+	v2ListForbidden   atomic.Bool
+
 	logMu    sync.Mutex
 	requests []Request
 }
@@ -131,8 +143,13 @@ func NewServer(opts ...Option) *Server {
 		services:   map[string]*service{},
 		iamTokens:  map[string]time.Time{},
 		eventsReqs: map[string]int{},
+
+		v2services:   map[string]*serviceV2{},
+		v2TimeField:  "update_at",
+		eventsReqsV2: map[string]int{},
 	}
 	s.step.Store(int64(DefaultStep))
+	s.v2Unknown.Store(http.StatusBadRequest)
 	for _, o := range opts {
 		o(s)
 	}
@@ -157,10 +174,10 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 // can reach the number of requests in flight.
 func (s *Server) Delayed() int { return int(s.delayed.Load()) }
 
-// SetMaxPageSize makes the events and service list endpoints answer with
-// at most n records a page, however large the requested limit, as a server
-// that caps its pages would (0: no cap). total_count still counts every
-// match.
+// SetMaxPageSize makes the events and service list endpoints (v1 and v2)
+// answer with at most n records a page, however large the requested
+// limit, as a server that caps its pages would (0: no cap). total_count
+// (v2: total) still counts every match.
 func (s *Server) SetMaxPageSize(n int) { s.maxPage.Store(int64(max(n, 0))) }
 
 // pageLimit is the page size for a requested limit.
@@ -179,6 +196,10 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("GET /v1/{project}/services/{service}/events", s.handleEvents)
 	mux.HandleFunc("GET /v1/{project}/services/{service}", s.handleService)
 	mux.HandleFunc("GET /v1/{project}/services", s.handleServices)
+	mux.HandleFunc("GET /v2/{project}/services/{service}/deployments/{deployment}/instances/{instance}/pods/{pod}/events", s.handlePodEventsV2)
+	mux.HandleFunc("GET /v2/{project}/services/{service}/events", s.handleEventsV2)
+	mux.HandleFunc("GET /v2/{project}/services/{service}", s.handleServiceV2)
+	mux.HandleFunc("GET /v2/{project}/services", s.handleServicesV2)
 	mux.HandleFunc("POST /v3/auth/tokens", s.handleIAMToken)
 	return s.middleware(mux)
 }

@@ -44,11 +44,12 @@ func (s *Server) serviceLocked(id string) *service {
 	return svc
 }
 
-// RemoveService deletes a service and its events.
+// RemoveService deletes a service (v1 or v2) and its events.
 func (s *Server) RemoveService(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.services, id)
+	delete(s.v2services, id)
 }
 
 // AppendEvents appends events to a service (created if unknown, named
@@ -149,7 +150,8 @@ func (s *Server) Service(serviceID string) (eventsapi.Service, bool) {
 	return eventsapi.Service{}, false
 }
 
-// ServiceIDs returns the ids of every service, in creation order.
+// ServiceIDs returns the ids of every v1 service, in creation order
+// (ServiceIDsV2 lists the v2 ones).
 func (s *Server) ServiceIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
