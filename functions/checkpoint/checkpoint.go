@@ -50,6 +50,10 @@ type Checkpoint struct {
 	// FirstRunReadFrom: the deployment that was the most recent then is
 	// still reported when a newer one starts before delivery succeeds.
 	FirstRunAt int64 `json:"first_run_at,omitempty"`
+	// Generation is the API generation the service is read through, "v1"
+	// or "v2" (new-version inference), once known; empty in checkpoints of
+	// releases that read v1 only.
+	Generation string `json:"generation,omitempty"`
 	// Sent maps a notification ID to the destinations it was delivered to.
 	Sent map[string]Sent `json:"sent,omitempty"`
 	// Threads maps a deployment key to its Slack parent message ts.
@@ -102,7 +106,7 @@ func (c Checkpoint) Clone() Checkpoint {
 // watch loop uses it to skip the write when a poll changed nothing. A nil
 // slice or map equals an empty one: both are stored the same way.
 func (c Checkpoint) Equal(o Checkpoint) bool {
-	if c.ServiceID != o.ServiceID || c.Version != o.Version ||
+	if c.ServiceID != o.ServiceID || c.Version != o.Version || c.Generation != o.Generation ||
 		c.ReadThrough != o.ReadThrough || c.DeploymentStart != o.DeploymentStart ||
 		c.FirstRunFrom != o.FirstRunFrom || c.FirstRunReadFrom != o.FirstRunReadFrom || c.FirstRunAt != o.FirstRunAt ||
 		!slices.Equal(c.Edge, o.Edge) ||

@@ -46,6 +46,7 @@ func TestEqual(t *testing.T) {
 		{"first run from", func(c *checkpoint.Checkpoint) { c.FirstRunFrom++ }, false},
 		{"first run read from", func(c *checkpoint.Checkpoint) { c.FirstRunReadFrom++ }, false},
 		{"first run at", func(c *checkpoint.Checkpoint) { c.FirstRunAt++ }, false},
+		{"generation", func(c *checkpoint.Checkpoint) { c.Generation = "v2" }, false},
 		{"edge element", func(c *checkpoint.Checkpoint) { c.Edge[1] = "other" }, false},
 		{"edge order", func(c *checkpoint.Checkpoint) { c.Edge[0], c.Edge[1] = c.Edge[1], c.Edge[0] }, false},
 		{"edge added", func(c *checkpoint.Checkpoint) { c.Edge = append(c.Edge, "more") }, false},

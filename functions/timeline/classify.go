@@ -1,7 +1,6 @@
 package timeline
 
 import (
-	"bytes"
 	"encoding/hex"
 	"strings"
 
@@ -20,79 +19,67 @@ const (
 
 // class is what an event's text says, computed once per event.
 type class struct {
-	start        bool // a start marker
-	phase        int  // the phase the text names, or -1
-	end          bool // it names phase with a success word: that phase ended
-	done         bool // model startup ended: the deployment succeeded
-	failure      bool // IsFailure
-	insufficient bool // "insufficient": abnormal, retried, not a failure
-	abnormal     bool // IsAbnormal
+	start        bool   // a start marker
+	phase        int    // the phase the text names, or -1
+	marker       bool   // it may begin an implicit deployment (a phase marker, or done)
+	end          bool   // it names phase with a success word: that phase ended
+	done         bool   // model startup ended: the deployment succeeded
+	failWord     bool   // failure wording, retried or not
+	failure      bool   // IsFailure: failure wording that is not retried, or final
+	retry        bool   // retry wording (or a condition ModelArts or Kubernetes retries)
+	insufficient bool   // insufficient resources: abnormal, retried, not a failure
+	abnormal     bool   // IsAbnormal
+	hint         hintID // HintFor; hintNone unless abnormal
 }
 
-// marker reports whether the event carries a phase marker (begins or ends a
-// phase), which is what lets it begin an implicit deployment.
-func (c class) marker() bool { return c.phase >= 0 || c.done }
-
-var (
-	startMarkers = needles("start to deploy", "starts to deploy", "start deploying", "starting to deploy",
-		"started to deploy", "begin to deploy", "begins to deploy")
-	// phaseNouns are checked from the last phase to the first; the first hit wins.
-	phaseNouns = [numPhases][][]byte{
-		imageBuild:   needles("building image", "build image", "image build", "image starts to create", "image creat"),
-		environment:  needles("environment"),
-		scheduling:   needles("schedul", "insufficient"),
-		imagePull:    needles("pull"),
-		modelStartup: needles("starting model", "start model", "model start", "starting the model", "start the model", "start service"),
+// classify classifies one event.
+func classify(e eventsapi.Event) class {
+	// event_info is classified; event_info_cn (v2's Chinese text) when
+	// event_info is empty or matches no row.
+	r := table.scan(e.EventInfo)
+	if r.kinds&^kStructure == 0 && r.phase == 0 && e.EventInfoCN != "" {
+		r = table.scan(e.EventInfoCN)
 	}
-	abnormalWording = needles("insufficient", "quota exceed", "exceeds the upper limit", "stopped because", "out of memory", "unhealthy")
-	insufficient    = []byte("insufficient")
-	creat           = []byte("creat")
-	image           = []byte("image")
-	deploy          = []byte("deploy")
-	service         = []byte("service")
-	servicePrefix   = []byte("service ")
-)
-
-func needles(s ...string) [][]byte {
-	out := make([][]byte, len(s))
-	for i, x := range s {
-		out[i] = []byte(x)
-	}
-	return out
+	return classOf(r, e.EventType)
 }
 
-// classifier classifies events, reusing one buffer for their lower-cased text.
-type classifier struct{ buf []byte }
-
-func (k *classifier) classify(e eventsapi.Event) class {
-	k.buf = appendLower(k.buf[:0], e.EventInfo)
-	s := k.buf
-	w := scanWords(s)
-	c := class{phase: -1}
-	c.insufficient = bytes.Contains(s, insufficient)
-	c.failure = w.failure && !c.insufficient
-	c.abnormal = w.failure || strings.EqualFold(e.EventType, eventsapi.EventTypeAbnormal) ||
-		containsAny(s, abnormalWording)
-	if containsAny(s, startMarkers) {
-		c.start = true
-		return c
-	}
-	for p := numPhases - 1; p >= 0; p-- {
-		if containsAny(s, phaseNouns[p]) {
-			c.phase = p
-			break
+// classOf applies the rules to what a text matched.
+func classOf(r scanned, eventType string) class {
+	c := class{phase: int(r.phase) - 1}
+	has := func(k kind) bool { return r.kinds&k != 0 }
+	c.insufficient = has(kInsufficient)
+	c.retry = has(kRetry)
+	c.failWord = has(kFailure)
+	c.failure = c.failWord && (has(kTerminal) || !c.insufficient && !c.retry)
+	c.abnormal = c.failWord || has(kAbnormal|kRetry|kInsufficient) ||
+		strings.EqualFold(eventType, eventsapi.EventTypeAbnormal) ||
+		strings.EqualFold(eventType, eventsapi.EventTypeWarning)
+	if c.abnormal {
+		c.hint = r.hint
+		if c.hint == hintNone && c.phase >= 0 {
+			c.hint = phaseHints[c.phase]
 		}
 	}
-	if c.phase < 0 && bytes.Contains(s, creat) && bytes.Contains(s, image) {
-		c.phase = imageBuild
-	}
-	if c.failure {
+	if has(kStart) {
+		c.start, c.phase = true, -1
 		return c
 	}
-	if c.phase >= 0 && !c.insufficient {
+	strong := has(kPhase)
+	if c.phase < 0 && has(kCreat) && has(kImage) {
+		c.phase, strong = imageBuild, true
+	}
+	c.marker = c.phase >= 0 && strong
+	if has(kFailure | kRetry | kInsufficient | kAbnormal) {
+		// Trouble ends nothing ("The model warmup task status is not
+		// successful").
+		return c
+	}
+	started := has(kStarted)
+	success := has(kSuccess)
+	if strong {
 		// "... task started successfully" begins the phase it names:
 		// the success word qualifies "started".
-		c.end = (w.success && !w.started) || (c.phase == imageBuild && w.created)
+		c.end = (success && !started) || (c.phase == imageBuild && has(kCreated))
 	}
 	// Wording that says the service runs ("started", "is running",
 	// "deployed successfully") ends the deployment only when it is about
@@ -100,96 +87,57 @@ func (k *classifier) classify(e eventsapi.Event) class {
 	// successfully" or "Instance 0 is running" says nothing of the
 	// deployment's outcome. A text that begins with "Service" is about the
 	// service even when its name holds a phase noun ("Service pull-worker
-	// is running.").
-	serviceWide := c.phase == modelStartup || bytes.HasPrefix(s, servicePrefix) ||
-		c.phase < 0 && (bytes.Contains(s, service) || bytes.Contains(s, deploy))
-	c.done = (c.phase == modelStartup && c.end) || serviceWide && (w.running || w.lastStarted ||
-		(w.started && w.success) || (w.success && bytes.Contains(s, deploy)))
+	// is running."). "The service is being started." has started nothing.
+	running := has(kRunning) && !has(kRunningOut)
+	lastStarted := r.lastStarted && !has(kBeing)
+	serviceWide := c.phase == modelStartup && strong || r.servicePrefix ||
+		c.phase < 0 && has(kService|kDeploy)
+	c.done = (c.phase == modelStartup && c.end) || serviceWide && (running || lastStarted ||
+		(started && success) || (success && has(kDeploy)))
 	if c.done && c.phase != modelStartup {
 		// The phase noun was in the service's name.
 		c.phase, c.end = -1, false
 	}
+	c.marker = c.marker || c.done
 	return c
 }
 
-// classify classifies one event with a buffer of its own.
-func classify(e eventsapi.Event) class {
-	var k classifier
-	return k.classify(e)
-}
-
-// IsFailure reports whether e's text says a deployment failed: the whole
-// word fail, fails, failed, failing, failure(s) or error(s), or the words
-// "timed out", in any case, in a text that is not about insufficient
-// resources (ModelArts retries those; see the package documentation).
+// IsFailure reports whether e's text says a deployment failed: failure
+// wording (the whole words fail, fails, failed, failing, failure(s),
+// error(s), "timed out"; Chinese 失败, 超时) that is not about insufficient
+// resources and does not say it is retried ("retry later", "稍后重试",
+// "Back-off", "will be restarted", Kubernetes' own retried conditions),
+// or final wording whatever else the text says ("deployment timed out",
+// 设置为失败, 创建失败, 服务部署失败, 服务部署超时, 部署时间超过). The rows
+// are in markers.go; see the package documentation.
 func IsFailure(e eventsapi.Event) bool { return classify(e).failure }
 
-// IsAbnormal reports whether e is abnormal: its event_type is "abnormal" (in
-// any case), or its text has failure wording (as IsFailure, including
-// insufficient resources) or other abnormal wording from the ModelArts user
-// guide ("insufficient", "quota exceed", "exceeds the upper limit", "stopped
-// because", "out of memory", "unhealthy").
+// IsAbnormal reports whether e is abnormal: its event_type is "abnormal" or
+// "warning" (in any case), or its text has failure wording (retried or
+// not), retry wording, insufficient-resource wording or other abnormal
+// wording of the marker table (markers.go).
 func IsAbnormal(e eventsapi.Event) bool { return classify(e).abnormal }
 
 // IsStart reports whether e's text is a deployment start marker.
 func IsStart(e eventsapi.Event) bool { return classify(e).start }
 
-// words is what the whole words of a text say.
-type words struct {
-	failure     bool // fail, failed, ..., error(s), "timed out"
-	success     bool // success, succeeded, ..., completed, done, finished
-	created     bool // created, built
-	started     bool // started
-	lastStarted bool // the last word is "started" ("Service xxx started.")
-	running     bool // "is running", not followed by "out"
+// HintFor returns what to do about an abnormal event e: a short hint and,
+// where Huawei documents one, a troubleshooting page. Both are empty for
+// an event that is not abnormal or whose text no hint row (or phase) of
+// the marker table covers.
+func HintFor(e eventsapi.Event) (hint, helpURL string) {
+	h := hints[classify(e).hint]
+	return h.text, h.url
 }
 
-// scanWords reads the words of the lower-cased text s in one pass.
-func scanWords(s []byte) words {
-	var w words
-	var prev, last []byte
-	for i := 0; i < len(s); {
-		for i < len(s) && !isWordByte(s[i]) {
-			i++
-		}
-		j := i
-		for j < len(s) && isWordByte(s[j]) {
-			j++
-		}
-		if i == j {
-			break
-		}
-		word := s[i:j]
-		i = j
-		if string(prev) == "running" && string(last) == "is" {
-			w.running = w.running || string(word) != "out"
-		}
-		switch string(word) {
-		case "fail", "fails", "failed", "failing", "failure", "failures", "error", "errors":
-			w.failure = true
-		case "out":
-			w.failure = w.failure || string(prev) == "timed"
-		case "success", "succeeded", "successful", "successfully", "succeed", "succeeds",
-			"completed", "complete", "done", "finished":
-			w.success = true
-		case "created", "built":
-			w.created = true
-		case "started":
-			w.started = true
-		}
-		last, prev = prev, word
-	}
-	if string(prev) == "running" && string(last) == "is" {
-		w.running = true // "is running" at the end
-	}
-	w.lastStarted = string(prev) == "started"
-	return w
-}
-
-// Fingerprint returns a short stable hash of e (its type, text and time), 16
-// hex digits, for recognising an event already seen. It is FNV-1a (64-bit)
-// over the type, a NUL, the text, a NUL and the time's 8 big-endian bytes; it
-// must never change, since checkpoints store it.
+// Fingerprint returns a short stable hash of e, 16 hex digits, for
+// recognising an event already seen; checkpoints store it, so it must never
+// change. For a v1 event (ID empty) it is FNV-1a (64-bit) over the type, a
+// NUL, the text, a NUL and the time's 8 big-endian bytes. For a v2 record
+// (ID set) it is FNV-1a over the byte 0xff (which no v1 type begins with), the
+// ID, a NUL and LastOccurTime's 8 big-endian bytes: the record's identity
+// and its last occurrence, so a repeat of it (a later update_at) is a
+// changed record, and a translation of its text changes nothing.
 func Fingerprint(e eventsapi.Event) string {
 	const (
 		offset = 14695981039346656037
@@ -197,16 +145,25 @@ func Fingerprint(e eventsapi.Event) string {
 	)
 	h := uint64(offset)
 	add := func(b byte) { h = (h ^ uint64(b)) * prime }
-	for i := 0; i < len(e.EventType); i++ {
-		add(e.EventType[i])
+	addString := func(s string) {
+		for i := 0; i < len(s); i++ {
+			add(s[i])
+		}
+		add(0)
 	}
-	add(0)
-	for i := 0; i < len(e.EventInfo); i++ {
-		add(e.EventInfo[i])
+	addTime := func(t int64) {
+		for shift := 56; shift >= 0; shift -= 8 {
+			add(byte(uint64(t) >> shift))
+		}
 	}
-	add(0)
-	for shift := 56; shift >= 0; shift -= 8 {
-		add(byte(uint64(e.OccurTime) >> shift))
+	if e.ID != "" {
+		add(0xff)
+		addString(e.ID)
+		addTime(e.LastOccurTime)
+	} else {
+		addString(e.EventType)
+		addString(e.EventInfo)
+		addTime(e.OccurTime)
 	}
 	var raw [8]byte
 	for i := range raw {
@@ -247,23 +204,6 @@ func lower(b byte) byte {
 		return b + 'a' - 'A'
 	}
 	return b
-}
-
-// appendLower appends s to dst with ASCII letters in lower case.
-func appendLower(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		dst = append(dst, lower(s[i]))
-	}
-	return dst
-}
-
-func containsAny(s []byte, needles [][]byte) bool {
-	for _, n := range needles {
-		if bytes.Contains(s, n) {
-			return true
-		}
-	}
-	return false
 }
 
 // indexFold returns the index of the lower-case needle in s, ignoring ASCII

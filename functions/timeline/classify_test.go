@@ -85,7 +85,9 @@ func TestClassifyMarkers(t *testing.T) {
 		{"Service service-07085 is running.", mark{Phase: -1, Done: true}},
 		{"Service deployed successfully.", mark{Phase: -1, Done: true}},
 		{"[TF 3.0.0] start model success", mark{Phase: modelStartup, End: true, Done: true}},
-		{"Instance 0 is running out of memory.", mark{Phase: -1}},
+		// Out of memory names model startup (pod wording, K2), but begins no
+		// implicit deployment and ends nothing.
+		{"Instance 0 is running out of memory.", mark{Phase: modelStartup}},
 		// "started" or "is running" about a part, not the service, neither
 		// ends the deployment nor (with a success word) the phase.
 		{"Image build task started successfully.", mark{Phase: imageBuild}},

@@ -13,7 +13,10 @@ import (
 
 // fuzzEvents turns fuzz input into events: one per line of text; the i-th
 // byte of steps moves the clock by int8(step) * 7919 ms (so the input may be
-// unsorted or tied), and its low bit makes the event abnormal.
+// unsorted or tied), its low bit makes the event abnormal and its bit 1 a
+// warning. A line "cn:text" is a v2 record with only event_info_cn (id the
+// line's number, repeated until (step>>2 & 7) minutes later); a line
+// "en|zh" a v2 record with both texts.
 func fuzzEvents(text string, steps []byte) []eventsapi.Event {
 	const maxEvents = 300
 	lines := strings.Split(text, "\n")
@@ -24,14 +27,29 @@ func fuzzEvents(text string, steps []byte) []eventsapi.Event {
 	t := int64(1_562_597_251_764)
 	for i, line := range lines {
 		typ := eventsapi.EventTypeNormal
+		var s byte
 		if len(steps) > 0 {
-			s := steps[i%len(steps)]
+			s = steps[i%len(steps)]
 			t += int64(int8(s)) * 7919
-			if s&1 == 1 {
+			switch {
+			case s&1 == 1:
 				typ = eventsapi.EventTypeAbnormal
+			case s&2 == 2:
+				typ = eventsapi.EventTypeWarning
 			}
 		}
-		evs[i] = eventsapi.Event{EventType: typ, EventInfo: line, OccurTime: t}
+		e := eventsapi.Event{EventType: typ, EventInfo: line, OccurTime: t}
+		v2 := func() {
+			e.ID, e.Count, e.LastOccurTime = fmt.Sprint(i), 1+int(s>>2&7), t+int64(s>>2&7)*60_000
+		}
+		if cn, ok := strings.CutPrefix(line, "cn:"); ok {
+			e.EventInfo, e.EventInfoCN = "", cn
+			v2()
+		} else if en, zh, ok := strings.Cut(line, "|"); ok {
+			e.EventInfo, e.EventInfoCN = en, zh
+			v2()
+		}
+		evs[i] = e
 	}
 	return evs
 }
@@ -61,6 +79,24 @@ func FuzzBuild(f *testing.F) {
 	}
 	f.Add("start to deploy service\nbuilding image\nFailed to pull image\n[x] starting model\nService x started.", []byte{0x80, 0x7f, 0, 0xff}, "running", int64(-1<<62))
 	f.Add("Service starts to deploy\n\nstart to deploy service", []byte{}, "deploying", int64(1<<62))
+	// Every documented phrase, in both languages, as one stream and
+	// shuffled into a deployment.
+	var doc []string
+	for _, p := range documented {
+		doc = append(doc, p.text)
+	}
+	for _, status := range []string{"deploying", "failed", "ERROR", "running"} {
+		f.Add(strings.Join(doc, "\n"), []byte{1, 2, 4, 9, 0x80, 3}, status, int64(60_000))
+	}
+	mixed := "start to deploy service\ncn:构建镜像失败。\n[m] build image success\nPod调度失败 Insufficient nvidia.com/gpu\n" +
+		"failed to pull image, retry later|拉取镜像失败，请稍后重试\nBack-off pulling image \"x\"\n[m] pull image success\n" +
+		"Readiness probe failed: 连接被拒绝\nOOMKilled 内存不足\nService 服务 started.\n服务部署超时，错误信息：服务部署时间超过20分钟，设置为失败。\n" +
+		"部署【x】创建失败。\n\xff\xfe 失\xe8败 \xe5\x0a\nＥＲＲＯＲ　失败\nerror失败errorless"
+	for _, status := range []string{"deploying", "failed", "ERROR", "stopped"} {
+		f.Add(mixed, []byte{4, 0x85, 2, 0xfe, 7, 0, 1}, status, int64(3_600_000))
+	}
+	f.Add("部署【x】创建失败。", []byte{1}, "failed", int64(0))
+	f.Add("Readiness probe failed\ncn:部署【x】创建失败。\nerrorless", []byte{2, 0x1d}, "ERROR", int64(1))
 
 	th := Thresholds{notifier.PhaseImageBuild: time.Minute} // the others default
 	f.Fuzz(func(t *testing.T, text string, steps []byte, status string, nowDelta int64) {
@@ -70,9 +106,17 @@ func FuzzBuild(f *testing.F) {
 			last = max(last, e.OccurTime)
 		}
 		service := eventsapi.Service{ServiceID: "s", Status: status, ErrorMsg: text, TransitionAt: last + 1}
+		if status == eventsapi.RawStatusError {
+			service.Status, service.RawStatus = eventsapi.StatusConcerning, status
+		}
 		now := ms(last + nowDelta)
 		tl := Build(evs, service, now, th)
 		checkTimeline(t, evs, tl)
+		for _, e := range evs {
+			if h, u := HintFor(e); h == "" && u != "" || h != "" && !IsAbnormal(e) {
+				t.Fatalf("HintFor(%+v) = %q, %q", e, h, u)
+			}
+		}
 		for _, d := range tl.Deployments {
 			if _, err := json.Marshal(d.Summary("p", service, now)); err != nil {
 				t.Fatalf("Summary JSON: %v", err)
@@ -104,8 +148,40 @@ func checkTimeline(t *testing.T, in []eventsapi.Event, tl Timeline) {
 		if d.End != 0 && d.End < d.Start {
 			t.Fatalf("%s: End %d < Start", where, d.End)
 		}
-		if len(d.Events) == 0 || d.Events[0].OccurTime != d.Start || d.LastEventAt != d.Events[len(d.Events)-1].OccurTime {
+		last := int64(-1 << 63)
+		for _, e := range d.Events {
+			last = max(last, e.OccurTime, e.LastOccurTime)
+		}
+		if len(d.Events) == 0 || d.Events[0].OccurTime != d.Start || d.LastEventAt != last {
 			t.Fatalf("%s: Start/LastEventAt do not match its events", where)
+		}
+		switch {
+		case d.Phase == PhaseUnknown:
+			if !d.Implied {
+				t.Fatalf("%s: phase %s, not implied", where, d.Phase)
+			}
+		case d.Phase != "" && phaseIndex(d.Phase) < 0:
+			t.Fatalf("%s: phase %q", where, d.Phase)
+		}
+		if d.Implied && (!d.Latest || d.Failure == nil || len(d.Events) != 1 || d.Outcome != notifier.StatusFailed) {
+			t.Fatalf("%s: implied, but latest %v failure %v events %d outcome %s", where, d.Latest, d.Failure, len(d.Events), d.Outcome)
+		}
+		if d.Hint == "" && d.HelpURL != "" {
+			t.Fatalf("%s: a help URL without a hint", where)
+		}
+		// Never backwards: every phase that began before the last one
+		// that did (or failed or stalled waiting for it) succeeded.
+		lastPhase := -1
+		for i, p := range d.Phases {
+			if p.Status != notifier.PhasePending {
+				lastPhase = i
+			}
+		}
+		for i := 0; i < lastPhase; i++ {
+			if st := d.Phases[i].Status; st != notifier.PhasePending && st != notifier.PhaseSucceeded {
+				t.Fatalf("%s: phase %s is %s before the later phase %s (%s)", where, d.Phases[i].Name, st,
+					d.Phases[lastPhase].Name, d.Phases[lastPhase].Status)
+			}
 		}
 		switch d.Outcome {
 		case notifier.StatusSucceeded, notifier.StatusFailed, notifier.StatusStalled, notifier.StatusInProgress:

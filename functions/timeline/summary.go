@@ -33,6 +33,7 @@ func (d Deployment) Summary(projectID string, svc eventsapi.Service, now time.Ti
 		AbnormalEvents: convert(lastN(d.Abnormal, MaxSummaryEvents)),
 		Events:         convert(capKeepFirst(d.Events, MaxSummaryEvents)),
 	}
+	s.Hint, s.HelpURL = d.Hint, d.HelpURL
 	// One array backs every duration pointer.
 	durations := make([]int64, numPhases+1)
 	end := d.End
@@ -66,7 +67,7 @@ func (d Deployment) Summary(projectID string, svc eventsapi.Service, now time.Ti
 // abnormal, no phase, an empty phase list (they belong to no deployment),
 // and evs as both the abnormal events and the events, capped to the most
 // recent MaxSummaryEvents. ErrorMsg is the service's error_msg when its status
-// is failed. Slices are never nil.
+// is failed (or v2 ERROR). Slices are never nil.
 func RuntimeSummary(projectID string, svc eventsapi.Service, evs []eventsapi.Event) notifier.Summary {
 	evs = lastN(evs, MaxSummaryEvents)
 	s := notifier.Summary{
@@ -79,8 +80,12 @@ func RuntimeSummary(projectID string, svc eventsapi.Service, evs []eventsapi.Eve
 		AbnormalEvents: convert(evs),
 		Events:         convert(evs),
 	}
-	if svc.Status == eventsapi.StatusFailed {
+	if failedStatus(svc) {
 		s.ErrorMsg = svc.ErrorMsg
+	}
+	// The hint of the newest event that has one.
+	for i := len(evs) - 1; i >= 0 && s.Hint == ""; i-- {
+		s.Hint, s.HelpURL = HintFor(evs[i])
 	}
 	return s
 }
@@ -90,7 +95,10 @@ func RuntimeSummary(projectID string, svc eventsapi.Service, evs []eventsapi.Eve
 func convert(evs []eventsapi.Event) []notifier.Event {
 	out := make([]notifier.Event, len(evs))
 	for i, e := range evs {
-		out[i] = notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime})
+		out[i] = notifier.TruncateEvent(notifier.Event{
+			ID: e.ID, EventType: e.EventType, EventInfo: e.EventInfo, EventInfoCN: e.EventInfoCN,
+			EventCount: e.Count, OccurTime: e.OccurTime, LastOccurTime: e.LastOccurTime,
+		})
 	}
 	return out
 }

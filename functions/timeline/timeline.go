@@ -9,6 +9,12 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
+// PhaseUnknown is the phase of a failed deployment whose phase nothing
+// names: an implied deployment (Deployment.Implied) whose failure event
+// names no phase, after no event that names one. It is not one of the
+// five phases (notifier.PhaseNames): no PhaseSpan has it.
+const PhaseUnknown = "unknown"
+
 // Timeline is one service's events, rebuilt into deployments.
 type Timeline struct {
 	// Deployments are ascending by Start; the last one is Latest.
@@ -37,7 +43,8 @@ type Deployment struct {
 	// StatusInProgress.
 	Outcome notifier.Status
 	// Phase is the failed or stalled phase, else the latest phase that began
-	// ("" when none began).
+	// ("" when none began; PhaseUnknown for an implied deployment whose
+	// phase nothing names).
 	Phase string
 	// Phases are the five phases in notifier.PhaseNames order.
 	Phases [numPhases]PhaseSpan
@@ -52,7 +59,8 @@ type Deployment struct {
 	// ErrorMsg is the service's error_msg when the service status is failed
 	// and this deployment (the Latest) failed.
 	ErrorMsg string
-	// LastEventAt is the occur_time (ms) of its newest event.
+	// LastEventAt is the time (ms) of its newest activity: the latest
+	// OccurTime or LastOccurTime (a v2 record's last repeat) of its events.
 	LastEventAt int64
 	// Stalls are the gaps between events longer than the threshold of the
 	// phase the deployment was in; the last one is open (Until 0) while the
@@ -66,6 +74,18 @@ type Deployment struct {
 	// (in progress, or stalled when a stall had been seen). It is no
 	// notification of its own.
 	Stopped bool
+	// Implied marks a failed deployment that no start or phase marker
+	// began: the service status is failed (or v2 ERROR), no deployment was
+	// open, and a failure event came after the last deployment (or there was
+	// none). Its only event is that failure event; Start and End are its
+	// time.
+	Implied bool
+	// Hint says what to do about the deployment's trouble and HelpURL is
+	// Huawei's troubleshooting page for it (either may be empty): those of
+	// its failure event, else (failed by the status) of the service's
+	// error_msg, else of its latest abnormal event that has one. See
+	// HintFor.
+	Hint, HelpURL string
 }
 
 // PhaseSpan is one phase of a deployment. Start and End are occur_times
@@ -99,18 +119,17 @@ func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Th
 		slices.SortStableFunc(events, byTime)
 	}
 	b := builder{th: th, buf: make([]eventsapi.Event, 0, len(events))}
-	var k classifier
 	for i, e := range events {
 		if duplicate(events, i) {
 			continue
 		}
-		c := k.classify(e)
+		c := classify(e)
 		switch {
 		case c.start:
 			b.closeSuperseded(e.OccurTime)
 			b.begin(e.OccurTime)
 		case b.open:
-		case !b.have && c.marker():
+		case !b.have && c.marker:
 			b.begin(e.OccurTime) // implicit: the window began mid-deployment
 		default:
 			b.tl.Runtime = append(b.tl.Runtime, e)
@@ -145,6 +164,12 @@ type builder struct {
 	d    Deployment        // the newest deployment, open or not; valid when have
 	have bool
 	cur  int // index of the latest phase of d that began, or -1
+	// runtimeFrom is len(tl.Runtime) when d began: runtime events from
+	// there on came after d.
+	runtimeFrom int
+	// failHint and abnHint are the hints of d's failure event and of its
+	// latest abnormal event that has one.
+	failHint, abnHint hintID
 }
 
 // begin starts a new deployment at t.
@@ -156,6 +181,8 @@ func (b *builder) begin(t int64) {
 	}
 	b.have, b.open, b.cur = true, true, -1
 	b.from = len(b.buf)
+	b.runtimeFrom = len(b.tl.Runtime)
+	b.failHint, b.abnHint = hintNone, hintNone
 }
 
 // closeSuperseded ends an open deployment superseded by a start at t.
@@ -175,6 +202,13 @@ func (b *builder) flush() {
 	if b.cur >= 0 && b.d.Phase == "" {
 		b.d.Phase = notifier.PhaseNames[b.cur]
 	}
+	h := b.failHint
+	if h == hintNone {
+		h = b.abnHint
+	}
+	if b.d.Hint == "" {
+		b.d.Hint, b.d.HelpURL = hints[h].text, hints[h].url
+	}
 	b.tl.Deployments = append(b.tl.Deployments, b.d)
 	b.have, b.open = false, false
 }
@@ -188,12 +222,15 @@ func (b *builder) add(e eventsapi.Event, c class) {
 		}
 	}
 	b.buf = append(b.buf, e)
-	d.LastEventAt = e.OccurTime
+	d.LastEventAt = max(d.LastEventAt, e.OccurTime, e.LastOccurTime)
 	if c.abnormal {
 		d.Abnormal = append(d.Abnormal, e)
+		if c.hint != hintNone {
+			b.abnHint = c.hint
+		}
 	}
-	if d.Model == "" && c.marker() && !c.failure {
-		d.Model = parseModel(e.EventInfo)
+	if d.Model == "" && c.marker && !c.abnormal {
+		d.Model = parseModel(textOf(e))
 	}
 	t := e.OccurTime
 	switch {
@@ -209,7 +246,17 @@ func (b *builder) add(e eventsapi.Event, c class) {
 	if c.failure && b.open {
 		f := e
 		b.fail(t, &f)
+		b.failHint = c.hint
 	}
+}
+
+// textOf is the text of e that is shown first: event_info, else
+// event_info_cn.
+func textOf(e eventsapi.Event) string {
+	if e.EventInfo != "" {
+		return e.EventInfo
+	}
+	return e.EventInfoCN
 }
 
 // waiting returns the phase the open deployment is in: the running phase,
@@ -287,31 +334,47 @@ func (b *builder) fail(t int64, f *eventsapi.Event) {
 	b.open = false
 }
 
+// failedStatus reports whether svc says its deployment failed: status
+// failed, or the v2 status ERROR (which eventsapi normalises to concerning,
+// a running service otherwise).
+func failedStatus(svc eventsapi.Service) bool {
+	return svc.Status == eventsapi.StatusFailed || svc.RawStatus == eventsapi.RawStatusError
+}
+
 // finish applies the service status to the newest deployment, when it is
-// still open, and marks it Latest.
+// still open, and marks it Latest; or, when the status says failed and no
+// deployment was open, implies a failed deployment from a failure event
+// after the newest one.
 func (b *builder) finish(svc eventsapi.Service, now int64) {
+	failed := failedStatus(svc)
+	if failed && (!b.have || !b.open && b.d.Outcome != notifier.StatusFailed) && b.imply(svc) {
+		return
+	}
 	if !b.have {
 		return
 	}
 	d := &b.d
 	d.Latest = true
 	if b.open {
-		switch svc.Status {
-		case eventsapi.StatusFailed:
+		switch {
+		case failed:
 			t := statusTime(svc, d.LastEventAt, now)
 			b.fail(t, nil)
-			if d.Phase == "" {
-				if c := classify(eventsapi.Event{EventInfo: svc.ErrorMsg}); c.phase >= 0 {
-					d.Phases[c.phase].Status = notifier.PhaseFailed
-					d.Phase = notifier.PhaseNames[c.phase]
-				}
+			if c := classify(eventsapi.Event{EventInfo: svc.ErrorMsg}); d.Phase == "" && c.phase >= 0 {
+				d.Phases[c.phase].Status = notifier.PhaseFailed
+				d.Phase = notifier.PhaseNames[c.phase]
 			}
-		case eventsapi.StatusRunning, eventsapi.StatusConcerning:
+			if h := errorMsgHint(svc); h != hintNone {
+				b.failHint = h
+			}
+		case svc.Status == eventsapi.StatusRunning, svc.Status == eventsapi.StatusConcerning:
 			b.endPhase(modelStartup, statusTime(svc, d.LastEventAt, now))
-		case eventsapi.StatusStopped, eventsapi.StatusStopping, eventsapi.StatusDeleting, eventsapi.StatusFinished:
+		case svc.Status == eventsapi.StatusStopped, svc.Status == eventsapi.StatusStopping,
+			svc.Status == eventsapi.StatusDeleting, svc.Status == eventsapi.StatusFinished:
 			d.End, d.Stopped = statusTime(svc, d.LastEventAt, now), true
 			b.open = false
-		case eventsapi.StatusDeploying, eventsapi.StatusPending, eventsapi.StatusWaiting:
+		case svc.Status == eventsapi.StatusDeploying, svc.Status == eventsapi.StatusPending,
+			svc.Status == eventsapi.StatusWaiting:
 			if w := b.waiting(); w >= 0 && longer(d.LastEventAt, now, b.th.of(w)) {
 				d.Outcome = notifier.StatusStalled
 				d.Phases[w].Status = notifier.PhaseStalled
@@ -320,10 +383,82 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 			}
 		}
 	}
-	if d.Outcome == notifier.StatusFailed && svc.Status == eventsapi.StatusFailed {
+	if d.Outcome == notifier.StatusFailed && failed {
 		d.ErrorMsg = svc.ErrorMsg
 	}
 	b.flush()
+}
+
+// errorMsgHint is the hint of the service's error_msg, read as an abnormal
+// event's text.
+func errorMsgHint(svc eventsapi.Service) hintID {
+	if svc.ErrorMsg == "" {
+		return hintNone
+	}
+	return classify(eventsapi.Event{EventType: eventsapi.EventTypeAbnormal, EventInfo: svc.ErrorMsg}).hint
+}
+
+// imply makes the first failure event among the runtime events after the
+// newest deployment (all of them when there is none), else the first with
+// retried failure wording, a failed deployment of its own, the Latest: the service status says failed, and no
+// deployment was open to take it. Its phase is the one its text (or
+// error_msg) names, else the one the newest earlier of those runtime events
+// names, else PhaseUnknown. It reports whether there was such an event.
+func (b *builder) imply(svc eventsapi.Service) bool {
+	from := 0
+	if b.have {
+		from = b.runtimeFrom
+	}
+	rt := b.tl.Runtime
+	at, retried := -1, -1
+	var c, rc class
+	for i := from; i < len(rt) && at < 0; i++ {
+		switch k := classify(rt[i]); {
+		case k.failure:
+			at, c = i, k
+		case k.failWord && retried < 0:
+			retried, rc = i, k
+		}
+	}
+	if at < 0 {
+		at, c = retried, rc
+	}
+	if at < 0 {
+		return false
+	}
+	e := rt[at]
+	phase := c.phase
+	if phase < 0 {
+		phase = classify(eventsapi.Event{EventInfo: svc.ErrorMsg}).phase
+	}
+	for i := at - 1; i >= from && phase < 0; i-- {
+		phase = classify(rt[i]).phase
+	}
+	b.tl.Runtime = append(rt[:at:at], rt[at+1:]...)
+	if len(b.tl.Runtime) == 0 {
+		b.tl.Runtime = nil
+	}
+	b.flush() // the newest deployment, if any, is no longer Latest
+	b.begin(e.OccurTime)
+	b.buf = append(b.buf, e)
+	d := &b.d
+	f := e
+	d.End, d.Outcome, d.Failure, d.Implied, d.Latest = e.OccurTime, notifier.StatusFailed, &f, true, true
+	d.LastEventAt = max(e.OccurTime, e.LastOccurTime)
+	d.Abnormal = []eventsapi.Event{e}
+	d.ErrorMsg = svc.ErrorMsg
+	d.Phase = PhaseUnknown
+	if phase >= 0 {
+		d.Phases[phase].Status = notifier.PhaseFailed
+		d.Phase = notifier.PhaseNames[phase]
+	}
+	b.failHint = c.hint
+	if b.failHint == hintNone {
+		b.failHint = errorMsgHint(svc)
+	}
+	b.open = false
+	b.flush()
+	return true
 }
 
 // statusTime is when the service status changed, as well as it is known:
