@@ -231,6 +231,13 @@ func (b *blockBuilder) problems(s Summary) {
 	if s.ErrorMsg != "" {
 		b.section("*Error*\n" + quote(b.fit(EscapeSlack(oneLine(s.ErrorMsg)), maxSectionText-20)))
 	}
+	if s.Hint != "" {
+		text := ":bulb: " + b.fit(EscapeSlack(oneLine(s.Hint)), maxSectionText-600)
+		if u := s.HelpURL; strings.HasPrefix(u, "https://") && !strings.ContainsAny(u, "<>| \n") && len(u) < 500 {
+			text += " <" + u + "|Troubleshooting>"
+		}
+		b.section(text)
+	}
 	if len(s.AbnormalEvents) > 0 {
 		b.section(b.events(s.AbnormalEvents))
 	}

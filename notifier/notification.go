@@ -171,7 +171,12 @@ type Summary struct {
 	// ServiceStatus normalises onto v1's set.
 	ServiceStatusRaw string `json:"service_status_raw,omitempty"`
 	// ErrorMsg is the service's error_msg (v2: failure_reason) when it failed.
-	ErrorMsg   string `json:"error_msg,omitempty"`
+	ErrorMsg string `json:"error_msg,omitempty"`
+	// Hint says what to do about a known failure or abnormal class (e.g.
+	// insufficient resources: pick another flavor or pool, or wait), and
+	// HelpURL is Huawei's troubleshooting page for it, when there is one.
+	Hint    string `json:"hint,omitempty"`
+	HelpURL string `json:"help_url,omitempty"`
 	StartedAt  Time   `json:"started_at,omitzero"`
 	EndedAt    Time   `json:"ended_at,omitzero"`
 	DurationMS *int64 `json:"duration_ms,omitempty"`

@@ -130,6 +130,13 @@ func renderSummary(t *textWriter, s Summary, ref Time) {
 		msg, _ := truncateRunes(oneLine(s.ErrorMsg), maxTextEvent)
 		row("error", t.paint(ansiRed, msg))
 	}
+	if s.Hint != "" {
+		hint, _ := truncateRunes(oneLine(s.Hint), maxTextEvent)
+		row("hint", hint)
+	}
+	if s.HelpURL != "" {
+		row("help", oneLine(s.HelpURL))
+	}
 	if len(s.Phases) > 0 {
 		t.printf("\n  %-15s %-12s %9s\n", "phase", "status", "duration")
 		for _, p := range s.Phases {
