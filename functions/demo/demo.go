@@ -2,9 +2,10 @@
 // poller's -demo) and the report's -demo poll. It is compiled into the two
 // functions only with the build tag demo (`make run`, `make run-rie`), so
 // the production bootstraps hold neither it nor the fake ModelArts. It is a
-// fake ModelArts on loopback with four services: a deployment that
-// succeeds, one that fails in scheduling, one whose image pull stalls, and
-// a running service with a runtime abnormal event.
+// fake ModelArts on loopback with five services: a deployment that
+// succeeds, one that fails in scheduling, one whose image pull stalls, a
+// running service with a runtime abnormal event, and a new-version (v2)
+// service whose scheduling stalls for want of GPUs (its pod events say so).
 //
 // The scenario's times are anchored once and kept beside the demo's
 // checkpoint file, so a second run sees the same events and reports nothing
@@ -47,6 +48,9 @@ var services = []struct{ id, name string }{
 	{"a1b2c3d4-0004-4000-8000-000000000004", "yolo-detector"},
 }
 
+// serviceV2 is the demo's new-version (v2 API) service.
+var serviceV2 = struct{ id, name string }{"a1b2c3d4-0005-4000-8000-000000000005", "qwen-72b-chat"}
+
 // Start starts the simulated ModelArts. Configure points a configuration
 // at it; the process environment is never changed.
 func Start(ctx context.Context, log *slog.Logger) (*Demo, error) {
@@ -66,6 +70,12 @@ func Start(ctx context.Context, log *slog.Logger) (*Demo, error) {
 	srv.DeployStall(services[2].id, "Llama2-7B 1.0", eventsapitest.PhaseImagePull, anchor.Add(10*time.Minute), step)
 	srv.DeploySuccess(services[3].id, "YOLOv8 8.1", anchor.Add(-5*time.Hour), step)
 	srv.RuntimeAbnormal(services[3].id, "Instance yolo-detector-7f9c restarted: the model process exited (out of memory).", anchor.Add(20*time.Minute))
+	// A new-version (v2) service whose scheduling stalls: its pod events
+	// say why (no free GPU), and ModelArts fails it after its timeout.
+	srv.AddServiceV2(serviceV2.id, serviceV2.name, "DEPLOYING")
+	srv.SetDeployTimeout(serviceV2.id, 90)
+	srv.DeployStallV2(serviceV2.id, "Qwen2.5-72B 1.0", eventsapitest.PhaseScheduling, anchor.Add(15*time.Minute), step)
+	d.ServiceIDs = append(d.ServiceIDs, serviceV2.id)
 	log.Debug("demo ModelArts started", "url", srv.URL, "anchor", anchor)
 	return d, nil
 }

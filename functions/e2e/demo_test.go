@@ -39,7 +39,7 @@ func TestRunRIEDemo(t *testing.T) {
 	if err := json.Unmarshal(fn.invoke(t, `{}`), &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Services < 4 || out.Due < 4 || out.Delivered != out.Due || out.Failed != 0 {
+	if out.Services != 5 || out.Due != 5 || out.Delivered != out.Due || out.Failed != 0 {
 		t.Errorf("first invoke: %+v; want every demo service read and each due notification delivered to the terminal", out)
 	}
 	for _, want := range []string{"succeeded", "failed", "stalled"} {

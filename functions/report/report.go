@@ -126,7 +126,7 @@ type app struct {
 }
 
 func newApp(cfg *setup.Report, log *slog.Logger) (*app, error) {
-	client, err := cfg.NewClient(nil, log.With("component", "eventsapi"))
+	client, err := cfg.NewClient(nil, log)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (a *app) run(ctx context.Context, req Request) (*Response, error) {
 	if req.ServiceID == "" {
 		return nil, errors.New(`service_id is required, e.g. {"service_id": "...", "since": "24h"}`)
 	}
-	r, err := watch.BuildReport(ctx, a.api, a.cfg.ProjectID, req.ServiceID, req.Since, a.now(), a.cfg.StallThresholds)
+	r, err := watch.BuildReport(ctx, a.api, a.cfg.ProjectID, req.ServiceID, generation(a.cfg.API), req.Since, a.now(), a.cfg.StallThresholds)
 	if err != nil {
 		return nil, err
 	}
@@ -172,4 +172,13 @@ func (a *app) run(ctx context.Context, req Request) (*Response, error) {
 		}
 	}
 	return resp, errors.Join(errs...)
+}
+
+// generation is the generation a service is looked up in: MODELARTS_API's
+// v1 or v2, or "" (auto: v2 first, then v1).
+func generation(api string) string {
+	if api == "auto" {
+		return ""
+	}
+	return api
 }

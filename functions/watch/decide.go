@@ -45,13 +45,13 @@ type view struct {
 // the read edge (minus the overlap) and not one of the events the
 // checkpoint remembers at that edge.
 func (v *view) isNew(e eventsapi.Event) bool {
-	if e.OccurTime < v.floor {
+	if activity(e) < v.floor {
 		return false
 	}
 	if v.first {
 		return true
 	}
-	if e.OccurTime < v.cp.ReadThrough-v.overlap.Milliseconds() {
+	if activity(e) < v.cp.ReadThrough-v.overlap.Milliseconds() {
 		return false
 	}
 	return !v.edge[timeline.Fingerprint(e)]
@@ -84,7 +84,11 @@ func decide(v *view, tl timeline.Timeline) []due {
 			continue
 		}
 		key := deploymentKey(v.svc.ServiceID, d.Start)
-		summary := d.Summary(v.projectID, v.svc, v.now)
+		summary := withService(d.Summary(v.projectID, v.svc, v.now), v)
+		if !d.Stopped && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && v.svc.DeployTimeoutMinutes > 0 {
+			// ModelArts itself fails a deployment that outlasts its timeout.
+			summary.FailsAt = notifier.FromMillis(d.Start + int64(v.svc.DeployTimeoutMinutes)*time.Minute.Milliseconds())
+		}
 		add := func(kind notifier.Kind, status notifier.Status, phase string, parts ...string) {
 			s := summary
 			s.Status = status
@@ -172,7 +176,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 					ThreadTS:      v.cp.Threads[key].TS,
 					Summary:       s,
 				},
-				at: e.OccurTime,
+				at: activity(e),
 			})
 		}
 	}
@@ -184,12 +188,12 @@ func decide(v *view, tl timeline.Timeline) []due {
 		}
 		out = append(out, due{
 			n: notifier.Notification{
-				ID:        notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), timeline.Fingerprint(e)),
+				ID:        notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), runtimeKey(e)),
 				Kind:      notifier.KindAbnormal,
 				Timestamp: notifier.At(v.now),
-				Summary:   timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}),
+				Summary:   withService(timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}), v),
 			},
-			at: e.OccurTime,
+			at: activity(e),
 		})
 	}
 	return out
@@ -238,5 +242,25 @@ func messageKey(info string) string {
 }
 
 func toEvent(e eventsapi.Event) notifier.Event {
-	return notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime})
+	return notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime,
+		ID: e.ID, EventInfoCN: e.EventInfoCN, EventCount: e.Count, LastOccurTime: e.LastOccurTime})
+}
+
+// runtimeKey identifies a runtime event for its notification: a v2
+// record by its id (a repeat is no new notification), a v1 event by its
+// fingerprint.
+func runtimeKey(e eventsapi.Event) string {
+	if e.ID != "" {
+		return "v2:" + e.ID
+	}
+	return timeline.Fingerprint(e)
+}
+
+// withService adds what only the service details say: the generation and
+// the raw status (v2).
+func withService(s notifier.Summary, v *view) notifier.Summary {
+	s.Generation = v.svc.Generation
+	s.ServiceStatusRaw = v.svc.RawStatus
+	s.DeployTimeoutMinutes = v.svc.DeployTimeoutMinutes
+	return s
 }

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"iter"
@@ -19,6 +20,9 @@ type fakeAPI struct {
 	events   map[string][]eventsapi.Event
 	fail     map[string]error // service id -> error of its next events read
 	reads    map[string]int   // events reads per service
+	pods     map[string][]eventsapi.PodEvent
+	podErr   error
+	podReads int
 }
 
 func newFakeAPI() *fakeAPI {
@@ -68,7 +72,7 @@ func (f *fakeAPI) Events(ctx context.Context, id string, q eventsapi.EventsQuery
 	}
 }
 
-func (f *fakeAPI) GetService(ctx context.Context, id string) (*eventsapi.Service, error) {
+func (f *fakeAPI) LookupService(ctx context.Context, id, generation string) (*eventsapi.Service, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s, ok := f.services[id]
@@ -76,23 +80,75 @@ func (f *fakeAPI) GetService(ctx context.Context, id string) (*eventsapi.Service
 		return nil, errors.New("no such service " + id)
 	}
 	c := *s
+	if c.Generation == "" {
+		c.Generation = eventsapi.GenerationV1
+	}
+	if generation != "" && generation != c.Generation {
+		return nil, errors.New("service " + id + " is not a " + generation + " service")
+	}
 	return &c, nil
 }
 
+// EventsV2 returns a v2 service's records newest first (by last
+// occurrence) down to since, like the client's iterator.
+func (f *fakeAPI) EventsV2(ctx context.Context, id string, since int64) iter.Seq2[eventsapi.Event, error] {
+	return func(yield func(eventsapi.Event, error) bool) {
+		f.mu.Lock()
+		f.reads[id]++
+		err := f.fail[id]
+		delete(f.fail, id)
+		var out []eventsapi.Event
+		for _, e := range f.events[id] {
+			if max(e.OccurTime, e.LastOccurTime) >= since {
+				out = append(out, e)
+			}
+		}
+		f.mu.Unlock()
+		if err != nil {
+			yield(eventsapi.Event{}, err)
+			return
+		}
+		slices.SortStableFunc(out, func(a, b eventsapi.Event) int {
+			return cmp.Compare(max(b.OccurTime, b.LastOccurTime), max(a.OccurTime, a.LastOccurTime))
+		})
+		for _, e := range out {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (f *fakeAPI) PodEvents(ctx context.Context, id, deployment string, from, to int64) ([]eventsapi.PodEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.podReads++
+	return f.pods[id], f.podErr
+}
+
 func (f *fakeAPI) Services(ctx context.Context) iter.Seq2[eventsapi.Service, error] {
+	return f.list(eventsapi.GenerationV1)
+}
+
+func (f *fakeAPI) ServicesV2(ctx context.Context) iter.Seq2[eventsapi.Service, error] {
+	return f.list(eventsapi.GenerationV2)
+}
+
+func (f *fakeAPI) list(gen string) iter.Seq2[eventsapi.Service, error] {
 	return func(yield func(eventsapi.Service, error) bool) {
 		f.mu.Lock()
 		var out []eventsapi.Service
 		for _, s := range f.services {
-			out = append(out, *s)
+			c := *s
+			if c.Generation == "" {
+				c.Generation = eventsapi.GenerationV1
+			}
+			if c.Generation == gen {
+				out = append(out, c)
+			}
 		}
 		f.mu.Unlock()
-		slices.SortFunc(out, func(a, b eventsapi.Service) int {
-			if a.ServiceID < b.ServiceID {
-				return -1
-			}
-			return 1
-		})
+		slices.SortFunc(out, func(a, b eventsapi.Service) int { return cmp.Compare(a.ServiceID, b.ServiceID) })
 		for _, s := range out {
 			if !yield(s, nil) {
 				return

@@ -67,9 +67,13 @@ func (h *httpHarness) poll() Result {
 	return p.Poll(context.Background())
 }
 
-func (h *httpHarness) checkpoint() checkpoint.Checkpoint {
+func (h *httpHarness) checkpoint(id ...string) checkpoint.Checkpoint {
 	h.t.Helper()
-	cp, ok, err := h.store.Load(context.Background(), hostileSvc)
+	svc := hostileSvc
+	if len(id) > 0 {
+		svc = id[0]
+	}
+	cp, ok, err := h.store.Load(context.Background(), svc)
 	if err != nil || !ok {
 		h.t.Fatalf("load checkpoint: ok=%v err=%v", ok, err)
 	}
@@ -110,10 +114,19 @@ func (r *hookRecorder) setDown(down bool) {
 type webhookBody struct {
 	Type string `json:"type"`
 	Data struct {
-		Phase          string           `json:"phase"`
-		Events         []notifier.Event `json:"events"`
-		AbnormalEvents []notifier.Event `json:"abnormal_events"`
-		EventsOmitted  int              `json:"events_omitted"`
+		ServiceID        string              `json:"service_id"`
+		Status           string              `json:"status"`
+		Phase            string              `json:"phase"`
+		Generation       string              `json:"generation"`
+		ServiceStatus    string              `json:"service_status"`
+		ServiceStatusRaw string              `json:"service_status_raw"`
+		FailsAt          string              `json:"fails_at"`
+		ErrorMsg         string              `json:"error_msg"`
+		Events           []notifier.Event    `json:"events"`
+		AbnormalEvents   []notifier.Event    `json:"abnormal_events"`
+		EventsOmitted    int                 `json:"events_omitted"`
+		PodEvents        []notifier.PodEvent `json:"pod_events"`
+		PodEventsError   string              `json:"pod_events_error"`
 	} `json:"data"`
 }
 

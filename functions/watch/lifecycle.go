@@ -137,6 +137,12 @@ func stillDeploying(status string) bool {
 	return false
 }
 
+// activity is when an event last happened (ms): a v2 record's last
+// occurrence, a v1 event's occur_time. The read edge, the edge
+// fingerprints and news are about activity: a v2 record that repeats is
+// read again.
+func activity(e eventsapi.Event) int64 { return max(e.OccurTime, e.LastOccurTime) }
+
 // future reports whether an event at t (ms) is dated too far ahead of now
 // to move the read edge.
 func future(t int64, now time.Time) bool {
@@ -150,8 +156,8 @@ func future(t int64, now time.Time) bool {
 func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Timeline, now time.Time, overlap time.Duration) checkpoint.Checkpoint {
 	next := cp
 	for _, e := range events {
-		if !future(e.OccurTime, now) {
-			next.ReadThrough = max(next.ReadThrough, e.OccurTime)
+		if t := activity(e); !future(t, now) {
+			next.ReadThrough = max(next.ReadThrough, t)
 		}
 	}
 	if next.ReadThrough == 0 {
@@ -171,7 +177,7 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 	next.Edge = nil
 	seen := map[string]bool{}
 	for _, e := range events {
-		if f := timeline.Fingerprint(e); e.OccurTime >= edgeFrom && !seen[f] {
+		if f := timeline.Fingerprint(e); activity(e) >= edgeFrom && !seen[f] {
 			seen[f] = true
 			next.Edge = append(next.Edge, f)
 		}

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -79,7 +81,11 @@ func (p *Poller) readAll(ctx context.Context, services []eventsapi.Service) read
 	return out
 }
 
-// services returns the services to poll with their current status.
+// services returns the services to poll: the configured ones (their
+// details are read per service, through the generation their checkpoint
+// remembers), or every service of the generations watched, with their
+// status. With "auto", a generation the credentials may not list (403) is
+// left out with one warning, never a failed poll.
 func (p *Poller) services(ctx context.Context) ([]eventsapi.Service, error) {
 	var out []eventsapi.Service
 	seen := map[string]bool{}
@@ -87,42 +93,100 @@ func (p *Poller) services(ctx context.Context) ([]eventsapi.Service, error) {
 		for _, id := range p.cfg.ServiceIDs {
 			if !seen[id] {
 				seen[id] = true
-				out = append(out, eventsapi.Service{ServiceID: id}) // details are read per service
+				out = append(out, eventsapi.Service{ServiceID: id})
 			}
 		}
 		return out, nil
 	}
-	for s, err := range p.api.Services(ctx) {
+	lists := []struct {
+		gen  string
+		list func(context.Context) iter.Seq2[eventsapi.Service, error]
+	}{{eventsapi.GenerationV1, p.api.Services}, {eventsapi.GenerationV2, p.api.ServicesV2}}
+	listed := 0
+	var forbidden error
+	for _, l := range lists {
+		if p.cfg.API != "auto" && p.cfg.API != l.gen {
+			continue
+		}
+		n, err := p.list(ctx, l.list, seen, &out)
+		if err != nil && p.cfg.API == "auto" && eventsapi.IsForbidden(err) {
+			p.log.Warn("the credentials may not list this generation's services: watching the other one alone",
+				"generation", l.gen, "err", err)
+			forbidden = err
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		if !seen[s.ServiceID] { // a service listed twice across pages is polled once
-			seen[s.ServiceID] = true
-			out = append(out, s)
+		listed += n
+	}
+	if listed == 0 && forbidden != nil && len(out) == 0 {
+		// Neither generation could be listed: that is no empty project.
+		if _, err := p.list(ctx, p.api.Services, seen, &out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// list appends the services of one list call to out, each service once.
+func (p *Poller) list(ctx context.Context, list func(context.Context) iter.Seq2[eventsapi.Service, error], seen map[string]bool, out *[]eventsapi.Service) (int, error) {
+	n := 0
+	for s, err := range list(ctx) {
+		if err != nil {
+			return n, err
+		}
+		n++
+		if !seen[s.ServiceID] { // a service listed twice across pages is polled once
+			seen[s.ServiceID] = true
+			*out = append(*out, s)
+		}
+	}
+	return n, nil
+}
+
+// needsDetails reports whether a listed service must be read in detail: v1
+// list entries carry what the poll needs; v2 ones lack the failure reason,
+// the deploy timeout and the deployment's name, which matter only while a
+// deployment may be under way or has failed.
+func needsDetails(svc eventsapi.Service) bool {
+	if svc.Status == "" {
+		return true
+	}
+	if svc.Generation != eventsapi.GenerationV2 {
+		return false
+	}
+	switch svc.Status {
+	case eventsapi.StatusRunning, eventsapi.StatusStopped, eventsapi.StatusStopping, eventsapi.StatusDeleting, eventsapi.StatusFinished:
+		return svc.RawStatus == eventsapi.RawStatusError
+	}
+	return true
+}
+
 // read loads a service's checkpoint, reads its events from there, and
 // decides what is due.
 func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error) {
-	if svc.Status == "" {
-		got, err := p.api.GetService(ctx, svc.ServiceID)
-		if err != nil {
-			return nil, fmt.Errorf("get service %s: %w", svc.ServiceID, err)
-		}
-		svc = *got
-	}
 	loaded, ok, err := p.store.Load(ctx, svc.ServiceID)
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint of %s: %w", svc.ServiceID, err)
 	}
-	now := p.cfg.Now()
 	if !ok {
 		loaded = checkpoint.Checkpoint{ServiceID: svc.ServiceID}
 	}
+	if needsDetails(svc) {
+		gen := cmp.Or(svc.Generation, loaded.Generation)
+		if p.cfg.API != "auto" {
+			gen = p.cfg.API
+		}
+		got, err := p.api.LookupService(ctx, svc.ServiceID, gen)
+		if err != nil {
+			return nil, err // the client's error names the service
+		}
+		svc = *got
+	}
+	now := p.cfg.Now()
 	base, win := open(loaded, ok, svc.Status, now, p.cfg.FirstRunLookback, p.cfg.Overlap)
+	base.Generation = cmp.Or(svc.Generation, base.Generation)
 	if future(svc.UpdateTime, now) || future(svc.TransitionAt, now) {
 		p.log.Warn("service times dated in the future: not used as the status time", "service_id", svc.ServiceID,
 			"update_time", notifier.FromMillis(svc.UpdateTime), "transition_at", notifier.FromMillis(svc.TransitionAt))
@@ -148,16 +212,17 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 	}
 	tl := p.build(v, events, capped)
 	pl := &plan{svc: svc, loaded: loaded, base: base, due: decide(v, tl)}
+	p.podEvents(ctx, pl)
 	warned := false
 	for _, e := range events {
 		if !v.isNew(e) {
 			continue
 		}
 		pl.newSeen++
-		if future(e.OccurTime, now) && !warned {
+		if future(activity(e), now) && !warned {
 			warned = true
 			p.log.Warn("event dated in the future: kept and shown, but it does not move the read edge",
-				"service_id", svc.ServiceID, "occur_time", notifier.FromMillis(e.OccurTime), "now", notifier.At(now))
+				"service_id", svc.ServiceID, "occur_time", notifier.FromMillis(activity(e)), "now", notifier.At(now))
 		}
 	}
 	for _, d := range tl.Deployments {
@@ -166,24 +231,105 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 		}
 	}
 	pl.next = advance(base, events, tl, now, p.cfg.Overlap)
-	p.log.Debug("service read", "service_id", svc.ServiceID, "status", svc.Status, "from", win.from,
-		"events", len(events), "new", pl.newSeen, "due", len(pl.due))
+	p.log.Debug("service read", "service_id", svc.ServiceID, "generation", svc.Generation, "status", svc.Status,
+		"from", notifier.FromMillis(win.from), "events", len(events), "new", pl.newSeen, "due", len(pl.due))
 	return pl, nil
 }
 
+// podEvents adds, to each failure or stall of a v2 deployment that some
+// destination still has to get, the deployment's Warning pod events (the
+// Kubernetes reason says why): one request per deployment per poll, over
+// the deployment's window. A failed request never holds the notification
+// back: the summary says the pod events could not be read.
+func (p *Poller) podEvents(ctx context.Context, pl *plan) {
+	if pl.svc.Generation != eventsapi.GenerationV2 || pl.svc.DeploymentName == "" {
+		return
+	}
+	type answer struct {
+		evs []notifier.PodEvent
+		err error
+	}
+	read := map[string]answer{} // deployment key -> its pod events
+	for i := range pl.due {
+		n := &pl.due[i].n
+		if n.ParentUpdate || n.Kind != notifier.KindFailed && n.Kind != notifier.KindStalled || p.pendingDests(pl.base, n.ID) == 0 {
+			continue
+		}
+		a, ok := read[n.DeploymentKey]
+		if !ok {
+			from := n.Summary.StartedAt.UnixMilli()
+			to := p.cfg.Now().UnixMilli()
+			if !n.Summary.EndedAt.IsZero() {
+				to = n.Summary.EndedAt.UnixMilli()
+			}
+			evs, err := p.api.PodEvents(ctx, pl.svc.ServiceID, pl.svc.DeploymentName, from, max(to, from))
+			for _, e := range evs {
+				if strings.EqualFold(e.Type, "Warning") {
+					a.evs = append(a.evs, notifier.PodEvent{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count,
+						FirstTimestamp: notifier.At(e.FirstTimestamp), LastTimestamp: notifier.At(e.LastTimestamp)})
+				}
+			}
+			a.err = err
+			read[n.DeploymentKey] = a
+			if err != nil {
+				p.log.Warn("pod events could not be read; notifying without them", "service_id", pl.svc.ServiceID, "err", err)
+			}
+		}
+		if a.err != nil {
+			n.Summary.PodEventsError = a.err.Error()
+			continue
+		}
+		n.Summary.PodEvents = a.evs
+	}
+}
+
+// source is a service's events from the window's start, ascending by
+// activity (the last occurrence): v1 events stream from the client as they
+// are paged; v2 records, read newest first, are collected (at most
+// maxReadFactor times the cap) and sorted.
+func (p *Poller) source(ctx context.Context, v *view, win window) iter.Seq2[eventsapi.Event, error] {
+	if v.svc.Generation != eventsapi.GenerationV2 {
+		return p.api.Events(ctx, v.svc.ServiceID, eventsapi.EventsQuery{StartTime: win.from})
+	}
+	return func(yield func(eventsapi.Event, error) bool) {
+		var all []eventsapi.Event
+		for e, err := range p.api.EventsV2(ctx, v.svc.ServiceID, win.from) {
+			if err != nil {
+				yield(eventsapi.Event{}, err)
+				return
+			}
+			if len(all) >= maxReadFactor*p.cfg.MaxEventsPerPoll {
+				yield(eventsapi.Event{}, fmt.Errorf("read events of %s: more than %d records updated since %s; the checkpoint stays",
+					v.svc.ServiceID, len(all), notifier.FromMillis(win.from)))
+				return
+			}
+			all = append(all, e)
+		}
+		slices.SortStableFunc(all, func(a, b eventsapi.Event) int {
+			return cmp.Or(cmp.Compare(activity(a), activity(b)), cmp.Compare(a.OccurTime, b.OccurTime))
+		})
+		for _, e := range all {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
 // readEvents reads a service's events from the window's start. At most
-// MaxEventsPerPoll new events (not handled by an earlier poll) are read (capped is
-// then true: the rest is read next poll); a first poll keeps the newest
-// MaxEventsPerPoll of its window (older ones are history). Re-read events
-// of the open deployment do not count toward the cap, but more than
-// maxReadFactor times it in all is an error: a server that invents events
-// without end gets a bounded read and a failed poll, never silence.
+// MaxEventsPerPoll new events (not handled by an earlier poll) are read
+// (capped is then true: the rest is read next poll); a first poll keeps
+// the newest MaxEventsPerPoll of its window (older ones are history).
+// Re-read events of the open deployment do not count toward the cap, but
+// more than maxReadFactor times it in all is an error: a server that
+// invents events without end gets a bounded read and a failed poll, never
+// silence.
 func (p *Poller) readEvents(ctx context.Context, v *view, win window) (events []eventsapi.Event, capped bool, err error) {
 	limit := p.cfg.MaxEventsPerPoll
 	fresh := 0
-	for e, err := range p.api.Events(ctx, v.svc.ServiceID, eventsapi.EventsQuery{StartTime: win.from}) {
+	for e, err := range p.source(ctx, v, win) {
 		if err != nil {
-			return nil, false, fmt.Errorf("read events of %s: %w", v.svc.ServiceID, err)
+			return nil, false, err // the client's error names the service
 		}
 		if n := len(events); n > 0 && events[n-1] == e {
 			continue // a record repeated (the timeline keeps one of identical events anyway)
@@ -253,7 +399,7 @@ func (p *Poller) build(v *view, events []eventsapi.Event, capped bool) timeline.
 	// events, not an implicit deployment.
 	if len(tl.Deployments) > 0 {
 		d := tl.Deployments[0]
-		if d.Start != open && len(d.Events) > 0 && !timeline.IsStart(d.Events[0]) {
+		if d.Start != open && !d.Implied && len(d.Events) > 0 && !timeline.IsStart(d.Events[0]) {
 			tl.Runtime = append(slices.Clone(d.Events), tl.Runtime...)
 			slices.SortStableFunc(tl.Runtime, func(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) })
 			tl.Deployments = tl.Deployments[1:]

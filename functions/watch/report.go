@@ -59,8 +59,9 @@ func ParseSince(s string) (time.Duration, error) {
 }
 
 // BuildReport reads a service's details and its events of the window and
-// summarises every deployment in it.
-func BuildReport(ctx context.Context, api API, projectID, serviceID, since string, now time.Time, th timeline.Thresholds) (*Report, error) {
+// summarises every deployment in it. generation is "v1", "v2" or "" (find
+// out: v2 first, then v1).
+func BuildReport(ctx context.Context, api API, projectID, serviceID, generation, since string, now time.Time, th timeline.Thresholds) (*Report, error) {
 	window, err := ParseSince(since)
 	if err != nil {
 		return nil, err
@@ -68,15 +69,19 @@ func BuildReport(ctx context.Context, api API, projectID, serviceID, since strin
 	if since == "" {
 		since = "24h"
 	}
-	svc, err := api.GetService(ctx, serviceID)
+	svc, err := api.LookupService(ctx, serviceID, generation)
 	if err != nil {
-		return nil, fmt.Errorf("get service %s: %w", serviceID, err)
+		return nil, err // the client's error names the service
 	}
 	from := now.Add(-window)
 	var events []eventsapi.Event
-	for e, err := range api.Events(ctx, serviceID, eventsapi.EventsQuery{StartTime: from.UnixMilli()}) {
+	read := api.Events(ctx, serviceID, eventsapi.EventsQuery{StartTime: from.UnixMilli()})
+	if svc.Generation == eventsapi.GenerationV2 {
+		read = api.EventsV2(ctx, serviceID, from.UnixMilli())
+	}
+	for e, err := range read {
 		if err != nil {
-			return nil, fmt.Errorf("read events of %s: %w", serviceID, err)
+			return nil, err
 		}
 		events = append(events, e)
 	}
@@ -101,7 +106,8 @@ func BuildReport(ctx context.Context, api API, projectID, serviceID, since strin
 		r.ServiceID = serviceID
 	}
 	for _, d := range tl.Deployments {
-		r.Deployments = append(r.Deployments, d.Summary(projectID, *svc, now))
+		v := &view{svc: *svc}
+		r.Deployments = append(r.Deployments, withService(d.Summary(projectID, *svc, now), v))
 	}
 	for _, e := range tl.Runtime {
 		r.RuntimeEvents = append(r.RuntimeEvents, toEvent(e))

@@ -23,7 +23,6 @@ package watch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"log/slog"
 	"slices"
@@ -35,11 +34,22 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
-// API is the part of the ModelArts client the poll uses.
+// API is the part of the ModelArts client the poll uses: both generations
+// (eventsapi translates their wire formats into its Event and Service).
 type API interface {
+	// Events reads a v1 service's events ascending from q.StartTime.
 	Events(ctx context.Context, serviceID string, q eventsapi.EventsQuery) iter.Seq2[eventsapi.Event, error]
-	GetService(ctx context.Context, serviceID string) (*eventsapi.Service, error)
+	// EventsV2 reads a v2 service's records newest first, down to since
+	// (by last occurrence).
+	EventsV2(ctx context.Context, serviceID string, since int64) iter.Seq2[eventsapi.Event, error]
+	// LookupService reads a service's details through generation ("v1",
+	// "v2", or "" to find out: v2 first, then v1).
+	LookupService(ctx context.Context, serviceID, generation string) (*eventsapi.Service, error)
+	// Services and ServicesV2 list each generation's services.
 	Services(ctx context.Context) iter.Seq2[eventsapi.Service, error]
+	ServicesV2(ctx context.Context) iter.Seq2[eventsapi.Service, error]
+	// PodEvents reads a v2 deployment's pod events in [from, to] (ms).
+	PodEvents(ctx context.Context, serviceID, deploymentName string, from, to int64) ([]eventsapi.PodEvent, error)
 }
 
 // Config tunes a Poller. Zero values take the documented defaults.
@@ -143,7 +153,7 @@ func (p *Poller) Poll(ctx context.Context) Result {
 	defer cancelReads()
 	services, err := p.services(readCtx)
 	if err != nil {
-		return Result{Err: fmt.Errorf("list services: %w", err)}
+		return Result{Err: err} // the client's error names the list
 	}
 	r := p.readAll(readCtx, services)
 	d := p.deliver(ctx, r.plans)
