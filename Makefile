@@ -41,10 +41,13 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
 
-## lint: go vet and gofmt.
+## lint: go vet, gofmt, and cfn-lint (with the SAM translator, informational
+## checks included) on template.yaml.
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install 'cfn-lint>=1.51' (it brings the SAM translator)"; exit 1; }
+	cfn-lint --include-checks I -- template.yaml
 
 ## tools: dynalite (npm) and the Lambda Runtime Interface Emulator (pinned in go.mod).
 tools: $(DYNALITE) $(RIE)

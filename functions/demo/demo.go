@@ -58,7 +58,7 @@ func Start(ctx context.Context, log *slog.Logger) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := eventsapitest.NewServer(eventsapitest.WithProjectID("demo0000000000000000000000000000"))
+	srv := eventsapitest.NewServer(eventsapitest.WithProjectID("de000000000000000000000000000001"))
 	d := &Demo{Server: srv, Anchor: anchor}
 	for _, s := range services {
 		srv.AddService(s.id, s.name, eventsapi.StatusDeploying)

@@ -50,6 +50,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: %s takes flags only (-h lists them)", fs.Arg(0), fs.Name())
+	}
 	inLambda := setup.InLambda()
 	log := setup.NewLogger(stderr, os.Getenv("LOG_LEVEL"), inLambda)
 
@@ -123,7 +126,7 @@ func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []no
 		ProjectID:        cfg.ProjectID,
 		ServiceIDs:       cfg.ServiceIDs,
 		Thresholds:       cfg.StallThresholds,
-		FirstRunLookback: cfg.FirstRunLookback,
+		FirstRunLookback: cfg.FirstRunLookback.D(),
 		API:              cfg.API,
 		Concurrency:      cfg.Concurrency,
 	}, client, store, dests, log.With("component", "watch"))

@@ -68,7 +68,7 @@ func TestDemoTwice(t *testing.T) {
 
 func TestBadConfigNamesVariable(t *testing.T) {
 	cleanEnv(t)
-	t.Setenv("MODELARTS_PROJECT_ID", "p1")
+	t.Setenv("MODELARTS_PROJECT_ID", "0123456789abcdef0123456789abcdef")
 	t.Setenv("MODELARTS_TOKEN", "tok-s3cr3t")
 	t.Setenv("FIRST_RUN_LOOKBACK", "yesterday")
 	err := realMain(context.Background(), nil, &bytes.Buffer{}, &bytes.Buffer{})
@@ -80,13 +80,23 @@ func TestBadConfigNamesVariable(t *testing.T) {
 	}
 }
 
+// An argument the poller does not take is an error, not ignored.
+func TestExtraArgumentRefused(t *testing.T) {
+	cleanEnv(t)
+	err := realMain(context.Background(), []string{"extra-arg"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || err.Error() != `unexpected argument "extra-arg": poller takes flags only (-h lists them)` {
+		t.Fatalf("err = %v, want the argument refused", err)
+	}
+}
+
 func TestHelpListsVariables(t *testing.T) {
 	cleanEnv(t)
 	var errOut bytes.Buffer
 	if err := realMain(context.Background(), []string{"-h"}, &bytes.Buffer{}, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"-demo", "MODELARTS_PROJECT_ID", "STALL_THRESHOLDS", "FIRST_RUN_LOOKBACK", "WEBHOOK_SECRET"} {
+	for _, v := range []string{"-demo", "MODELARTS_PROJECT_ID", "STALL_THRESHOLDS", "FIRST_RUN_LOOKBACK", "WEBHOOK_SECRET",
+		"image_build=30m,environment=10m", ".modelarts-notifier/checkpoints.json (outside Lambda)"} {
 		if !strings.Contains(errOut.String(), v) {
 			t.Errorf("help lacks %s", v)
 		}

@@ -62,6 +62,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: %s takes flags only (-h lists them)", fs.Arg(0), fs.Name())
+	}
 	inLambda := setup.InLambda()
 	log := setup.NewLogger(stderr, os.Getenv("LOG_LEVEL"), inLambda)
 

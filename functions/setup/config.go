@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,27 +22,28 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/duration"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
 )
 
 // ModelArts is where and how to reach the ModelArts API.
 type ModelArts struct {
 	Region     string `envconfig:"MODELARTS_REGION" default:"cn-north-4" desc:"Huawei Cloud region, e.g. cn-north-4"`
-	Endpoint   string `envconfig:"MODELARTS_ENDPOINT" desc:"ModelArts API base URL (default https://modelarts.{region}.myhuaweicloud.com)"`
-	ProjectID  string `envconfig:"MODELARTS_PROJECT_ID" desc:"project id (required)"`
-	ServiceIDs List   `envconfig:"MODELARTS_SERVICE_IDS" desc:"comma-separated service ids; empty = every service in the project"`
+	Endpoint   string `envconfig:"MODELARTS_ENDPOINT" shown:"https://modelarts.{region}.myhuaweicloud.com" desc:"ModelArts API base URL, both generations (http:// only on loopback)"`
+	ProjectID  string `envconfig:"MODELARTS_PROJECT_ID" desc:"project id, 32 hexadecimal characters (required)"`
+	ServiceIDs List   `envconfig:"MODELARTS_SERVICE_IDS" desc:"comma-separated service ids (each once); empty = every service in the project"`
 	API        string `envconfig:"MODELARTS_API" default:"auto" desc:"API generations watched: auto (v1 and v2, new-version inference), v1 or v2"`
 	// Concurrency bounds the services read at once.
 	Concurrency int `envconfig:"MODELARTS_CONCURRENCY" default:"16" desc:"services read at once (1-256)"`
 
-	Token Secret `envconfig:"MODELARTS_TOKEN" desc:"static X-Auth-Token (secret)"`
+	Token Secret `envconfig:"MODELARTS_TOKEN" desc:"a static X-Auth-Token (secret)"`
 
-	IAMEndpoint string `envconfig:"HUAWEICLOUD_IAM_ENDPOINT" desc:"IAM base URL (default https://iam.{region}.myhuaweicloud.com)"`
-	DomainName  string `envconfig:"HUAWEICLOUD_DOMAIN_NAME" desc:"IAM password auth: account (domain) name"`
+	IAMEndpoint string `envconfig:"HUAWEICLOUD_IAM_ENDPOINT" shown:"https://iam.{region}.myhuaweicloud.com" desc:"IAM base URL for password auth"`
+	DomainName  string `envconfig:"HUAWEICLOUD_DOMAIN_NAME" desc:"IAM password auth: account (domain) name; the project-scoped token is cached, refreshed an hour before expiry and once on a 401"`
 	Username    string `envconfig:"HUAWEICLOUD_USERNAME" desc:"IAM password auth: IAM user name"`
 	Password    Secret `envconfig:"HUAWEICLOUD_PASSWORD" desc:"IAM password auth: password (secret)"`
 
-	AccessKey     string `envconfig:"HUAWEICLOUD_ACCESS_KEY" desc:"AK/SK auth: access key id"`
+	AccessKey     string `envconfig:"HUAWEICLOUD_ACCESS_KEY" desc:"AK/SK auth (SDK-HMAC-SHA256 request signing): access key id"`
 	SecretKey     Secret `envconfig:"HUAWEICLOUD_SECRET_KEY" desc:"AK/SK auth: secret access key (secret)"`
 	SecurityToken Secret `envconfig:"HUAWEICLOUD_SECURITY_TOKEN" desc:"AK/SK auth: security token of temporary credentials (secret)"`
 }
@@ -51,8 +53,8 @@ type Notify struct {
 	SlackWebhookURL Secret     `envconfig:"SLACK_WEBHOOK_URL" desc:"Slack incoming webhook URL (secret)"`
 	SlackBotToken   Secret     `envconfig:"SLACK_BOT_TOKEN" desc:"Slack bot token xoxb-... for threads and updates (secret)"`
 	SlackChannel    string     `envconfig:"SLACK_CHANNEL" desc:"Slack channel id or name for the bot token"`
-	SlackAPIURL     string     `envconfig:"SLACK_API_URL" desc:"Slack Web API base URL (tests; default https://slack.com/api/)"`
-	WebhookURLs     SecretList `envconfig:"WEBHOOK_URLS" desc:"comma-separated generic webhook URLs (secret)"`
+	SlackAPIURL     string     `envconfig:"SLACK_API_URL" shown:"https://slack.com/api/" desc:"Slack Web API base URL (tests)"`
+	WebhookURLs     SecretList `envconfig:"WEBHOOK_URLS" desc:"comma-separated generic webhook URLs (secret: they often carry a token)"`
 	WebhookSecret   Secret     `envconfig:"WEBHOOK_SECRET" desc:"Standard Webhooks signing secret whsec_... (secret)"`
 }
 
@@ -60,23 +62,23 @@ type Notify struct {
 type Common struct {
 	ModelArts
 	Notify
-	SecretsARN string `envconfig:"SECRETS_ARN" desc:"AWS Secrets Manager secret: a JSON object holding any of the secret variables"`
+	SecretsARN string `envconfig:"SECRETS_ARN" desc:"AWS Secrets Manager secret: a JSON object holding any of the secret variables; a variable set in the environment wins"`
 	LogLevel   string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 }
 
 // Poller is the poller function's configuration.
 type Poller struct {
 	Common
-	CheckpointTable  string              `envconfig:"CHECKPOINT_TABLE" desc:"DynamoDB table for checkpoints (endpoint overridable with AWS_ENDPOINT_URL_DYNAMODB)"`
-	CheckpointFile   string              `envconfig:"CHECKPOINT_FILE" desc:"local checkpoint file, used when CHECKPOINT_TABLE is empty (default .modelarts-notifier/checkpoints.json outside Lambda)"`
-	StallThresholds  timeline.Thresholds `envconfig:"STALL_THRESHOLDS" desc:"per-phase stall thresholds, e.g. image_build=30m,environment=10m,scheduling=15m,image_pull=20m,model_startup=20m"`
-	FirstRunLookback time.Duration       `envconfig:"FIRST_RUN_LOOKBACK" default:"1h" desc:"how far back a service with no checkpoint is read"`
+	CheckpointTable  string              `envconfig:"CHECKPOINT_TABLE" desc:"DynamoDB table for checkpoints (endpoint overridable with AWS_ENDPOINT_URL_DYNAMODB); required in Lambda"`
+	CheckpointFile   string              `envconfig:"CHECKPOINT_FILE" shown:".modelarts-notifier/checkpoints.json (outside Lambda)" desc:"local checkpoint file, used when CHECKPOINT_TABLE is empty"`
+	StallThresholds  timeline.Thresholds `envconfig:"STALL_THRESHOLDS" shown:"image_build=30m,environment=10m,scheduling=15m,image_pull=20m,model_startup=20m" desc:"per-phase stall thresholds (durations such as 30m, 1h30m, 1d); unnamed phases keep their default"`
+	FirstRunLookback duration.Value      `envconfig:"FIRST_RUN_LOOKBACK" default:"1h" desc:"how far back a service with no checkpoint is read (e.g. 90m, 1h, 2d; at most 7d)"`
 }
 
 // Report is the report function's configuration.
 type Report struct {
 	Common
-	StallThresholds timeline.Thresholds `envconfig:"STALL_THRESHOLDS" desc:"per-phase stall thresholds (as for the poller)"`
+	StallThresholds timeline.Thresholds `envconfig:"STALL_THRESHOLDS" shown:"image_build=30m,environment=10m,scheduling=15m,image_pull=20m,model_startup=20m" desc:"per-phase stall thresholds (as for the poller)"`
 }
 
 // MaxFirstRunLookback bounds FIRST_RUN_LOOKBACK: a first poll reports the
@@ -171,8 +173,8 @@ func (c *Poller) Validate(inLambda bool) error {
 	if c.StallThresholds == nil {
 		c.StallThresholds = timeline.DefaultThresholds()
 	}
-	if c.FirstRunLookback <= 0 || c.FirstRunLookback > MaxFirstRunLookback {
-		return bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h, at most %s", MaxFirstRunLookback)
+	if c.FirstRunLookback <= 0 || c.FirstRunLookback.D() > MaxFirstRunLookback {
+		return bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h, at most %s", duration.Format(MaxFirstRunLookback))
 	}
 	if c.CheckpointTable != "" && !tableName.MatchString(c.CheckpointTable) {
 		return bad("CHECKPOINT_TABLE", "not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
@@ -192,6 +194,7 @@ func (c *Poller) Validate(inLambda bool) error {
 var (
 	regionRE  = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)*-[0-9]+$`)
 	tableName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+	projectID = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 )
 
 // Validate checks the values both functions share.
@@ -210,6 +213,9 @@ func (c *Common) Validate() error {
 	}
 	if err := eventsapi.ValidateID(c.ProjectID); err != nil {
 		return bad("MODELARTS_PROJECT_ID", "%v", err)
+	}
+	if !projectID.MatchString(c.ProjectID) {
+		return bad("MODELARTS_PROJECT_ID", "%q is not a project id: 32 hexadecimal characters (the console's My Credentials page lists them per region)", c.ProjectID)
 	}
 	switch c.API {
 	case "auto", "v1", "v2":
@@ -232,17 +238,32 @@ func (c *Common) Validate() error {
 
 	iam := c.DomainName != "" || c.Username != "" || c.Password != ""
 	aksk := c.AccessKey != "" || c.SecretKey != "" || c.SecurityToken != ""
-	modes := 0
-	for _, on := range []bool{c.Token != "", iam, aksk} {
-		if on {
-			modes++
+	// The kinds of credentials set, each named by the variables that set it.
+	var kinds, firstVars []string
+	for _, k := range []struct {
+		on   bool
+		name string
+		vars []string
+	}{
+		{c.Token != "", "a static token (MODELARTS_TOKEN)", []string{"MODELARTS_TOKEN"}},
+		{iam, "IAM password auth (HUAWEICLOUD_DOMAIN_NAME/USERNAME/PASSWORD)", setVars(map[string]bool{
+			"HUAWEICLOUD_DOMAIN_NAME": c.DomainName != "", "HUAWEICLOUD_USERNAME": c.Username != "", "HUAWEICLOUD_PASSWORD": c.Password != ""})},
+		{aksk, "AK/SK signing (HUAWEICLOUD_ACCESS_KEY/SECRET_KEY)", setVars(map[string]bool{
+			"HUAWEICLOUD_ACCESS_KEY": c.AccessKey != "", "HUAWEICLOUD_SECRET_KEY": c.SecretKey != "", "HUAWEICLOUD_SECURITY_TOKEN": c.SecurityToken != ""})},
+	} {
+		if k.on {
+			kinds = append(kinds, k.name)
+			firstVars = append(firstVars, k.vars[0])
 		}
 	}
 	switch {
-	case modes == 0:
+	case len(kinds) == 0:
 		return bad("MODELARTS_TOKEN", "no ModelArts credentials: set MODELARTS_TOKEN, or HUAWEICLOUD_DOMAIN_NAME + HUAWEICLOUD_USERNAME + HUAWEICLOUD_PASSWORD, or HUAWEICLOUD_ACCESS_KEY + HUAWEICLOUD_SECRET_KEY")
-	case modes > 1:
-		return bad("MODELARTS_TOKEN", "more than one kind of ModelArts credentials is set; set exactly one of MODELARTS_TOKEN, the HUAWEICLOUD_USERNAME/PASSWORD group, or the HUAWEICLOUD_ACCESS_KEY/SECRET_KEY group")
+	case len(kinds) > 1:
+		// Name the variable of the kind found last: the first is the one
+		// kept when the others are unset.
+		return bad(firstVars[len(firstVars)-1], "more than one kind of ModelArts credentials is set: %s; set exactly one",
+			strings.Join(kinds, " and "))
 	case iam:
 		for name, v := range map[string]string{"HUAWEICLOUD_DOMAIN_NAME": c.DomainName, "HUAWEICLOUD_USERNAME": c.Username, "HUAWEICLOUD_PASSWORD": c.Password.Reveal()} {
 			if v == "" {
@@ -372,7 +393,9 @@ func splitList(v string) []string {
 func Usage(w io.Writer, spec any) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
-	const format = `{{range .}}{{usage_key .}}	{{usage_default .}}	{{usage_description .}}
+	// A default the code applies (not envconfig) is shown from the tag
+	// "shown".
+	const format = `{{range .}}{{usage_key .}}	{{with usage_default .}}{{.}}{{else}}{{.Tags.Get "shown"}}{{end}}	{{usage_description .}}
 {{end}}`
 	if err := envconfig.Usagef("", spec, tw, format); err != nil {
 		return err
@@ -380,5 +403,47 @@ func Usage(w io.Writer, spec any) error {
 	return tw.Flush()
 }
 
+// Reference writes the README's reference of variables, generated from
+// the configuration structs: one Markdown table row per variable, in
+// struct order, the poller's first, then the report function's own.
+func Reference(w io.Writer) error {
+	seen := map[string]bool{}
+	fmt.Fprintln(w, "| variable | meaning | default |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, spec := range []any{&Poller{}, &Report{}} {
+		var rows strings.Builder
+		const format = `{{range .}}{{usage_key .}}	{{with usage_default .}}{{.}}{{else}}{{.Tags.Get "shown"}}{{end}}	{{usage_description .}}
+{{end}}`
+		if err := envconfig.Usagef("", spec, &rows, format); err != nil {
+			return err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(rows.String()), "\n") {
+			key, rest, _ := strings.Cut(line, "\t")
+			def, desc, _ := strings.Cut(rest, "\t")
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if def != "" {
+				def = "`" + def + "`"
+			}
+			fmt.Fprintf(w, "| `%s` | %s | %s |\n", key, strings.ReplaceAll(desc, "|", "\\|"), def)
+		}
+	}
+	return nil
+}
+
 // InLambda reports whether the process runs under a Lambda runtime.
 func InLambda() bool { return os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" }
+
+// setVars returns the names whose value is true, sorted.
+func setVars(set map[string]bool) []string {
+	var out []string
+	for name, on := range set {
+		if on {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

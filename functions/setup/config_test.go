@@ -63,7 +63,7 @@ func TestLoadPollerDefaults(t *testing.T) {
 	if c.Region != "cn-north-4" || c.Endpoint != "https://modelarts.cn-north-4.myhuaweicloud.com" {
 		t.Errorf("region/endpoint = %q %q", c.Region, c.Endpoint)
 	}
-	if c.FirstRunLookback != time.Hour || c.CheckpointFile != DefaultCheckpointFile || c.LogLevel != "info" {
+	if c.FirstRunLookback.D() != time.Hour || c.CheckpointFile != DefaultCheckpointFile || c.LogLevel != "info" {
 		t.Errorf("defaults: lookback %v file %q level %q", c.FirstRunLookback, c.CheckpointFile, c.LogLevel)
 	}
 	if c.StallThresholds.String() != timeline.DefaultThresholds().String() {
@@ -75,7 +75,7 @@ func TestLoadPollerValues(t *testing.T) {
 	setEnv(t, with(base(),
 		"MODELARTS_SERVICE_IDS", " a1 , b2,,c3 ",
 		"STALL_THRESHOLDS", "image_pull=5m",
-		"FIRST_RUN_LOOKBACK", "3h",
+		"FIRST_RUN_LOOKBACK", "2d",
 		"CHECKPOINT_TABLE", "checkpoints",
 		"WEBHOOK_URLS", "https://a.example/hook,https://b.example/hook",
 		"WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -91,7 +91,10 @@ func TestLoadPollerValues(t *testing.T) {
 	if c.StallThresholds.For("image_pull") != 5*time.Minute || c.StallThresholds.For("image_build") != 30*time.Minute {
 		t.Errorf("thresholds = %v", c.StallThresholds)
 	}
-	if c.FirstRunLookback != 3*time.Hour || c.CheckpointTable != "checkpoints" || len(c.WebhookURLs) != 2 {
+	if c.FirstRunLookback.String() != "2d" {
+		t.Errorf("lookback prints as %q, want 2d (as written)", c.FirstRunLookback)
+	}
+	if c.FirstRunLookback.D() != 48*time.Hour || c.CheckpointTable != "checkpoints" || len(c.WebhookURLs) != 2 {
 		t.Errorf("config = %+v", c)
 	}
 }
@@ -111,10 +114,14 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"service id with space", with(base(), "MODELARTS_SERVICE_IDS", "ok,bad id"), false, "MODELARTS_SERVICE_IDS", "white space"},
 		{"region", with(base(), "MODELARTS_REGION", "mars"), false, "MODELARTS_REGION", "region"},
 		{"http endpoint", with(base(), "MODELARTS_ENDPOINT", "http://modelarts.example.com"), false, "MODELARTS_ENDPOINT", "http://"},
-		{"no credentials", map[string]string{"MODELARTS_PROJECT_ID": "p1"}, false, "MODELARTS_TOKEN", "no ModelArts credentials"},
-		{"two credentials", with(base(), "HUAWEICLOUD_ACCESS_KEY", "AK", "HUAWEICLOUD_SECRET_KEY", "SK-s3cr3t-2"), false, "MODELARTS_TOKEN", "more than one"},
-		{"iam incomplete", map[string]string{"MODELARTS_PROJECT_ID": "p1", "HUAWEICLOUD_USERNAME": "u", "HUAWEICLOUD_PASSWORD": "pw-s3cr3t-3"}, false, "HUAWEICLOUD_DOMAIN_NAME", "required"},
-		{"aksk without sk", map[string]string{"MODELARTS_PROJECT_ID": "p1", "HUAWEICLOUD_ACCESS_KEY": "AK"}, false, "HUAWEICLOUD_SECRET_KEY", "required"},
+		{"no credentials", map[string]string{"MODELARTS_PROJECT_ID": "0123456789abcdef0123456789abcdef"}, false, "MODELARTS_TOKEN", "no ModelArts credentials"},
+		{"two credentials", with(base(), "HUAWEICLOUD_ACCESS_KEY", "AK", "HUAWEICLOUD_SECRET_KEY", "SK-s3cr3t-2"), false, "HUAWEICLOUD_ACCESS_KEY", "a static token (MODELARTS_TOKEN) and AK/SK signing"},
+		{"iam and aksk", map[string]string{"MODELARTS_PROJECT_ID": "0123456789abcdef0123456789abcdef", "HUAWEICLOUD_USERNAME": "u",
+			"HUAWEICLOUD_SECRET_KEY": "SK-s3cr3t-2"}, false, "HUAWEICLOUD_SECRET_KEY", "IAM password auth (HUAWEICLOUD_DOMAIN_NAME/USERNAME/PASSWORD) and AK/SK signing"},
+		{"project id not hex", with(base(), "MODELARTS_PROJECT_ID", "abc"), false, "MODELARTS_PROJECT_ID", "32 hexadecimal"},
+		{"lookback in days too long", with(base(), "FIRST_RUN_LOOKBACK", "8d"), false, "FIRST_RUN_LOOKBACK", "at most 7d"},
+		{"iam incomplete", map[string]string{"MODELARTS_PROJECT_ID": "0123456789abcdef0123456789abcdef", "HUAWEICLOUD_USERNAME": "u", "HUAWEICLOUD_PASSWORD": "pw-s3cr3t-3"}, false, "HUAWEICLOUD_DOMAIN_NAME", "required"},
+		{"aksk without sk", map[string]string{"MODELARTS_PROJECT_ID": "0123456789abcdef0123456789abcdef", "HUAWEICLOUD_ACCESS_KEY": "AK"}, false, "HUAWEICLOUD_SECRET_KEY", "required"},
 		{"lookback", with(base(), "FIRST_RUN_LOOKBACK", "soon"), false, "FIRST_RUN_LOOKBACK", "invalid"},
 		{"lookback negative", with(base(), "FIRST_RUN_LOOKBACK", "-1h"), false, "FIRST_RUN_LOOKBACK", "positive"},
 		{"thresholds", with(base(), "STALL_THRESHOLDS", "image_pull=fast"), false, "STALL_THRESHOLDS", "image_pull"},
@@ -192,7 +199,9 @@ func TestUsageListsEveryVariable(t *testing.T) {
 			t.Errorf("usage lacks %s", v)
 		}
 	}
-	if !strings.Contains(buf.String(), "1h") {
-		t.Error("usage lacks the FIRST_RUN_LOOKBACK default")
+	for _, want := range []string{"1h", "image_build=30m,environment=10m", ".modelarts-notifier/checkpoints.json (outside Lambda)"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("usage lacks the default %q", want)
+		}
 	}
 }

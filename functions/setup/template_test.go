@@ -2,6 +2,7 @@ package setup
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -155,7 +156,7 @@ func TestTemplate(t *testing.T) {
 				for _, a := range node(st, "Action").Content {
 					allowed := []string{"secretsmanager:GetSecretValue"}
 					if name == "PollerFunction" {
-						allowed = append(allowed, "dynamodb:GetItem", "dynamodb:PutItem")
+						allowed = append(allowed, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem")
 					}
 					if !slices.Contains(allowed, a.Value) {
 						t.Errorf("%s: action %s is not needed", name, a.Value)
@@ -190,9 +191,49 @@ func TestTemplate(t *testing.T) {
 	if node(table, "KeySchema").Content[0].Content[1].Value != "service_id" {
 		t.Error("the table's key must be service_id")
 	}
-	for _, r := range []string{"NotifierSecret", "PollerErrorsAlarm", "PollerLogGroup", "ReportLogGroup"} {
+	for _, r := range []string{"NotifierSecret", "PollerErrorsAlarm", "PollerMissedRunsAlarm", "PollerThrottlesAlarm", "Dashboard", "PollerLogGroup", "ReportLogGroup"} {
 		if node(resources, r) == nil {
 			t.Errorf("no %s", r)
 		}
+	}
+	// The credentials outlive the stack, like the checkpoints.
+	for _, r := range []string{"NotifierSecret", "CheckpointTable"} {
+		if node(resources, r, "DeletionPolicy").Value != "Retain" || node(resources, r, "UpdateReplacePolicy").Value != "Retain" {
+			t.Errorf("%s is not retained when the stack is deleted or replaced", r)
+		}
+	}
+	// Every alarm says when it is over, too; a missed schedule is an alarm.
+	for _, r := range []string{"PollerErrorsAlarm", "PollerMissedRunsAlarm", "PollerThrottlesAlarm"} {
+		if node(resources, r, "Properties", "OKActions") == nil {
+			t.Errorf("%s has no OKActions", r)
+		}
+	}
+	if m := node(resources, "PollerMissedRunsAlarm", "Properties"); node(m, "MetricName").Value != "Invocations" ||
+		node(m, "TreatMissingData").Value != "breaching" || node(m, "EvaluationPeriods").Value != "3" {
+		t.Error("PollerMissedRunsAlarm must fire on 3 periods without an invocation")
+	}
+	// Tags on every resource that takes them (the dashboard takes none; the
+	// functions get theirs from Globals).
+	if node(&doc, "Globals", "Function", "Tags") == nil {
+		t.Error("the functions carry no tags")
+	}
+	for _, r := range []string{"CheckpointTable", "NotifierSecret", "PollerLogGroup", "ReportLogGroup", "PollerErrorsAlarm", "PollerMissedRunsAlarm", "PollerThrottlesAlarm"} {
+		if node(resources, r, "Properties", "Tags") == nil {
+			t.Errorf("%s has no tags", r)
+		}
+	}
+}
+
+// TestTemplateLint runs cfn-lint (with the SAM translator), informational
+// checks included, on template.yaml: clean, or the test says what it found.
+func TestTemplateLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Fatal("cfn-lint is not installed: pip install 'cfn-lint>=1.51' (it brings the SAM translator); `make lint` runs it too")
+	}
+	cmd := exec.Command(lint, "--include-checks", "I", "--", "template.yaml")
+	cmd.Dir = moduleRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("cfn-lint --include-checks I -- template.yaml: %v\n%s", err, out)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelarts-notifier/modelarts-notifier/functions/duration"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
@@ -84,7 +85,7 @@ func ParseThresholds(s string) (Thresholds, error) {
 			return nil, fmt.Errorf("stall thresholds: item %q: phase %s given twice", item, name)
 		}
 		seen[p] = true
-		d, err := time.ParseDuration(value)
+		d, err := duration.Parse(value)
 		if err != nil {
 			return nil, fmt.Errorf("stall thresholds: item %q: bad duration %q", item, value)
 		}
@@ -122,21 +123,9 @@ func (t Thresholds) String() string {
 		}
 		b.WriteString(name)
 		b.WriteByte('=')
-		b.WriteString(shortDuration(d))
+		b.WriteString(duration.Format(d))
 	}
 	return b.String()
-}
-
-// shortDuration is d.String() without trailing zero units: "30m", not "30m0s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }
 
 // phaseIndex returns name's index in notifier.PhaseNames, or -1.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/duration"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
@@ -33,27 +33,18 @@ type Report struct {
 // MaxReportWindow bounds a report's window.
 const MaxReportWindow = 31 * 24 * time.Hour
 
-// ParseSince reads a report window: a Go duration ("90m", "24h") or a
-// number of days ("7d"); empty means 24h.
+// ParseSince reads a report window: a duration ("90m", "24h") or days
+// ("7d", "1d12h"); empty means 24h.
 func ParseSince(s string) (time.Duration, error) {
 	if s == "" {
 		return 24 * time.Hour, nil
 	}
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil {
-			return 0, fmt.Errorf("since %q: not a duration such as 24h or 7d", s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("since %q: not a duration such as 24h or 7d", s)
-		}
+	d, err := duration.Parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("since %q: not a duration such as 24h or 7d", s)
 	}
 	if d <= 0 || d > MaxReportWindow {
-		return 0, fmt.Errorf("since %q: must be positive and at most %s", s, MaxReportWindow)
+		return 0, fmt.Errorf("since %q: must be positive and at most %s", s, duration.Format(MaxReportWindow))
 	}
 	return d, nil
 }
