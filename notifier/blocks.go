@@ -99,7 +99,8 @@ func kindEmoji(k Kind) string {
 	return ":bell:"
 }
 
-// phaseEmoji marks a phase status in the timeline.
+// phaseEmoji marks a phase status in the timeline; a stalled phase is a
+// warning (its status is in bold too), not an hourglass.
 func phaseEmoji(s PhaseStatus) string {
 	switch s {
 	case PhaseSucceeded:
@@ -107,7 +108,7 @@ func phaseEmoji(s PhaseStatus) string {
 	case PhaseFailed:
 		return ":x:"
 	case PhaseStalled:
-		return ":hourglass_flowing_sand:"
+		return ":warning:"
 	case PhaseRunning:
 		return ":arrows_counterclockwise:"
 	}
@@ -210,7 +211,7 @@ func messageBlocks(n Notification, emoji, title, status, note string) (blocks []
 	}
 	b.deadline(s, failsAtRef(n))
 	if len(s.Phases) > 0 {
-		b.section(timeline(s.Phases))
+		b.section(timeline(s))
 	}
 	b.problems(s)
 	b.context(timesLine(n))
@@ -330,15 +331,37 @@ func codeSpan(s string) string {
 	return "`" + strings.ReplaceAll(EscapeSlack(oneLine(s)), "`", "'") + "`"
 }
 
-// timeline renders the phases, one line each: mark, aligned name,
-// duration and status.
-func timeline(ps []Phase) string {
+// The timeline's rows of the time between phases and of the total.
+const (
+	betweenPhasesEmoji = ":clock3:"
+	totalEmoji         = ":stopwatch:"
+)
+
+// timeline renders the phases of s, one line each: mark, aligned name,
+// duration and status (a stalled one in bold: ":warning: … *stalled*"),
+// then, when the phases leave a second or more over, a "between phases"
+// line and a "total" line, so that the timeline adds up.
+func timeline(s Summary) string {
+	const width = len(betweenPhasesLabel)
 	var sb strings.Builder
 	sb.WriteString("*Timeline*")
-	for _, p := range ps {
-		name := EscapeSlack(oneLine(p.Name))
-		pad := 13 - utf8.RuneCountInString(name)
-		fmt.Fprintf(&sb, "\n%s `%s%s` %s _%s_", phaseEmoji(p.Status), name, strings.Repeat(" ", max(pad, 0)), duration(p.DurationMS), EscapeSlack(string(p.Status)))
+	line := func(emoji, name, dur, status string) {
+		pad := width - utf8.RuneCountInString(name)
+		fmt.Fprintf(&sb, "\n%s `%s%s` %s", emoji, name, strings.Repeat(" ", max(pad, 0)), dur)
+		if status != "" {
+			sb.WriteString(" " + status)
+		}
+	}
+	for _, p := range s.Phases {
+		status := "_" + EscapeSlack(string(p.Status)) + "_"
+		if p.Status == PhaseStalled {
+			status = "*" + EscapeSlack(string(p.Status)) + "*"
+		}
+		line(phaseEmoji(p.Status), EscapeSlack(oneLine(p.Name)), duration(p.DurationMS), status)
+	}
+	if gap, ok := betweenPhases(s); ok {
+		line(betweenPhasesEmoji, betweenPhasesLabel, FormatDuration(gap), "_waiting_")
+		line(totalEmoji, totalLabel, FormatDuration(*s.DurationMS), "")
 	}
 	return sb.String()
 }
@@ -372,10 +395,7 @@ func timesLine(n Notification) string {
 // (both texts, and its count), then when ModelArts fails the deployment
 // and the newest pod event (or why pod events could not be read).
 func fallbackText(title, outcome string, s Summary, ref Time) string {
-	text := fmt.Sprintf("%s: %s, %s", title, EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome))
-	if s.DurationMS != nil {
-		text += " after " + FormatDuration(*s.DurationMS)
-	}
+	text := fmt.Sprintf("%s: %s, %s", title, EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome)) + afterDuration(s, outcome)
 	var tail []string
 	if fa := failsAtText(s, ref); fa != "" {
 		tail = append(tail, EscapeSlack(fa))
@@ -408,10 +428,7 @@ func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, t
 	var b blockBuilder
 	n.Summary = n.Summary.Bounded()
 	s := n.Summary
-	line := fmt.Sprintf("%s *%s*: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(outcome(s)))
-	if s.DurationMS != nil {
-		line += " after " + FormatDuration(*s.DurationMS)
-	}
+	line := fmt.Sprintf("%s *%s*: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(outcome(s))) + afterDuration(s, outcome(s))
 	b.section(line)
 	b.deadline(s, failsAtRef(n))
 	b.problems(s)
@@ -455,10 +472,7 @@ const maxDigestEvent = 300
 // pod event (or why pod events could not be read).
 func digestLine(n Notification) string {
 	s := n.Summary.Bounded()
-	line := fmt.Sprintf("%s *%s*: %s, %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome(s)))
-	if s.DurationMS != nil {
-		line += " after " + FormatDuration(*s.DurationMS)
-	}
+	line := fmt.Sprintf("%s *%s*: %s, %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome(s))) + afterDuration(s, outcome(s))
 	if fa := failsAtText(s, failsAtRef(n)); fa != "" {
 		line += " · " + EscapeSlack(fa)
 	}

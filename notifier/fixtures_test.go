@@ -260,3 +260,101 @@ func v2Fixture(id string) Notification {
 	}
 	panic("no v2 fixture " + id)
 }
+
+// span is a phase that ran from start to end (ms after t0).
+type span struct{ start, end int64 }
+
+// phasesAt builds a succeeded timeline from spans, one per phase in
+// order; the time between spans belongs to no phase.
+func phasesAt(spans []span) []Phase {
+	ps := make([]Phase, len(spans))
+	for i, sp := range spans {
+		ps[i] = Phase{Name: PhaseNames[i], Status: PhaseSucceeded, StartedAt: at(sp.start), EndedAt: at(sp.end), DurationMS: ms(sp.end - sp.start)}
+	}
+	return ps
+}
+
+// waitSpans are the demo's success: five phases of 15 s, a minute of
+// waiting between them, 2m15s in all.
+var waitSpans = []span{{15000, 30000}, {45000, 60000}, {60000, 75000}, {90000, 105000}, {120000, 135000}}
+
+// gapSummary is a succeeded deployment whose phases (75 s) leave 60 s of
+// waiting between them (2m15s in all), as real deployments do.
+func gapSummary() Summary {
+	s := baseSummary()
+	s.Status = StatusSucceeded
+	s.Phase = PhaseModelStartup
+	s.ServiceStatus = "running"
+	s.Phases = phasesAt(waitSpans)
+	s.EndedAt = at(135000)
+	s.DurationMS = ms(135000)
+	s.Events = []Event{
+		ev("normal", 0, "start to deploy service"),
+		ev("normal", 15000, "building image for model [TF 3.0.0]"),
+		ev("normal", 30000, "model (TF 3.0.0) build image success"),
+		ev("normal", 45000, "preparing environment"),
+		ev("normal", 60000, "[TF 3.0.0] prepare environment success"),
+		ev("normal", 75000, "[TF 3.0.0] schedule resource success"),
+		ev("normal", 90000, "[TF 3.0.0] pulling model image"),
+		ev("normal", 105000, "[TF 3.0.0] pull image success"),
+		ev("normal", 120000, "[TF 3.0.0] starting model"),
+		ev("normal", 135000, "Service service-07085 is running."),
+	}
+	return s
+}
+
+// gapFixture is the success notification of gapSummary.
+func gapFixture() Notification {
+	return Notification{
+		ID:            "msg_succeeded_waits",
+		Kind:          KindSucceeded,
+		Timestamp:     At(t0.Add(30 * time.Minute)),
+		DeploymentKey: "f2a7c1d8-63a4-4b1e-9c35-3f1e8d07085a/1795867080000",
+		Summary:       gapSummary(),
+	}
+}
+
+// reportFixture is the report of the v2 service of v2Fixtures over the
+// last 24 h: a deployment that succeeded three hours before (its phases
+// leaving time between them), a runtime abnormal event (and a normal
+// one) after it, then the stall with pod events.
+func reportFixture() ReportView {
+	const earlier = -3 * 60 * 60 * 1000 // the first deployment, ms after t0
+	done := v2Base()
+	done.Status = StatusSucceeded
+	done.Phase = PhaseModelStartup
+	// A report's summaries carry the service's status when it was made.
+	done.ServiceStatus = "deploying"
+	done.ServiceStatusRaw = "UPGRADING"
+	var spans []span
+	for _, sp := range waitSpans {
+		spans = append(spans, span{earlier + sp.start, earlier + sp.end})
+	}
+	done.Phases = phasesAt(spans)
+	done.StartedAt = at(earlier)
+	done.EndedAt = at(earlier + 135000)
+	done.DurationMS = ms(135000)
+	done.Events = []Event{
+		v2ev("e-0101", "normal", earlier, "start to deploy service", "开始部署服务", 0, 0),
+		v2ev("e-0102", "normal", earlier+135000, "Service qwen-chat-v2 is running.", "服务qwen-chat-v2运行中。", 0, 0),
+	}
+	done.AbnormalEvents = []Event{}
+
+	stalled := v2Fixture("msg_v2_stalled").Summary
+	generated := At(t0.Add(30 * time.Minute))
+	return ReportView{
+		ProjectID:     stalled.ProjectID,
+		ServiceID:     stalled.ServiceID,
+		ServiceName:   stalled.ServiceName,
+		ServiceStatus: "deploying",
+		Since:         "24h",
+		From:          At(generated.Add(-24 * time.Hour)),
+		GeneratedAt:   generated,
+		EventsRead:    len(done.Events) + len(stalled.Events) + 2,
+		Deployments:   []Summary{done, stalled},
+		RuntimeEvents: []Event{
+			v2ev("e-0201", "normal", -2*60*60*1000, "Service qwen-chat-v2 scaled to 2 instances.", "服务qwen-chat-v2扩容到2个实例。", 0, 0),
+			v2ev("e-0202", "abnormal", -60*60*1000, "Instance qwen-chat-v2-7f9c restarted: the model process exited (out of memory).", "实例qwen-chat-v2-7f9c重启：模型进程退出（内存不足）。", 3, -50*60*1000),
+		},
+	}
+}

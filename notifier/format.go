@@ -2,6 +2,8 @@ package notifier
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -27,21 +29,62 @@ func (k Kind) Title() string {
 	return string(k)
 }
 
-// FormatDuration writes a duration in milliseconds for people: "17ms",
-// "20.2s", "1m21s", "2h05m".
+// FormatDuration writes a duration in milliseconds for people, in one
+// format used by every rendering (terminal, Slack): the largest unit and
+// the next one, the smaller rounded half up, a zero smaller unit left out:
+// "850ms", "15s", "2m15s", "2m", "1h5m", "3d4h", "7d" ("0s" for zero, a
+// leading "-" when negative). Below a second it is exact milliseconds;
+// above, it is rounded to whole seconds, then (from an hour) to minutes,
+// then (from a day) to hours, so 59.6s reads "1m" and 23h59m40s "1d". It
+// is the notation of the functions' duration settings (days, then Go's
+// units, no trailing zero unit), so a value read back is the rounded one.
 func FormatDuration(ms int64) string {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < 0:
+	if ms < 0 {
+		if ms == math.MinInt64 {
+			ms++ // one millisecond off, to negate
+		}
 		return "-" + FormatDuration(-ms)
-	case d < time.Second:
-		return fmt.Sprintf("%dms", ms)
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	const (
+		second = 1000
+		minute = 60 * second
+		hour   = 60 * minute
+		day    = 24 * hour
+	)
+	switch {
+	case ms == 0:
+		return "0s"
+	case ms < second:
+		return strconv.FormatInt(ms, 10) + "ms"
+	}
+	if s := roundDiv(ms, second); s < 60 {
+		return strconv.FormatInt(s, 10) + "s"
+	} else if s < 60*60 {
+		return twoUnits(s/60, "m", s%60, "s")
+	}
+	if m := roundDiv(ms, minute); m < 24*60 {
+		return twoUnits(m/60, "h", m%60, "m")
+	}
+	h := roundDiv(ms, hour)
+	return twoUnits(h/24, "d", h%24, "h")
+}
+
+// roundDiv is n/d rounded half up, for n >= 0 and d > 0, without overflow.
+func roundDiv(n, d int64) int64 {
+	q, r := n/d, n%d
+	if r >= d-d/2 {
+		q++
+	}
+	return q
+}
+
+// twoUnits writes "2m15s", or "2m" when the smaller unit is zero.
+func twoUnits(big int64, bigUnit string, small int64, smallUnit string) string {
+	s := strconv.FormatInt(big, 10) + bigUnit
+	if small != 0 {
+		s += strconv.FormatInt(small, 10) + smallUnit
+	}
+	return s
 }
 
 // duration is FormatDuration of p, or "-" when unknown.
@@ -51,6 +94,34 @@ func duration(p *int64) string {
 	}
 	return FormatDuration(*p)
 }
+
+// betweenPhases is how long the deployment spent in no phase (waiting
+// before, between or after its phases): its duration less the durations
+// of its phases. ok is false when there are no phases, the duration is
+// unknown or less than a second is left over (a few milliseconds between
+// two events are not worth a row: the table adds up as shown).
+func betweenPhases(s Summary) (ms int64, ok bool) {
+	if s.DurationMS == nil || len(s.Phases) == 0 {
+		return 0, false
+	}
+	ms = *s.DurationMS
+	for _, p := range s.Phases {
+		if p.DurationMS != nil {
+			ms -= *p.DurationMS
+		}
+	}
+	return ms, ms >= minBetweenPhases
+}
+
+// minBetweenPhases is the least time between phases worth a row.
+const minBetweenPhases = 1000
+
+// betweenPhasesLabel names the phase table's row of the time between
+// phases; totalLabel its total row.
+const (
+	betweenPhasesLabel = "between phases"
+	totalLabel         = "total"
+)
 
 // humanTime writes a Time as "2026-11-28 12:00:00 UTC", or "" when zero.
 func humanTime(t Time) string {
@@ -107,9 +178,17 @@ func isUnwantedControl(r rune) bool {
 // oneLine cleans s and folds its whitespace into single spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(clean(s)), " ") }
 
-// outcome is the one-line status of a summary, e.g. "failed in scheduling".
+// outcome is the one-line status of a summary, e.g. "failed in
+// scheduling", "succeeded in 2m15s" (a success says how long it took, not
+// its last phase).
 func outcome(s Summary) string {
 	status := strings.ReplaceAll(string(s.Status), "_", " ")
+	if s.Status == StatusSucceeded {
+		if s.DurationMS != nil {
+			return status + " in " + FormatDuration(*s.DurationMS)
+		}
+		return status
+	}
 	if s.Phase == "" {
 		return status
 	}
@@ -120,6 +199,20 @@ func outcome(s Summary) string {
 		return "recovered, now in " + s.Phase
 	}
 	return status + ", " + s.Phase
+}
+
+// afterDuration is " after 1m21s", the duration to follow the outcome
+// line status, or "" when the duration is unknown or status already ends
+// with it ("succeeded in 2m15s").
+func afterDuration(s Summary, status string) string {
+	if s.DurationMS == nil {
+		return ""
+	}
+	d := FormatDuration(*s.DurationMS)
+	if strings.HasSuffix(status, " in "+d) {
+		return ""
+	}
+	return " after " + d
 }
 
 // isWarning reports whether e is a v2 WARNING event.

@@ -70,6 +70,13 @@ func TestGoldenSlackBlocks(t *testing.T) {
 		}
 		golden(t, "deployment_stopped.blocks.golden", slackJSON(t, text, blocks))
 	})
+	t.Run("waits between phases", func(t *testing.T) {
+		blocks, text, cut := SlackBlocks(gapFixture())
+		if cut {
+			t.Error("the fixture was truncated")
+		}
+		golden(t, "deployment_succeeded_waits.blocks.golden", slackJSON(t, text, blocks))
+	})
 	t.Run("thread reply", func(t *testing.T) {
 		blocks, text, _ := slackDetailBlocks(fixture(KindFailed))
 		golden(t, "deployment_failed.reply.blocks.golden", slackJSON(t, text, blocks))
@@ -96,6 +103,13 @@ func TestGoldenText(t *testing.T) {
 		}
 		golden(t, "deployment_failed.color.txt.golden", buf.Bytes())
 	})
+	t.Run("waits between phases", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := RenderText(&buf, gapFixture(), false); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "deployment_succeeded_waits.txt.golden", buf.Bytes())
+	})
 	t.Run("report", func(t *testing.T) {
 		var sums []Summary
 		for _, n := range fixtures() {
@@ -109,6 +123,25 @@ func TestGoldenText(t *testing.T) {
 		}
 		golden(t, "report.txt.golden", buf.Bytes())
 	})
+}
+
+// TestGoldenReport is the text of a whole report: a deployment that
+// succeeded with waits between its phases, runtime events (one abnormal)
+// and a v2 stall with pod events.
+func TestGoldenReport(t *testing.T) {
+	for _, color := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := RenderReport(&buf, reportFixture(), color); err != nil {
+			t.Fatal(err)
+		}
+		name := "report_view.txt.golden"
+		if color {
+			name = "report_view.color.txt.golden"
+		} else if bytes.Contains(buf.Bytes(), []byte("\x1b[")) {
+			t.Error("colour without asking")
+		}
+		golden(t, name, buf.Bytes())
+	}
 }
 
 func TestTerminalNotifier(t *testing.T) {

@@ -213,18 +213,3 @@ func TestEscapeSlack(t *testing.T) {
 		}
 	}
 }
-
-func TestFormatDuration(t *testing.T) {
-	tests := []struct {
-		ms   int64
-		want string
-	}{
-		{0, "0ms"}, {17, "17ms"}, {999, "999ms"}, {20171, "20.2s"}, {56642, "56.6s"},
-		{81000, "1m21s"}, {1500000, "25m00s"}, {7500000, "2h05m"}, {-17, "-17ms"},
-	}
-	for _, tt := range tests {
-		if got := FormatDuration(tt.ms); got != tt.want {
-			t.Errorf("FormatDuration(%d) = %q, want %q", tt.ms, got, tt.want)
-		}
-	}
-}
