@@ -113,12 +113,15 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err := enc.Encode(resp); err != nil {
 				return err
 			}
-		} else if err := notifier.RenderReportText(stdout, resp.Report.Deployments, setup.IsTerminal(stdout)); err != nil {
+		} else if err := notifier.RenderReport(stdout, reportView(resp.Report), setup.IsTerminal(stdout)); err != nil {
 			return err
 		}
 	}
 	return err
 }
+
+// clock is the report's now (tests fix it).
+var clock = time.Now
 
 type app struct {
 	cfg   *setup.Report
@@ -137,7 +140,7 @@ func newApp(cfg *setup.Report, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{cfg: cfg, api: client, dests: dests, log: log, now: time.Now}, nil
+	return &app{cfg: cfg, api: client, dests: dests, log: log, now: clock}, nil
 }
 
 // handle is the Lambda handler.
@@ -184,4 +187,11 @@ func generation(api string) string {
 		return ""
 	}
 	return api
+}
+
+// reportView is what the text report shows: the same as the JSON one.
+func reportView(r *watch.Report) notifier.ReportView {
+	return notifier.ReportView{ProjectID: r.ProjectID, ServiceID: r.ServiceID, ServiceName: r.ServiceName,
+		ServiceStatus: r.ServiceStatus, Since: r.Since, From: r.From, GeneratedAt: r.GeneratedAt,
+		EventsRead: r.EventsRead, Deployments: r.Deployments, RuntimeEvents: r.RuntimeEvents}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -96,9 +97,26 @@ func BuildReport(ctx context.Context, api API, projectID, serviceID, generation,
 	if r.ServiceID == "" {
 		r.ServiceID = serviceID
 	}
-	for _, d := range tl.Deployments {
-		v := &view{svc: *svc}
-		r.Deployments = append(r.Deployments, withService(d.Summary(projectID, *svc, now), v))
+	for i, d := range tl.Deployments {
+		s := withService(d.Summary(projectID, *svc, now), &view{svc: *svc})
+		if !d.Stopped && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && svc.DeployTimeoutMinutes > 0 {
+			s.FailsAt = notifier.FromMillis(d.Start + int64(svc.DeployTimeoutMinutes)*time.Minute.Milliseconds())
+		}
+		// The latest v2 deployment that failed or stalled: its Warning pod
+		// events say why (one request).
+		if i == len(tl.Deployments)-1 && svc.Generation == eventsapi.GenerationV2 && svc.DeploymentName != "" &&
+			(d.Outcome == notifier.StatusFailed || d.Outcome == notifier.StatusStalled) {
+			end := d.End
+			if end == 0 {
+				end = now.UnixMilli()
+			}
+			evs, err := api.PodEvents(ctx, serviceID, svc.DeploymentName, d.Start, max(end, d.Start))
+			if err != nil {
+				s.PodEventsError = err.Error()
+			}
+			s.PodEvents = warnings(evs)
+		}
+		r.Deployments = append(r.Deployments, s)
 	}
 	for _, e := range tl.Runtime {
 		r.RuntimeEvents = append(r.RuntimeEvents, toEvent(e))
@@ -118,6 +136,18 @@ func (r *Report) Notifications() []notifier.Notification {
 			Timestamp: r.GeneratedAt,
 			Summary:   s,
 		})
+	}
+	return out
+}
+
+// warnings are the Warning pod events of evs, in the notifier's shape.
+func warnings(evs []eventsapi.PodEvent) []notifier.PodEvent {
+	var out []notifier.PodEvent
+	for _, e := range evs {
+		if strings.EqualFold(e.Type, "Warning") {
+			out = append(out, notifier.PodEvent{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count,
+				FirstTimestamp: notifier.At(e.FirstTimestamp), LastTimestamp: notifier.At(e.LastTimestamp)})
+		}
 	}
 	return out
 }
