@@ -249,7 +249,10 @@ func (a *iamAuth) fetch(ctx context.Context) fetchedToken {
 	req.Header.Set("Accept", "application/json")
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		return fetchedToken{err: fmt.Errorf("iam token: %w", redactURLError(err))}
+		if ctx.Err() != nil {
+			return fetchedToken{err: fmt.Errorf("iam token: %w", redactURLError(err))}
+		}
+		return fetchedToken{err: fmt.Errorf("iam token: %w", &unreachableError{endpoint: strings.TrimRight(a.cfg.Endpoint, "/"), err: redactURLError(err)})}
 	}
 	defer drainClose(resp.Body)
 	data, err := readCapped(resp.Body, maxIAMBody)

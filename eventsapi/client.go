@@ -42,7 +42,10 @@ type Config struct {
 	// HTTPClient is optional (default: a client with a 30 s timeout).
 	HTTPClient *http.Client
 	// Logger is optional (default: discard). Debug level logs every
-	// attempt; secrets are never logged.
+	// attempt; secrets are never logged. The client adds component
+	// ("eventsapi") and project_id to every line itself: pass a logger
+	// that carries neither, or the line holds the key twice. Durations are
+	// logged as integer milliseconds, in keys ending in _ms.
 	Logger *slog.Logger
 
 	// RetryBaseDelay is the first backoff delay; it doubles per retry,
@@ -54,7 +57,11 @@ type Config struct {
 	// MaxRetryDuration bounds the time one operation spends retrying. No
 	// wait is ever started that would end after ctx's deadline either.
 	MaxRetryDuration time.Duration
-	// MaxRetryAfter caps a server's Retry-After.
+	// MaxRetryAfter caps a server's Retry-After. A throttled answer (HTTP
+	// 429, ModelArts.2799, APIG.0308) holds every request of the Client,
+	// from every goroutine, until the Retry-After (capped) has passed, or,
+	// without one, the backoff delay of the throttled request (see
+	// Client).
 	MaxRetryAfter time.Duration
 	// MaxBodyBytes caps a response body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
@@ -64,6 +71,19 @@ type Config struct {
 
 // Client calls the ModelArts service APIs of one project. It is safe for
 // concurrent use.
+//
+// Throttling is shared: when any request is answered "too many requests"
+// (HTTP 429, ModelArts.2799 or APIG.0308), the Client opens a throttle
+// window, as long as the answer's Retry-After (capped by MaxRetryAfter)
+// or, without one, the backoff delay of the request that got it. Until the
+// window ends, no request of the Client is sent: every one, from every
+// goroutine, the throttled request's own retry included, waits for its
+// end; further throttled answers extend it. Requests already sent are not
+// recalled. A request whose context would end before the window does is
+// not sent and fails at once with an error that matches
+// context.DeadlineExceeded (and IsThrottled). After the window, requests
+// go at full speed again. Stats counts the throttled answers and the
+// requests that waited.
 type Client struct {
 	base      *url.URL
 	projectID string
@@ -74,9 +94,14 @@ type Client struct {
 	maxBody   int64
 	userAgent string
 	now       func() time.Time
+	// sleep waits d or until ctx ends (context.Cause then); tests replace
+	// it, with now, to run the throttle window on a fake clock.
+	sleep    func(ctx context.Context, d time.Duration) error
+	throttle throttle
 
 	stats struct {
 		requests, retries, authRefreshes, failures atomic.Int64
+		throttled, throttledWaits                  atomic.Int64
 	}
 }
 
@@ -91,6 +116,14 @@ type Stats struct {
 	AuthRefreshes int64
 	// Failures is the number of operations that returned an error.
 	Failures int64
+	// Throttled is the number of throttled answers (HTTP 429,
+	// ModelArts.2799, APIG.0308) received; each opened or extended the
+	// client's throttle window.
+	Throttled int64
+	// ThrottledWaits is the number of requests that waited for the
+	// throttle window to end before being sent (a throttled request's own
+	// retry included).
+	ThrottledWaits int64
 }
 
 // New returns a Client, validating cfg.
@@ -114,6 +147,7 @@ func New(cfg Config) (*Client, error) {
 		maxBody:   cfg.MaxBodyBytes,
 		userAgent: cfg.UserAgent,
 		now:       time.Now,
+		sleep:     sleepCtx,
 		retry: retryPolicy{
 			baseDelay:     orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
 			maxDelay:      orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
@@ -161,6 +195,24 @@ func (c *Client) Stats() Stats {
 		Retries:       c.stats.retries.Load(),
 		AuthRefreshes: c.stats.authRefreshes.Load(),
 		Failures:      c.stats.failures.Load(),
+
+		Throttled:      c.stats.throttled.Load(),
+		ThrottledWaits: c.stats.throttledWaits.Load(),
+	}
+}
+
+// sleepCtx waits d, or until ctx ends: then it returns context.Cause(ctx).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return context.Cause(ctx)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -175,11 +227,42 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 	log := c.log.With("path", u.Path)
 
 	b := newOpBackoff(ctx, c.retry, c.now)
+	b.window = c.throttle.remaining
 	b.onWait = func(wait time.Duration, n int, cause error) {
 		c.stats.retries.Add(1)
-		log.InfoContext(ctx, "retrying", "retry", n, "wait", wait, "cause", cause)
+		args := []any{"retry", n, "wait_ms", wait.Milliseconds()}
+		if cause != nil {
+			args = append(args, "cause", cause.Error())
+		}
+		log.InfoContext(ctx, "retrying", args...)
 	}
-	body, err := retry.DoValue(ctx, b, func(ctx context.Context) ([]byte, error) {
+	// go-retry drives the attempts; the waits are made here (c.sleep, the
+	// throttle window), so that it is told to wait 0.
+	driver := retry.BackoffFunc(func() (time.Duration, bool) {
+		wait, stop := b.Next()
+		if !stop {
+			if b.throttled {
+				// A throttled request waits at the window, like every
+				// other request: the window lasts at least its wait.
+				c.throttle.extend(c.now().Add(wait), b.lastErr)
+			} else {
+				b.pending = wait
+			}
+		}
+		b.throttled = false
+		return 0, stop
+	})
+	body, err := retry.DoValue(ctx, driver, func(ctx context.Context) ([]byte, error) {
+		if b.pending > 0 {
+			wait := b.pending
+			b.pending = 0
+			if err := c.sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.awaitThrottle(ctx, log); err != nil {
+			return nil, err
+		}
 		body, err := c.attempt(ctx, target, log)
 		var ae *APIError
 		switch {
@@ -188,6 +271,10 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 		case ctx.Err() != nil:
 			return nil, err
 		case errors.As(err, &ae):
+			if IsThrottled(ae) {
+				c.throttled(ctx, log, ae, b.currentDelay())
+				b.throttled = true
+			}
 			if !Retryable(ae.StatusCode) {
 				return nil, err
 			}
@@ -202,7 +289,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 	})
 	if err != nil {
 		c.stats.failures.Add(1)
-		log.DebugContext(ctx, "request failed", "error", err)
+		log.DebugContext(ctx, "request failed", "error", err.Error())
 	}
 	return body, err
 }
@@ -245,12 +332,15 @@ func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) (
 		c.stats.requests.Add(1)
 		resp, err := c.hc.Do(req)
 		if err != nil {
-			return nil, redactURLError(err)
+			if ctx.Err() != nil {
+				return nil, redactURLError(err)
+			}
+			return nil, &unreachableError{endpoint: c.endpoint(), err: redactURLError(err)}
 		}
 		body, readErr := readCapped(resp.Body, c.maxBody)
 		drainClose(resp.Body)
 		log.DebugContext(ctx, "response", "status", resp.StatusCode, "bytes", len(body),
-			"duration", c.now().Sub(start), "request_id", resp.Header.Get("X-Request-Id"))
+			"duration_ms", c.now().Sub(start).Milliseconds(), "request_id", resp.Header.Get("X-Request-Id"))
 		if readErr != nil {
 			if errors.Is(readErr, errBodyTooLarge) {
 				return nil, permanentError{readErr}
@@ -317,3 +407,31 @@ func redactURLError(err error) error {
 	}
 	return err
 }
+
+// endpoint is the configured base URL, for errors.
+func (c *Client) endpoint() string {
+	u := *c.base
+	u.User = nil
+	return u.String()
+}
+
+// unreachableError is a request that got no HTTP answer (connection
+// refused, DNS failure, timeout, reset). It reads "cannot reach
+// {endpoint}: {cause}" instead of net/http's `Get "{full URL}": {cause}`
+// (the call's own context already names the service), and unwraps to the
+// *url.Error, so that errors.As for *url.Error or net.Error still works.
+type unreachableError struct {
+	endpoint string
+	err      error // *url.Error
+}
+
+func (e *unreachableError) Error() string {
+	cause := e.err
+	var ue *url.Error
+	if errors.As(e.err, &ue) && ue.Err != nil {
+		cause = ue.Err
+	}
+	return "cannot reach " + e.endpoint + ": " + cause.Error()
+}
+
+func (e *unreachableError) Unwrap() error { return e.err }

@@ -11,7 +11,9 @@
 // A Client is safe for concurrent use. Every call takes a context, retries
 // transient failures (network errors, 429, 500, 502, 503, 504) with
 // exponential backoff and jitter, honours Retry-After, and never waits past
-// the context's deadline. Three interchangeable Authenticators are provided:
+// the context's deadline. Throttling is shared: a "too many requests"
+// answer holds every request of the Client, from every goroutine, until
+// its Retry-After has passed (see Client). Three interchangeable Authenticators are provided:
 // a static X-Auth-Token (StaticToken), an IAM password token that is cached
 // and refreshed (NewIAMPasswordAuth), and AK/SK request signing (NewAKSK).
 //

@@ -62,18 +62,7 @@ type APIError struct {
 // "HTTP 404 ModelArts.3502: service not found (request id 9b1c)".
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
-	if e.Code != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Code)
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	} else if e.Code == "" {
-		b.WriteString(" ")
-		b.WriteString(http.StatusText(e.StatusCode))
-	}
+	e.writeSummary(&b, e.Message)
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
 	}
@@ -81,6 +70,32 @@ func (e *APIError) Error() string {
 		b.WriteString(" (not a missing service: check the endpoint, region and project id)")
 	}
 	return b.String()
+}
+
+// writeSummary writes "HTTP {status}[ {code}][: {msg}]", or the status
+// text when there is neither code nor msg.
+func (e *APIError) writeSummary(b *strings.Builder, msg string) {
+	fmt.Fprintf(b, "HTTP %d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
+	if msg != "" {
+		b.WriteString(": ")
+		b.WriteString(msg)
+	} else if e.Code == "" {
+		b.WriteString(" ")
+		b.WriteString(http.StatusText(e.StatusCode))
+	}
+}
+
+// summary is a short form of Error for a note inside another error: the
+// status and the code (the status text without a code).
+func (e *APIError) summary() string {
+	if e.Code == "" {
+		return fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
+	return fmt.Sprintf("HTTP %d %s", e.StatusCode, e.Code)
 }
 
 // Is makes errors.Is(err, ErrNotFound) true for a missing service.

@@ -87,6 +87,29 @@ type opBackoff struct {
 	lastErr error
 	// onWait, when set, observes every wait that Next grants.
 	onWait func(wait time.Duration, retry int, cause error)
+
+	// throttled is set by an attempt that was answered "too many
+	// requests"; window, when set, returns what is left of the client's
+	// throttle window at a time. Next then grants no wait shorter than the
+	// window, and refuses one that outlives the deadline or the budget.
+	throttled bool
+	window    func(now time.Time) (time.Duration, error)
+	// pending is the wait granted by Next that the client makes before
+	// the next attempt (go-retry itself is told to wait 0).
+	pending time.Duration
+}
+
+// currentDelay is the backoff delay before jitter of the next retry: the
+// base delay doubled per retry so far, capped.
+func (b *opBackoff) currentDelay() time.Duration {
+	d := b.policy.baseDelay
+	for range b.retries {
+		if d >= b.policy.maxDelay {
+			break
+		}
+		d *= 2
+	}
+	return min(d, b.policy.maxDelay)
 }
 
 func newOpBackoff(ctx context.Context, p retryPolicy, now func() time.Time) *opBackoff {
@@ -109,6 +132,10 @@ func (b *opBackoff) Next() (time.Duration, bool) {
 		b.hint = 0
 	}
 	now := b.now()
+	if b.throttled && b.window != nil {
+		left, _ := b.window(now)
+		wait = max(wait, left)
+	}
 	if b.policy.maxDuration > 0 && now.Sub(b.start)+wait > b.policy.maxDuration {
 		return 0, true
 	}

@@ -222,3 +222,36 @@ func TestNewAPIError(t *testing.T) {
 		t.Errorf("message of %d bytes not bounded", len(e.Message))
 	}
 }
+
+// TestOpBackoffThrottleWindow: after a throttled answer, no retry is
+// granted before the client's throttle window ends, nor one that would end
+// past the deadline; without a throttled answer the window is ignored.
+func TestOpBackoffThrottleWindow(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	policy := retryPolicy{baseDelay: 100 * time.Millisecond, maxDelay: time.Second, maxRetries: 5,
+		maxDuration: time.Minute, maxRetryAfter: 30 * time.Second}
+	clock := &fakeClock{t: t0}
+	ctx, cancel := context.WithDeadline(context.Background(), t0.Add(10*time.Second))
+	defer cancel()
+	b := newOpBackoff(ctx, policy, clock.now)
+	left := 3 * time.Second
+	b.window = func(time.Time) (time.Duration, error) { return left, nil }
+
+	if d := b.currentDelay(); d != 100*time.Millisecond {
+		t.Errorf("currentDelay = %v, want the base delay", d)
+	}
+	if got, stop := b.Next(); stop || got > 120*time.Millisecond {
+		t.Errorf("not throttled: wait %v, stop %v; want the backoff", got, stop)
+	}
+	if d := b.currentDelay(); d != 200*time.Millisecond {
+		t.Errorf("currentDelay = %v after a retry, want twice the base", d)
+	}
+	b.throttled = true
+	if got, stop := b.Next(); stop || got != left {
+		t.Errorf("throttled: wait %v, stop %v; want the window's %v", got, stop, left)
+	}
+	left = 20 * time.Second
+	if _, stop := b.Next(); !stop {
+		t.Error("a window past the deadline: want stop")
+	}
+}

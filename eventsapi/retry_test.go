@@ -55,14 +55,14 @@ func retryWaits(t *testing.T, log string) []time.Duration {
 	sc := bufio.NewScanner(strings.NewReader(log))
 	for sc.Scan() {
 		var rec struct {
-			Msg  string `json:"msg"`
-			Wait int64  `json:"wait"`
+			Msg    string `json:"msg"`
+			WaitMS int64  `json:"wait_ms"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			t.Fatalf("log line %q: %v", sc.Text(), err)
 		}
 		if rec.Msg == "retrying" {
-			waits = append(waits, time.Duration(rec.Wait))
+			waits = append(waits, time.Duration(rec.WaitMS)*time.Millisecond)
 		}
 	}
 	return waits

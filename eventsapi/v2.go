@@ -91,7 +91,7 @@ func (c *Client) LookupService(ctx context.Context, serviceID, generation string
 	c.log.DebugContext(ctx, "not a v2 service; reading it as v1", "service_id", serviceID, "v2_status", v2err.StatusCode, "v2_code", v2err.Code)
 	s, err = c.GetService(ctx, serviceID)
 	if err != nil {
-		return nil, fmt.Errorf("%w (v2 details answered %v)", err, v2err)
+		return nil, fmt.Errorf("%w (v2 details answered %s)", err, v2err.summary())
 	}
 	return s, nil
 }
