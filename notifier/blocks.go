@@ -234,8 +234,11 @@ func (b *blockBuilder) problems(s Summary) {
 	}
 	if s.Hint != "" {
 		text := ":bulb: " + b.fit(EscapeSlack(oneLine(s.Hint)), maxSectionText-600)
-		if u := s.HelpURL; strings.HasPrefix(u, "https://") && !strings.ContainsAny(u, "<>| \n") && len(u) < 500 {
-			text += " <" + u + "|Troubleshooting>"
+		// A plain URL, which Slack links itself: no link markup in any
+		// message, so nothing can be forged (the URL comes from our own
+		// table, and is shown only when it is a plain https URL).
+		if u := s.HelpURL; strings.HasPrefix(u, "https://") && !strings.ContainsAny(u, "<>| \n*~`") && len(u) < 500 {
+			text += "\nTroubleshooting: " + u
 		}
 		b.section(text)
 	}
