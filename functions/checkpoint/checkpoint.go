@@ -3,7 +3,50 @@
 // open deployment, which notifications were delivered where, and the Slack
 // thread of each open deployment.
 //
-// Three stores implement Store: a local file, DynamoDB, and memory (tests).
+// Three stores implement Store: a local file, DynamoDB, and memory (tests;
+// the reference the shared contract test, checkpointtest.TestStore, holds
+// the others to).
+//
+// # Batches
+//
+// A poll loads every service's checkpoint with one LoadMany and saves the
+// changed ones with one SaveMany, so that checkpoint I/O grows with the
+// change, not with a round trip per service. LoadMany returns the stored
+// checkpoints of the ids it is given (ids with none are absent) or one
+// error. SaveMany keeps Save's meaning for every item: each save is
+// conditional on the item's own Version (ErrConflict, wrapped, on a
+// mismatch; Version set to the new one on success) and reports its own
+// error, in order; a conflict or an invalid item does not stop the others.
+//
+//   - File reads and parses its file once per LoadMany. SaveMany takes the
+//     process mutex and the file lock, reads the file once, applies every
+//     conditional save in order, and writes the file once, atomically
+//     (temporary file, fsync, rename): a poll of 1,000 services costs one
+//     read and one write, and a crash in a batch leaves all of it or none of
+//     it on disk.
+//   - DynamoDB loads with BatchGetItem: 100 keys a call, strongly
+//     consistent, up to 4 calls at once, the keys DynamoDB leaves
+//     unprocessed asked again after a bounded jittered backoff (8 calls at
+//     most, then the call fails naming those ids). It saves with Save's
+//     conditional PutItem, up to 16 at once: DynamoDB has no conditional
+//     batch write (BatchWriteItem takes no condition, TransactWriteItems is
+//     all or nothing at twice the price), so the items of a batch are
+//     independent: a failure leaves some saved and some not, each reported.
+//     Every request asks for its consumed capacity and the store adds it
+//     up (DynamoDB.Consumed, DynamoDB.Requests).
+//   - Memory applies the batch in order under one lock.
+//
+// # Size
+//
+// A DynamoDB item is service_id (S), version (N), checkpoint (S, the JSON
+// File stores for the service) and updated_at (S). DynamoDB bills a write
+// unit per KB of item (names and values), and the edge dominates it: the
+// previous release stored each edge event's fingerprint as a JSON string.
+// Edge now holds EdgeKeys (6 bytes of the fingerprint's SHA-256), encoded
+// packed into one base64url string ("edge_keys"): 8 bytes per event. The
+// item of a service with a UUID for an id, an edge of 50 events and three
+// sent notifications to two destinations is about 1,000 bytes: one write
+// unit (a test holds it to 1,024), where it took two.
 package checkpoint
 
 import (
@@ -29,10 +72,14 @@ type Checkpoint struct {
 	// ReadThrough is the newest occur_time (ms) read and fully handled: every
 	// notification due from events at or before it was delivered.
 	ReadThrough int64 `json:"read_through"`
-	// Edge holds fingerprints of the events near ReadThrough (within the
-	// read overlap), so events tied at one millisecond, or arriving late
-	// with an older occur_time, are recognised on the next read.
-	Edge []string `json:"edge,omitempty"`
+	// Edge holds the EdgeKeys of the fingerprints of the events near
+	// ReadThrough (within the read overlap), so events tied at one
+	// millisecond, or arriving late with an older occur_time, are
+	// recognised on the next read: look an event up by
+	// EdgeKey(fingerprint). It is encoded packed, as "edge_keys" (see
+	// MarshalJSON); the previous release's "edge" array of fingerprints is
+	// read as their EdgeKeys.
+	Edge []string `json:"-"`
 	// DeploymentStart is the occur_time (ms) of the start event of the
 	// deployment still open at ReadThrough; 0 when none is open. The next
 	// read starts there so the open deployment's timeline is rebuilt whole.
@@ -84,6 +131,18 @@ type Store interface {
 	// and sets cp.Version to the new version. It returns ErrConflict (wrapped)
 	// when another writer got there first.
 	Save(ctx context.Context, cp *Checkpoint) error
+	// LoadMany returns the checkpoints of the given services, keyed by
+	// service id; a service with none is absent from the map. Repeated ids
+	// are read once. It fails as a whole (the error names the ids it could
+	// not read), never with a partial map; an empty id is an error.
+	LoadMany(ctx context.Context, serviceIDs []string) (map[string]Checkpoint, error)
+	// SaveMany saves each checkpoint exactly as Save would: conditional on
+	// its own Version (ErrConflict, wrapped, on a mismatch), which is set to
+	// the new version on success. It returns one error per checkpoint, in
+	// order; nil means saved. One failure does not stop the others. A
+	// service that appears twice is saved in batch order, so the second
+	// entry must carry the version the first one stores.
+	SaveMany(ctx context.Context, cps []*Checkpoint) []error
 }
 
 // Clone returns a deep copy of c: changing the copy's slices or maps never

@@ -43,6 +43,7 @@ func TestDynamoDB(t *testing.T) {
 	t.Run("item too large", func(t *testing.T) { testDynamoDBItemTooLarge(t, client) })
 	t.Run("table missing", func(t *testing.T) { testDynamoDBTableMissing(t, client) })
 	t.Run("CreateTable is idempotent", func(t *testing.T) { testCreateTableIsIdempotent(t, client) })
+	t.Run("batches", func(t *testing.T) { testDynamoDBBatches(t, client) })
 }
 
 func testDynamoDBItemLayout(t *testing.T, client *dynamodb.Client) {

@@ -13,9 +13,12 @@ import (
 )
 
 // File is a Store kept in one local JSON file: an object mapping each service
-// id to its checkpoint. Every Save rewrites the file atomically (a temporary
-// file in the same directory, fsync, rename), so a crash leaves either the old
-// file or the new one, never a torn one.
+// id to its checkpoint. Every Save, and every SaveMany however many
+// checkpoints it holds, rewrites the file once, atomically (a temporary file
+// in the same directory, fsync, rename), so a crash leaves either the old
+// file or the new one, never a torn one. LoadMany reads and parses the file
+// once: a poll that loads with LoadMany and saves with SaveMany costs one
+// read and one write whatever the number of services.
 //
 // Goroutines of one process are serialised by a mutex. Processes sharing the
 // file are serialised by an advisory lock on path+".lock" (flock, on Unix),
@@ -29,6 +32,11 @@ type File struct {
 	mu   sync.Mutex // guards the file within this process, and writes
 	// writes counts successful saves.
 	writes int
+	// fileReads and fileWrites count reads and writes of the file, for
+	// tests; beforeRename, when set (by tests), runs just before write
+	// renames the new file into place.
+	fileReads, fileWrites int
+	beforeRename          func()
 }
 
 var _ Store = (*File)(nil)
@@ -73,44 +81,98 @@ func (f *File) Load(ctx context.Context, serviceID string) (Checkpoint, bool, er
 
 // Save writes cp if the version in the file equals cp.Version, and sets
 // cp.Version to the new version. Other services' checkpoints are kept as they
-// are on disk.
+// are on disk. It is SaveMany of one checkpoint.
 func (f *File) Save(ctx context.Context, cp *Checkpoint) error {
-	if err := validate(cp); err != nil {
-		return err
+	return f.SaveMany(ctx, []*Checkpoint{cp})[0]
+}
+
+// LoadMany returns the services' checkpoints as stored in the file now,
+// reading and parsing it once.
+func (f *File) LoadMany(ctx context.Context, serviceIDs []string) (map[string]Checkpoint, error) {
+	if err := checkLoadMany(ctx, serviceIDs); err != nil {
+		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save checkpoint of service %s: %w", cp.ServiceID, err)
+	out := make(map[string]Checkpoint, len(serviceIDs))
+	if len(serviceIDs) == 0 {
+		return out, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all, err := f.read()
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoints of %d services: %w", len(serviceIDs), err)
+	}
+	for _, id := range serviceIDs {
+		if cp, ok := all[id]; ok {
+			out[id] = cp
+		}
+	}
+	return out, nil
+}
+
+// SaveMany applies every checkpoint's conditional save, in order, to the
+// file as it is on disk, under both locks, then writes the file once,
+// atomically: one read and one write for the whole batch, and a crash
+// leaves either none of the batch visible or all of it. When that write
+// fails, every checkpoint that would have been saved reports the failure
+// and keeps its Version. A batch in which nothing can be saved (all
+// conflicts, say) does not write the file.
+func (f *File) SaveMany(ctx context.Context, cps []*Checkpoint) []error {
+	errs, todo := checkSaveMany(ctx, cps)
+	if len(todo) == 0 {
+		return errs
+	}
+	fail := func(err error) []error {
+		for _, i := range todo {
+			errs[i] = fmt.Errorf("save checkpoint of service %s: %w", cps[i].ServiceID, err)
+		}
+		return errs
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	unlock, err := lockFile(f.path + ".lock")
 	if err != nil {
-		return fmt.Errorf("save checkpoint of service %s: lock %s: %w", cp.ServiceID, f.path, err)
+		return fail(fmt.Errorf("lock %s: %w", f.path, err))
 	}
 	defer unlock()
 
 	all, err := f.read()
 	if err != nil {
-		return fmt.Errorf("save checkpoint of service %s: %w", cp.ServiceID, err)
-	}
-	if stored := all[cp.ServiceID].Version; stored != cp.Version {
-		return conflict(cp, stored)
+		return fail(err)
 	}
 	if all == nil {
-		all = make(map[string]Checkpoint, 1)
+		all = make(map[string]Checkpoint, len(todo))
 	}
-	next := cp.Clone()
-	next.Version++
-	all[cp.ServiceID] = next
+	saved := make([]int, 0, len(todo))
+	versions := make([]int64, 0, len(todo))
+	for _, i := range todo {
+		cp := cps[i]
+		if stored := all[cp.ServiceID].Version; stored != cp.Version {
+			errs[i] = conflict(cp, stored)
+			continue
+		}
+		next := cp.Clone()
+		next.Version++
+		all[cp.ServiceID] = next
+		saved = append(saved, i)
+		versions = append(versions, next.Version)
+	}
+	if len(saved) == 0 {
+		return errs
+	}
 	if err := f.write(all); err != nil {
-		return fmt.Errorf("save checkpoint of service %s: %w", cp.ServiceID, err)
+		todo = saved
+		return fail(err)
 	}
-	f.writes++
-	cp.Version = next.Version
-	return nil
+	f.writes += len(saved)
+	for k, i := range saved {
+		cps[i].Version = versions[k]
+	}
+	return errs
 }
 
-// Writes returns how many times Save wrote the file.
+// Writes returns how many checkpoints Save and SaveMany saved (a SaveMany
+// of many checkpoints writes the file once, and counts each).
 func (f *File) Writes() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -119,6 +181,7 @@ func (f *File) Writes() int {
 
 // read parses the whole file; a missing file holds no checkpoints.
 func (f *File) read() (map[string]Checkpoint, error) {
+	f.fileReads++
 	data, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -175,10 +238,14 @@ func (f *File) write(all map[string]Checkpoint) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write checkpoint file %s: %w", f.path, err)
 	}
+	if f.beforeRename != nil {
+		f.beforeRename()
+	}
 	if err := os.Rename(tmp.Name(), f.path); err != nil {
 		return fmt.Errorf("write checkpoint file %s: %w", f.path, err)
 	}
 	syncDir(dir)
+	f.fileWrites++
 	return nil
 }
 

@@ -17,9 +17,13 @@ import (
 // writeCounter is implemented by every store of package checkpoint.
 type writeCounter interface{ Writes() int }
 
-// TestStore is the contract every checkpoint.Store passes. newStore returns a
-// new, empty store for each subtest. Stores that count writes (Writes() int)
-// are checked to count exactly the successful saves.
+// TestStore is the contract every checkpoint.Store passes, Load and Save
+// and the batch calls LoadMany and SaveMany (missing ids, conflicts and
+// invalid items failing alone within a batch, versions, one service twice in
+// a batch, concurrent batches, batches of 250 and 1,000, and LoadMany
+// agreeing with Load). newStore returns a new, empty store for each
+// subtest. Stores that count writes (Writes() int) are checked to count
+// exactly the successful saves, one per checkpoint.
 func TestStore(t *testing.T, newStore func(t *testing.T) checkpoint.Store) {
 	t.Helper()
 	t.Run("load missing", func(t *testing.T) {
@@ -163,7 +167,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) checkpoint.Store) {
 		}
 		for round := range rounds {
 			a, b := mustLoad(t, s, "svc-race"), mustLoad(t, s, "svc-race")
-			a.Edge, b.Edge = []string{fmt.Sprint("a", round)}, []string{fmt.Sprint("b", round)}
+			a.Edge = []string{checkpoint.EdgeKey(fmt.Sprint("a", round))}
+			b.Edge = []string{checkpoint.EdgeKey(fmt.Sprint("b", round))}
 			errs := saveTogether(t.Context(), s, &a, &b)
 			var wins, conflicts int
 			for _, err := range errs {
@@ -268,17 +273,22 @@ func TestStore(t *testing.T, newStore func(t *testing.T) checkpoint.Store) {
 		}
 		wantWrites(t, s, 0)
 	})
+
+	testBatches(t, newStore)
 }
 
 // Sample returns a checkpoint with every field set (Version 0), for round
-// trips.
+// trips. Its Edge holds EdgeKeys, as stored.
 func Sample(serviceID string) checkpoint.Checkpoint {
 	return checkpoint.Checkpoint{
-		ServiceID:       serviceID,
-		ReadThrough:     1562597251764,
-		Edge:            []string{"1562597251764:normal:9f86d081", "1562597251764:abnormal:60303ae2"},
-		DeploymentStart: 1562597170000,
-		FirstRunFrom:    1562593651764,
+		ServiceID:        serviceID,
+		ReadThrough:      1562597251764,
+		Edge:             []string{checkpoint.EdgeKey("1562597251764:normal:9f86d081"), checkpoint.EdgeKey("1562597251764:abnormal:60303ae2")},
+		DeploymentStart:  1562597170000,
+		FirstRunFrom:     1562593651764,
+		FirstRunReadFrom: 1562593000000,
+		FirstRunAt:       1562593651999,
+		Generation:       "v1",
 		Sent: map[string]checkpoint.Sent{
 			"deployment.failed/1562597170000":  {At: 1562597251764, Destinations: []string{"slack", "webhook:0"}},
 			"service.abnormal/1562597200000/1": {At: 1562597200000, Destinations: []string{"webhook:0"}},
