@@ -54,7 +54,7 @@ func (v *view) isNew(e eventsapi.Event) bool {
 	if activity(e) < v.cp.ReadThrough-v.overlap.Milliseconds() {
 		return false
 	}
-	return !v.edge[timeline.Fingerprint(e)]
+	return !v.edge[checkpoint.EdgeKey(timeline.Fingerprint(e))]
 }
 
 // decide turns a service's timeline into the notifications that are due now.

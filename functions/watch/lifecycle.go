@@ -177,7 +177,7 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 	next.Edge = nil
 	seen := map[string]bool{}
 	for _, e := range events {
-		if f := timeline.Fingerprint(e); activity(e) >= edgeFrom && !seen[f] {
+		if f := checkpoint.EdgeKey(timeline.Fingerprint(e)); activity(e) >= edgeFrom && !seen[f] {
 			seen[f] = true
 			next.Edge = append(next.Edge, f)
 		}

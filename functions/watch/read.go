@@ -7,7 +7,6 @@ import (
 	"iter"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -19,11 +18,13 @@ import (
 // plan is one service's read and decision, the hand-off from the read stage
 // to delivery and settling.
 type plan struct {
-	svc    eventsapi.Service
-	loaded checkpoint.Checkpoint // as stored (zero Version: none stored)
-	base   checkpoint.Checkpoint // to keep when not everything due is delivered
-	next   checkpoint.Checkpoint // to keep when everything due is delivered
-	due    []due
+	svc      eventsapi.Service
+	loaded   checkpoint.Checkpoint // as stored (zero Version: none stored)
+	loadedOK bool                  // the store had one
+	cached   bool                  // loaded came from the Poller's cache
+	base     checkpoint.Checkpoint // to keep when not everything due is delivered
+	next     checkpoint.Checkpoint // to keep when everything due is delivered
+	due      []due
 	// newSeen counts the events not handled by an earlier poll.
 	newSeen int
 	stalled int
@@ -34,13 +35,73 @@ type reads struct {
 	plans    []*plan // services read, in no particular order
 	deferred int     // services left for the next run (deadline near)
 	failed   int
+	loads    int // checkpoints read from the store
 	errs     []error
+}
+
+// stored is a service's checkpoint as the poll found it.
+type stored struct {
+	cp checkpoint.Checkpoint
+	ok bool // the store has one
+	// cached: taken from the Poller's cache of an earlier poll, not read
+	// from the store in this one.
+	cached bool
+}
+
+// checkpoints returns the services' checkpoints: from the cache a warm
+// Poller keeps between polls, the others read with one LoadMany.
+func (p *Poller) checkpoints(ctx context.Context, ids []string) (map[string]stored, int, error) {
+	out := make(map[string]stored, len(ids))
+	var missing []string
+	p.cacheMu.Lock()
+	for _, id := range ids {
+		if c, ok := p.cache[id]; ok {
+			out[id] = stored{cp: c.cp.Clone(), ok: c.ok, cached: true}
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	p.cacheMu.Unlock()
+	if len(missing) == 0 {
+		return out, 0, nil
+	}
+	got, err := p.store.LoadMany(ctx, missing)
+	if err != nil {
+		return nil, 0, fmt.Errorf("load checkpoints: %w", err)
+	}
+	p.cacheMu.Lock()
+	defer p.cacheMu.Unlock()
+	for _, id := range missing {
+		cp, ok := got[id]
+		if !ok {
+			cp = checkpoint.Checkpoint{ServiceID: id}
+		}
+		out[id] = stored{cp: cp, ok: ok}
+		p.cache[id] = cachedCheckpoint{cp: cp.Clone(), ok: ok}
+	}
+	return out, len(missing), nil
 }
 
 // readAll reads every service, at most Concurrency at once, until ctx ends;
 // services not started by then are deferred.
 func (p *Poller) readAll(ctx context.Context, services []eventsapi.Service) reads {
 	var out reads
+	ids := make([]string, len(services))
+	for i, s := range services {
+		ids[i] = s.ServiceID
+	}
+	if ctx.Err() != nil { // the deadline is too near to start anything
+		out.deferred = len(services)
+		p.log.Warn("deadline near: leaving services for the next run", "deferred", out.deferred)
+		return out
+	}
+	cps, loaded, err := p.checkpoints(ctx, ids)
+	if err != nil {
+		out.failed = len(services)
+		out.errs = append(out.errs, err)
+		return out
+	}
+	out.loads = loaded
 	plans := make([]*plan, len(services))
 	errs := make([]error, len(services))
 	sem := make(chan struct{}, p.cfg.Concurrency)
@@ -64,7 +125,7 @@ func (p *Poller) readAll(ctx context.Context, services []eventsapi.Service) read
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			plans[i], errs[i] = p.read(ctx, services[i])
+			plans[i], errs[i] = p.read(ctx, services[i], cps[services[i].ServiceID])
 		})
 	}
 	wg.Wait()
@@ -79,6 +140,61 @@ func (p *Poller) readAll(ctx context.Context, services []eventsapi.Service) read
 		}
 	}
 	return out
+}
+
+// verify re-reads, before delivery, the stored checkpoint of every service
+// that has something to deliver and whose checkpoint came from the cache:
+// when another writer (another container) saved it since, the service is
+// read again from the stored checkpoint, so nothing it delivered is sent
+// again. Quiet services cost no read at all.
+func (p *Poller) verify(ctx context.Context, r *reads) {
+	var ids []string
+	for _, pl := range r.plans {
+		if pl.cached && slices.ContainsFunc(pl.due, func(d due) bool { return p.pendingDests(pl.base, d.n.ID) > 0 }) {
+			ids = append(ids, pl.svc.ServiceID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	p.cacheMu.Lock()
+	for _, id := range ids {
+		delete(p.cache, id)
+	}
+	p.cacheMu.Unlock()
+	fresh, loaded, err := p.checkpoints(ctx, ids)
+	r.loads += loaded
+	if err != nil {
+		// Deliver nothing for them this poll rather than risk a repeat.
+		keep := r.plans[:0]
+		for _, pl := range r.plans {
+			if slices.Contains(ids, pl.svc.ServiceID) {
+				r.failed++
+				continue
+			}
+			keep = append(keep, pl)
+		}
+		r.plans = keep
+		r.errs = append(r.errs, err)
+		return
+	}
+	for i, pl := range r.plans {
+		f, ok := fresh[pl.svc.ServiceID]
+		if !ok || f.ok == pl.loadedOK && f.cp.Version == pl.loaded.Version {
+			continue
+		}
+		p.log.Info("checkpoint changed by another writer since the last poll: reading the service again", "service_id", pl.svc.ServiceID,
+			"cached_version", pl.loaded.Version, "stored_version", f.cp.Version)
+		again, err := p.read(ctx, pl.svc, f)
+		if err != nil {
+			r.errs = append(r.errs, err)
+			r.failed++
+			r.plans[i] = nil
+			continue
+		}
+		r.plans[i] = again
+	}
+	r.plans = slices.DeleteFunc(r.plans, func(pl *plan) bool { return pl == nil })
 }
 
 // services returns the services to poll: the configured ones (their
@@ -165,14 +281,8 @@ func needsDetails(svc eventsapi.Service) bool {
 
 // read loads a service's checkpoint, reads its events from there, and
 // decides what is due.
-func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error) {
-	loaded, ok, err := p.store.Load(ctx, svc.ServiceID)
-	if err != nil {
-		return nil, fmt.Errorf("load checkpoint of %s: %w", svc.ServiceID, err)
-	}
-	if !ok {
-		loaded = checkpoint.Checkpoint{ServiceID: svc.ServiceID}
-	}
+func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*plan, error) {
+	loaded, ok := st.cp, st.ok
 	if needsDetails(svc) {
 		gen := cmp.Or(svc.Generation, loaded.Generation)
 		if p.cfg.API != "auto" {
@@ -211,7 +321,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service) (*plan, error)
 		return nil, err
 	}
 	tl := p.build(v, events, capped)
-	pl := &plan{svc: svc, loaded: loaded, base: base, due: decide(v, tl)}
+	pl := &plan{svc: svc, loaded: loaded, loadedOK: ok, cached: st.cached, base: base, due: decide(v, tl)}
 	p.podEvents(ctx, pl)
 	warned := false
 	for _, e := range events {
@@ -263,13 +373,7 @@ func (p *Poller) podEvents(ctx context.Context, pl *plan) {
 				to = n.Summary.EndedAt.UnixMilli()
 			}
 			evs, err := p.api.PodEvents(ctx, pl.svc.ServiceID, pl.svc.DeploymentName, from, max(to, from))
-			for _, e := range evs {
-				if strings.EqualFold(e.Type, "Warning") {
-					a.evs = append(a.evs, notifier.PodEvent{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count,
-						FirstTimestamp: notifier.At(e.FirstTimestamp), LastTimestamp: notifier.At(e.LastTimestamp)})
-				}
-			}
-			a.err = err
+			a.evs, a.err = warnings(evs), err
 			read[n.DeploymentKey] = a
 			if err != nil {
 				p.log.Warn("pod events could not be read; notifying without them", "service_id", pl.svc.ServiceID, "err", err)

@@ -3,6 +3,8 @@ package watch
 import (
 	"context"
 	"fmt"
+
+	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 )
 
 // settled is the settle stage's outcome.
@@ -23,6 +25,8 @@ func (p *Poller) settleAll(ctx context.Context, plans []*plan, d deliveries) set
 	for i, dest := range p.dests {
 		names[i] = dest.Name
 	}
+	var batch []*checkpoint.Checkpoint
+	var owners []*plan
 	for _, pl := range plans {
 		cp, complete := settle(pl.base, pl.next, pl.due, names, d.delivered, d.threads, p.cfg.Overlap)
 		if !complete {
@@ -31,10 +35,23 @@ func (p *Poller) settleAll(ctx context.Context, plans []*plan, d deliveries) set
 		if cp.Equal(pl.loaded) {
 			continue // a quiet poll writes nothing
 		}
-		if err := p.store.Save(saveCtx, &cp); err != nil {
-			out.errs = append(out.errs, fmt.Errorf("save checkpoint of %s: %w", pl.svc.ServiceID, err))
+		batch = append(batch, &cp)
+		owners = append(owners, pl)
+	}
+	if len(batch) == 0 {
+		return out
+	}
+	errs := p.store.SaveMany(saveCtx, batch)
+	p.cacheMu.Lock()
+	defer p.cacheMu.Unlock()
+	for i, err := range errs {
+		id := owners[i].svc.ServiceID
+		if err != nil {
+			delete(p.cache, id) // read it from the store next time
+			out.errs = append(out.errs, fmt.Errorf("save checkpoint of %s: %w", id, err))
 			continue
 		}
+		p.cache[id] = cachedCheckpoint{cp: batch[i].Clone(), ok: true}
 		out.writes++
 	}
 	return out

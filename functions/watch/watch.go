@@ -26,6 +26,7 @@ import (
 	"iter"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -84,13 +85,21 @@ type Config struct {
 // DefaultMaxEventsPerPoll is Config.MaxEventsPerPoll's default.
 const DefaultMaxEventsPerPoll = 20_000
 
-// Poller runs poll cycles.
+// Poller runs poll cycles, one at a time. It keeps the checkpoints it read
+// and wrote between polls (a warm Lambda container's memory): a later poll
+// reads from the store only the services it has never seen, and, before
+// delivering, those with something to deliver (a version check: another
+// writer may have saved in between). Writes stay conditional on the
+// version, so a stale cache can never overwrite another writer's work.
 type Poller struct {
-	cfg   Config
-	api   API
-	store checkpoint.Store
-	dests []notifier.Destination
-	log   *slog.Logger
+	pollMu  sync.Mutex // one Poll at a time
+	cacheMu sync.Mutex
+	cache   map[string]cachedCheckpoint
+	cfg     Config
+	api     API
+	store   checkpoint.Store
+	dests   []notifier.Destination
+	log     *slog.Logger
 }
 
 // New returns a Poller. dests may be empty (nothing is sent, and nothing
@@ -123,7 +132,7 @@ func New(cfg Config, api API, store checkpoint.Store, dests []notifier.Destinati
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Poller{cfg: cfg, api: api, store: store, dests: dests, log: log}
+	return &Poller{cfg: cfg, api: api, store: store, dests: dests, log: log, cache: map[string]cachedCheckpoint{}}
 }
 
 // Result tells what one poll did. Err is non-nil when anything due was not
@@ -138,15 +147,24 @@ type Result struct {
 	DeliveryFailed   int // (notification, destination) pairs that failed
 	Stalls           int // stalled deployments seen
 	CheckpointWrites int
+	CheckpointLoads  int // checkpoints read from the store (the rest came from the cache)
 	// Notifications lists what was due this run, in order.
 	Notifications []notifier.Notification
 	Err           error
+}
+
+// cachedCheckpoint is a checkpoint as last read or written by this Poller.
+type cachedCheckpoint struct {
+	cp checkpoint.Checkpoint
+	ok bool // stored (false: the store had none)
 }
 
 // Poll runs one poll cycle in three stages: read every service (and
 // decide what is due), deliver everything due at once, then settle each
 // service's checkpoint on its own (lifecycle.go has the rules).
 func (p *Poller) Poll(ctx context.Context) Result {
+	p.pollMu.Lock()
+	defer p.pollMu.Unlock()
 	// Reads stop at the cutoff, so the reserve before the deadline is left
 	// for delivery and checkpoint writes even when a read is slow.
 	readCtx, cancelReads := p.readContext(ctx)
@@ -156,6 +174,7 @@ func (p *Poller) Poll(ctx context.Context) Result {
 		return Result{Err: err} // the client's error names the list
 	}
 	r := p.readAll(readCtx, services)
+	p.verify(readCtx, &r)
 	d := p.deliver(ctx, r.plans)
 	s := p.settleAll(ctx, r.plans, d)
 
@@ -167,6 +186,7 @@ func (p *Poller) Poll(ctx context.Context) Result {
 		Delivered:        d.ok,
 		DeliveryFailed:   d.failed,
 		CheckpointWrites: s.writes,
+		CheckpointLoads:  r.loads,
 		Notifications:    d.batch,
 		Err:              errors.Join(slices.Concat(r.errs, d.errs, s.errs)...),
 	}

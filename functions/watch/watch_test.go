@@ -305,6 +305,14 @@ func (crashingStore) Save(context.Context, *checkpoint.Checkpoint) error {
 	return errors.New("crash before the checkpoint was written")
 }
 
+func (crashingStore) SaveMany(_ context.Context, cps []*checkpoint.Checkpoint) []error {
+	errs := make([]error, len(cps))
+	for i := range errs {
+		errs[i] = errors.New("crash before the checkpoint was written")
+	}
+	return errs
+}
+
 func TestCrashBetweenDeliveryAndSaveResendsSameID(t *testing.T) {
 	h := newHarness(t)
 	h.api.add("s1", eventsapi.StatusRunning, seedEvents(t0, 9)...)
