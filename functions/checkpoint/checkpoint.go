@@ -145,6 +145,16 @@ type Store interface {
 	SaveMany(ctx context.Context, cps []*Checkpoint) []error
 }
 
+// PerItem is implemented by stores whose SaveMany costs one request per
+// checkpoint whatever the batch (DynamoDB): the watch loop saves a
+// service's checkpoint as soon as it is settled, so the writes overlap the
+// reads of other services. A store that writes a batch at once (a file)
+// does not implement it: it gets one SaveMany per poll.
+type PerItem interface {
+	// PerItem reports whether the store writes item by item.
+	PerItem() bool
+}
+
 // Clone returns a deep copy of c: changing the copy's slices or maps never
 // changes c. Nil slices and maps stay nil.
 func (c Checkpoint) Clone() Checkpoint {

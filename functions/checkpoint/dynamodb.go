@@ -567,3 +567,6 @@ func CreateTable(ctx context.Context, client TableAPI, table string) error {
 	}
 	return nil
 }
+
+// PerItem implements PerItem: every checkpoint is its own conditional put.
+func (d *DynamoDB) PerItem() bool { return true }

@@ -114,3 +114,33 @@ func TestWarmPollerSeesAnotherWriter(t *testing.T) {
 		t.Fatalf("sent again: %v", kinds(got))
 	}
 }
+
+// perItemStore is a memory store that writes item by item, as DynamoDB
+// does: the poll saves settled checkpoints while it still reads.
+type perItemStore struct{ countingStore }
+
+func (*perItemStore) PerItem() bool { return true }
+
+// With a per-item store, services with nothing to deliver are saved during
+// the reads; a service whose notification could not be delivered keeps
+// its checkpoint.
+func TestEarlySaveKeepsUndelivered(t *testing.T) {
+	h := newHarness(t)
+	store := &perItemStore{countingStore{Store: checkpoint.NewMemory()}}
+	h.store = store
+	h.api.add("quiet", eventsapi.StatusRunning)
+	h.api.add("news", eventsapi.StatusRunning, seedEvents(t0, 9)...)
+	h.now = t0.Add(5 * time.Minute)
+	h.dest.failNext = 1
+	if res := h.poll(); res.Err == nil || res.CheckpointWrites != 2 {
+		t.Fatalf("poll with the destination down: %+v, want an error and both first-run anchors written", res)
+	}
+	if cp := h.checkpoint("news"); cp.ReadThrough != 0 {
+		t.Fatalf("the undelivered service's read edge moved to %d", cp.ReadThrough)
+	}
+	if cp := h.checkpoint("quiet"); cp.ReadThrough == 0 {
+		t.Fatal("the quiet service's checkpoint was not settled")
+	}
+	h.now = h.now.Add(time.Minute)
+	h.pollExpect("news deployment.succeeded model_startup")
+}

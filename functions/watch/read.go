@@ -21,6 +21,7 @@ type plan struct {
 	svc      eventsapi.Service
 	loaded   checkpoint.Checkpoint // as stored (zero Version: none stored)
 	loadedOK bool                  // the store had one
+	settled  bool                  // its checkpoint was saved (or left) during the reads
 	cached   bool                  // loaded came from the Poller's cache
 	base     checkpoint.Checkpoint // to keep when not everything due is delivered
 	next     checkpoint.Checkpoint // to keep when everything due is delivered
@@ -36,6 +37,7 @@ type reads struct {
 	deferred int     // services left for the next run (deadline near)
 	failed   int
 	loads    int // checkpoints read from the store
+	writes   int // checkpoints saved early (see earlySaver)
 	errs     []error
 }
 
@@ -84,7 +86,7 @@ func (p *Poller) checkpoints(ctx context.Context, ids []string) (map[string]stor
 
 // readAll reads every service, at most Concurrency at once, until ctx ends;
 // services not started by then are deferred.
-func (p *Poller) readAll(ctx context.Context, services []eventsapi.Service) reads {
+func (p *Poller) readAll(ctx, saveCtx context.Context, services []eventsapi.Service) reads {
 	var out reads
 	ids := make([]string, len(services))
 	for i, s := range services {
@@ -102,6 +104,7 @@ func (p *Poller) readAll(ctx context.Context, services []eventsapi.Service) read
 		return out
 	}
 	out.loads = loaded
+	early := p.earlySaver(saveCtx)
 	plans := make([]*plan, len(services))
 	errs := make([]error, len(services))
 	sem := make(chan struct{}, p.cfg.Concurrency)
@@ -126,9 +129,17 @@ func (p *Poller) readAll(ctx context.Context, services []eventsapi.Service) read
 		wg.Go(func() {
 			defer func() { <-sem }()
 			plans[i], errs[i] = p.read(ctx, services[i], cps[services[i].ServiceID])
+			if errs[i] == nil && early != nil {
+				early.offer(plans[i])
+			}
 		})
 	}
 	wg.Wait()
+	if early != nil {
+		var errs []error
+		out.writes, errs = early.wait()
+		out.errs = append(out.errs, errs...)
+	}
 	for i, pl := range plans {
 		switch {
 		case errs[i] != nil:

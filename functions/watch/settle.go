@@ -3,6 +3,8 @@ package watch
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 )
@@ -28,6 +30,9 @@ func (p *Poller) settleAll(ctx context.Context, plans []*plan, d deliveries) set
 	var batch []*checkpoint.Checkpoint
 	var owners []*plan
 	for _, pl := range plans {
+		if pl.settled {
+			continue // saved while the others were read
+		}
 		cp, complete := settle(pl.base, pl.next, pl.due, names, d.delivered, d.threads, p.cfg.Overlap)
 		if !complete {
 			out.errs = append(out.errs, fmt.Errorf("service %s: not every notification was delivered; its checkpoint stays", pl.svc.ServiceID))
@@ -55,4 +60,71 @@ func (p *Poller) settleAll(ctx context.Context, plans []*plan, d deliveries) set
 		out.writes++
 	}
 	return out
+}
+
+// earlySaver saves, while other services are still being read, the
+// checkpoints of services with nothing to deliver, when the store writes
+// item by item (checkpoint.PerItem): the writes overlap the reads instead
+// of following them. nil for other stores (a file is written once, at the
+// end).
+func (p *Poller) earlySaver(ctx context.Context) *saver {
+	if pi, ok := p.store.(checkpoint.PerItem); !ok || !pi.PerItem() {
+		return nil
+	}
+	s := &saver{p: p, ch: make(chan *checkpoint.Checkpoint, p.cfg.Concurrency)}
+	for range p.cfg.Concurrency {
+		s.wg.Go(func() {
+			for cp := range s.ch {
+				err := p.store.SaveMany(ctx, []*checkpoint.Checkpoint{cp})[0]
+				p.cacheMu.Lock()
+				if err != nil {
+					delete(p.cache, cp.ServiceID)
+				} else {
+					p.cache[cp.ServiceID] = cachedCheckpoint{cp: cp.Clone(), ok: true}
+				}
+				p.cacheMu.Unlock()
+				s.mu.Lock()
+				if err != nil {
+					s.errs = append(s.errs, fmt.Errorf("save checkpoint of %s: %w", cp.ServiceID, err))
+				} else {
+					s.writes++
+				}
+				s.mu.Unlock()
+			}
+		})
+	}
+	return s
+}
+
+// saver is earlySaver's pool of writers.
+type saver struct {
+	p      *Poller
+	ch     chan *checkpoint.Checkpoint
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	writes int
+	errs   []error
+}
+
+// offer takes pl when nothing due from it is left to deliver: its
+// checkpoint is final now (and marked settled), and saved when it changed.
+func (s *saver) offer(pl *plan) {
+	if pl == nil || slices.ContainsFunc(pl.due, func(d due) bool { return s.p.pendingDests(pl.base, d.n.ID) > 0 }) {
+		return
+	}
+	cp, complete := settle(pl.base, pl.next, pl.due, nil, nil, nil, s.p.cfg.Overlap)
+	if !complete {
+		return
+	}
+	pl.settled = true
+	if !cp.Equal(pl.loaded) {
+		s.ch <- &cp
+	}
+}
+
+// wait closes the pool and returns what it saved and the errors.
+func (s *saver) wait() (int, []error) {
+	close(s.ch)
+	s.wg.Wait()
+	return s.writes, s.errs
 }

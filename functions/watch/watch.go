@@ -173,7 +173,9 @@ func (p *Poller) Poll(ctx context.Context) Result {
 	if err != nil {
 		return Result{Err: err} // the client's error names the list
 	}
-	r := p.readAll(readCtx, services)
+	saveCtx, cancelSaves := saveContext(ctx)
+	defer cancelSaves()
+	r := p.readAll(readCtx, saveCtx, services)
 	p.verify(readCtx, &r)
 	d := p.deliver(ctx, r.plans)
 	s := p.settleAll(ctx, r.plans, d)
@@ -185,7 +187,7 @@ func (p *Poller) Poll(ctx context.Context) Result {
 		Due:              len(d.batch),
 		Delivered:        d.ok,
 		DeliveryFailed:   d.failed,
-		CheckpointWrites: s.writes,
+		CheckpointWrites: r.writes + s.writes,
 		CheckpointLoads:  r.loads,
 		Notifications:    d.batch,
 		Err:              errors.Join(slices.Concat(r.errs, d.errs, s.errs)...),
