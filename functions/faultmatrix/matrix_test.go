@@ -29,8 +29,10 @@ import (
 )
 
 var (
-	flagRuns = flag.Int("faultmatrix.runs", 0, "fault matrix runs (seeds 1..N); default $FAULTMATRIX_RUNS or 32 (6 with -short)")
-	flagSeed = flag.Uint64("faultmatrix.seed", 0, "run only this seed")
+	flagRuns  = flag.Int("faultmatrix.runs", 0, "fault matrix runs (seeds 1..N); default $FAULTMATRIX_RUNS or 32 (6 with -short)")
+	flagSeed  = flag.Uint64("faultmatrix.seed", 0, "run only this seed")
+	flagBug   = flag.String("faultmatrix.bug", "", "comma-separated fixed bugs (knownBugs) whose triggers the runs contain (default: all)")
+	flagTrace = flag.Bool("faultmatrix.trace", false, "log every poll: the script's changes, the faults and the result")
 )
 
 // runs is the number of seeds to run.
@@ -73,6 +75,15 @@ const (
 	kCrash
 	kConcurrent
 	kCorrupt
+	kAPILyingTotal
+	kAPIIgnoreOffset
+	kHookDown
+	kSlackDown
+	// Made by the script, not drawn per poll:
+	kFirstPollDown
+	kFuture
+	kStop
+	kStallStop
 	numKinds
 )
 
@@ -81,6 +92,10 @@ var kindNames = [numKinds]string{
 	"webhook 429", "webhook 5xx", "webhook timeout", "webhook timeout after accepting",
 	"slack 429", "slack 5xx", "slack timeout",
 	"crash before checkpoint save", "two polls at once", "corrupt checkpoint file",
+	"modelarts lying total_count", "modelarts ignoring offset",
+	"webhook down past lookback (polls)", "slack down past lookback (polls)",
+	"first poll, dest. down past lookback", "event dated 1 h to 1 year ahead",
+	"stop mid-deploy", "stop after a reported stall",
 }
 
 // maxFaultyInARow bounds consecutive polls with faults, so that anything
@@ -196,6 +211,19 @@ func (s *crashingStore) Save(ctx context.Context, cp *checkpoint.Checkpoint) err
 	return s.Store.Save(ctx, cp)
 }
 
+// SaveMany is how the poll saves: a crash takes the whole batch (the
+// process dies before writing anything).
+func (s *crashingStore) SaveMany(ctx context.Context, cps []*checkpoint.Checkpoint) []error {
+	if s.fail.Add(-1) >= 0 {
+		errs := make([]error, len(cps))
+		for i := range errs {
+			errs[i] = errors.New("injected crash before the checkpoint was written")
+		}
+		return errs
+	}
+	return s.Store.SaveMany(ctx, cps)
+}
+
 func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 var (
@@ -205,10 +233,11 @@ var (
 
 func TestFaultMatrix(t *testing.T) {
 	seeds := runs(t)
+	bugs := bugsFlag(t)
 	var total stats
 	for _, seed := range seeds {
 		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			st := runSeed(t, seed)
+			st := runSeed(t, seed, bugs)
 			total.add(st)
 			if t.Failed() {
 				t.Logf("reproduce with: go test ./functions/faultmatrix -run 'TestFaultMatrix/seed=%d$' -v -faultmatrix.seed=%d", seed, seed)
@@ -239,11 +268,13 @@ type env struct {
 	poll    atomic.Int64
 	// licensed polls: a receipt during one of them may be delivered again.
 	licensed map[int64]bool
+	// bugs are the known product bugs whose triggers this run may contain.
+	bugs map[string]bool
 }
 
-func runSeed(t *testing.T, seed uint64) stats {
+func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	e := &env{t: t, rng: rng, clock: &simClock{now: stepTime(0)}, licensed: map[int64]bool{}}
+	e := &env{t: t, rng: rng, clock: &simClock{now: base}, licensed: map[int64]bool{}, bugs: bugs}
 	st := stats{runs: 1}
 
 	e.srv = eventsapitest.NewServer(eventsapitest.WithClock(e.clock.Now))
@@ -297,25 +328,37 @@ func runSeed(t *testing.T, seed uint64) stats {
 	for _, p := range notifier.PhaseNames {
 		thresholds[p] = stallThreshold
 	}
-	e.cfg = watch.Config{ProjectID: e.srv.ProjectID, Thresholds: thresholds, FirstRunLookback: time.Hour,
+	e.cfg = watch.Config{ProjectID: e.srv.ProjectID, Thresholds: thresholds, FirstRunLookback: firstRunLookback,
 		Overlap: 2 * time.Minute, Now: e.clock.Now}
 
 	nServices := 3 + rng.IntN(3)
-	last := warmup + 25 + rng.IntN(10)
-	sc := newScript(rng, nServices, last)
-	for _, svc := range sc.services {
-		e.srv.AddService(svc, svc, eventsapi.StatusRunning)
-		e.srv.AppendEvents(svc, sc.initial[svc]...)
+	sc := newScript(rng, nServices, bugs)
+	last := sc.last
+	st.faults[kFirstPollDown] += sc.firstDown
+	st.faults[kFuture] += sc.future
+	st.faults[kStop] += sc.stops
+	st.faults[kStallStop] += sc.stallStops
+	outage := ""
+	if sc.down != "" {
+		outage = fmt.Sprintf(", %s down for the first %d polls (%s)", sc.down, len(sc.outage),
+			sc.resume.Sub(base).Round(time.Minute))
 	}
-	t.Logf("seed %d: %d services, %d polls with faults, %d items, store %s", seed, nServices, last, len(sc.items), map[bool]string{true: "file", false: "dynamodb"}[useFile])
+	t.Logf("seed %d: %d services, %d polls with faults, %d items, store %s%s", seed, nServices, last, len(sc.items),
+		map[bool]string{true: "file", false: "dynamodb"}[useFile], outage)
 
 	var backup []byte // the last good checkpoint file
 	backupPoll := int64(-1)
 	faultyInARow := 0
 	k := 0
 	for ; k <= last; k++ {
-		e.clock.set(stepTime(k))
+		e.clock.set(sc.stepTime(k))
 		e.poll.Store(int64(k))
+		for _, svc := range sc.services {
+			if sc.born[svc] == k {
+				e.srv.AddService(svc, svc, eventsapi.StatusRunning)
+				e.srv.AppendEvents(svc, sc.initial[svc]...)
+			}
+		}
 		for svc, a := range sc.steps[k] {
 			if len(a.events) > 0 {
 				e.srv.AppendEvents(svc, a.events...)
@@ -325,6 +368,17 @@ func runSeed(t *testing.T, seed uint64) stats {
 			}
 		}
 		kinds := e.drawFaults(faultyInARow, backup != nil)
+		if sc.inOutage(k) {
+			// The outage's faults come first: they take every request.
+			var down []int
+			if sc.down != "slack" {
+				down = append(down, kHookDown)
+			}
+			if sc.down != "webhook" {
+				down = append(down, kSlackDown)
+			}
+			kinds = append(down, kinds...)
+		}
 		if len(kinds) > 0 {
 			faultyInARow++
 		} else {
@@ -333,7 +387,20 @@ func runSeed(t *testing.T, seed uint64) stats {
 		for _, kd := range kinds {
 			st.faults[kd]++
 		}
+		if *flagTrace {
+			e.trace(sc, k, kinds)
+		}
 		res := e.pollWith(kinds, &st)
+		if *flagTrace {
+			var due strings.Builder
+			for _, n := range res.Notifications {
+				fmt.Fprintf(&due, "\n  due %s %s %s %s", n.Summary.ServiceID, n.Kind, n.Summary.Phase, n.ID)
+				if n.ParentUpdate {
+					due.WriteString(" (parent update)")
+				}
+			}
+			t.Logf("poll %d: due %d delivered %d failed %d err %v%s", k, res.Due, res.Delivered, res.DeliveryFailed, res.Err, due.String())
+		}
 		if slices.Contains(kinds, kCorrupt) {
 			// The operator restores the last good copy; what was delivered
 			// since it was taken may be delivered again.
@@ -357,7 +424,7 @@ func runSeed(t *testing.T, seed uint64) stats {
 	// Faults stop: poll until a poll has nothing left to do.
 	for settle := 0; ; settle++ {
 		k++
-		e.clock.set(stepTime(k))
+		e.clock.set(sc.stepTime(k))
 		e.poll.Store(int64(k))
 		res := e.pollWith(nil, &st)
 		e.checkReadThrough(sc, k)
@@ -373,6 +440,29 @@ func runSeed(t *testing.T, seed uint64) stats {
 	as := e.api.Stats()
 	st.modelartsRequests, st.modelartsRetries = as.Requests, as.Retries
 	return st
+}
+
+// trace logs what poll k changes and suffers.
+func (e *env) trace(sc *script, k int, kinds []int) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "poll %d at %s:", k, sc.stepTime(k).Format("15:04"))
+	for _, kd := range kinds {
+		fmt.Fprintf(&b, " [%s]", kindNames[kd])
+	}
+	for _, svc := range sc.services {
+		a, ok := sc.steps[k][svc]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "\n  %s", svc)
+		if a.status != "" {
+			fmt.Fprintf(&b, " status=%s", a.status)
+		}
+		for _, ev := range a.events {
+			fmt.Fprintf(&b, " | %d %s %q", ev.OccurTime, ev.EventType, ev.EventInfo)
+		}
+	}
+	e.t.Log(b.String())
 }
 
 // sharedTB owns process-wide fixtures (dynalite): it is the top-level test.
@@ -409,26 +499,30 @@ func (e *env) drawFaults(faultyInARow int, haveBackup bool) []int {
 	for range 1 + e.rng.IntN(2) {
 		var kd int
 		switch r := e.rng.IntN(100); {
-		case r < 12:
+		case r < 10:
 			kd = kAPI429
-		case r < 24:
+		case r < 20:
 			kd = kAPI5xx
-		case r < 34:
+		case r < 28:
 			kd = kAPITruncated
-		case r < 44:
+		case r < 36:
 			kd = kHook429
-		case r < 54:
+		case r < 44:
 			kd = kHook5xx
-		case r < 59:
+		case r < 48:
 			kd = kHookTimeout
-		case r < 64:
+		case r < 52:
 			kd = kHookAcceptedTimeout
-		case r < 74:
+		case r < 60:
 			kd = kSlack429
-		case r < 84:
+		case r < 68:
 			kd = kSlack5xx
-		case r < 89:
+		case r < 72:
 			kd = kSlackTimeout
+		case r < 80:
+			kd = kAPILyingTotal
+		case r < 88:
+			kd = kAPIIgnoreOffset
 		default:
 			kd = kCrash
 		}
@@ -483,6 +577,35 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 			e.licensed[k] = true
 		case kConcurrent:
 			e.licensed[k] = true
+		case kAPILyingTotal:
+			// A total_count far above the truth: past the real end the
+			// fake answers the last page again. Small pages for some polls,
+			// so that paging goes through many offsets first.
+			e.srv.SetLyingTotal(1000 + e.rng.IntN(100_000))
+			if e.rng.IntN(2) == 0 && !slices.Contains(kinds, kAPIIgnoreOffset) {
+				e.srv.SetMaxPageSize(n(4))
+			}
+		case kAPIIgnoreOffset:
+			// Every request gets the first page from start_time. Pages hold
+			// every event a read can ask for: the client must stop asking
+			// (the next offset brings the same page when total_count lies)
+			// and lose nothing. With bugTruncatedRead they hold 2 to 5
+			// events, so that a read ends early: see knownBugs.
+			e.srv.SetIgnoreOffset(true)
+			page := 1
+			for _, svc := range e.srv.ServiceIDs() {
+				page = max(page, len(e.srv.Events(svc))+1)
+			}
+			if e.bugs[bugTruncatedRead] {
+				page = 2 + e.rng.IntN(4)
+			} else if e.rng.IntN(2) == 0 {
+				e.srv.SetLyingTotal(1000 + e.rng.IntN(100_000))
+			}
+			e.srv.SetMaxPageSize(page)
+		case kHookDown:
+			e.hook.Fail(1000, notifiertest.ServerError)
+		case kSlackDown:
+			e.slack.Fail(1000, notifiertest.ServerError)
 		case kCorrupt:
 			if err := os.WriteFile(e.file, []byte(`{"svc-00": {"service_id": "svc-00", "read_th`), 0o600); err != nil {
 				t.Fatal(err)
@@ -490,6 +613,9 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		}
 	}
 	defer func() {
+		e.srv.SetLyingTotal(0)
+		e.srv.SetIgnoreOffset(false)
+		e.srv.SetMaxPageSize(0)
 		e.srv.ClearFaults()
 		e.hook.ClearFaults()
 		e.slack.ClearFaults()
@@ -533,8 +659,9 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		if overlap && res[0].DeliveryFailed == 0 && res[1].DeliveryFailed == 0 && !c0 && !c1 {
 			t.Errorf("poll %d: two polls at once both delivered the same notifications and neither lost with a conflict:\n%v\n%v", k, res[0].Err, res[1].Err)
 		}
+		down := slices.Contains(kinds, kHookDown) || slices.Contains(kinds, kSlackDown)
 		for i, r := range res {
-			if r.Err != nil && !errors.Is(r.Err, checkpoint.ErrConflict) {
+			if r.Err != nil && !errors.Is(r.Err, checkpoint.ErrConflict) && !down {
 				t.Errorf("poll %d (run %d of two at once): unexpected error: %v", k, i, r.Err)
 			}
 		}
@@ -587,6 +714,13 @@ func (e *env) checkReadThrough(sc *script, k int) {
 			e.t.Fatalf("poll %d: load checkpoint of %s: %v", k, svc, err)
 		}
 		cps[svc] = cp
+	}
+	edge := e.clock.Now().Add(5 * time.Minute).UnixMilli()
+	for _, svc := range sc.services {
+		if rt := cps[svc].ReadThrough; rt > edge {
+			e.t.Errorf("poll %d: checkpoint of %s reads through %d (%s), past now + 5 min (%s)", k, svc, rt,
+				time.UnixMilli(rt).UTC().Format(time.RFC3339), time.UnixMilli(edge).UTC().Format(time.RFC3339))
+		}
 	}
 	for i, it := range sc.items {
 		if done[i] {
@@ -650,6 +784,17 @@ func (e *env) checkFinal(sc *script, st *stats) {
 			st.dupForbidden++
 			t.Errorf("%s: %s %s %s delivered again at poll %d (first at poll %d) with no crash, concurrent run or timeout to explain it",
 				d.name, r.Data.ServiceID, r.Kind, r.ID, r.Round, f.Round)
+		}
+	}
+	// Every deployment of the script ended (succeeded, failed or was
+	// stopped): none may still pin its service's read window.
+	for _, svc := range sc.services {
+		cp, _, err := e.store.Load(context.Background(), svc)
+		if err != nil {
+			t.Fatalf("load checkpoint of %s: %v", svc, err)
+		}
+		if cp.DeploymentStart != 0 {
+			t.Errorf("checkpoint of %s keeps a deployment open (start %d) after every deployment ended", svc, cp.DeploymentStart)
 		}
 	}
 	if bad := e.slack.Violations(); len(bad) > 0 {

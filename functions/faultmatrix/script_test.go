@@ -22,14 +22,31 @@ const step = time.Minute
 // stallThreshold applies to every phase in the matrix.
 const stallThreshold = 5 * time.Minute
 
+// schedule maps polls to simulated times: one step apart, except in an
+// initial outage (polls before len(outage)), whose polls are further
+// apart (the destinations are down longer than FIRST_RUN_LOOKBACK, and
+// nothing scripted happens in it).
+type schedule struct {
+	outage []time.Time // the outage's polls, from base
+	resume time.Time   // the first poll after the outage (base without one)
+}
+
 // stepTime is the time of poll k.
-func stepTime(k int) time.Time { return base.Add(time.Duration(k) * step) }
+func (sc *schedule) stepTime(k int) time.Time {
+	if k < len(sc.outage) {
+		return sc.outage[k]
+	}
+	return sc.resume.Add(time.Duration(k-len(sc.outage)) * step)
+}
 
 // eventTime is the time of the i-th event appended before poll k: within
 // the minute before it.
-func eventTime(k, i int) time.Time {
-	return stepTime(k).Add(-50*time.Second + time.Duration(i)*3*time.Second)
+func (sc *schedule) eventTime(k, i int) time.Time {
+	return sc.stepTime(k).Add(-50*time.Second + time.Duration(i)*3*time.Second)
 }
+
+// inOutage reports whether the destinations are down at poll k.
+func (sc *schedule) inOutage(k int) bool { return k < len(sc.outage) }
 
 // item is one thing the script makes worth telling: it must reach every
 // destination.
@@ -92,24 +109,76 @@ type action struct {
 
 // script is a whole scenario: per service, per poll, what happens.
 type script struct {
+	*schedule
 	services []string
-	initial  map[string][]eventsapi.Event // before the first poll
+	born     map[string]int               // the poll a service appears at (its first poll)
+	initial  map[string][]eventsapi.Event // its history, added when it appears
 	steps    map[int]map[string]action    // poll -> service -> action
 	items    []item
+	start    int // the first poll with scripted changes
 	last     int // the last poll with scripted changes
+	// down names the destinations down in the initial outage: "webhook",
+	// "slack" or "both" ("": no outage).
+	down string
+	// Counts of what the script made happen, for the table.
+	future     int // runtime abnormal events dated 1 h to a year ahead
+	stops      int // deployments stopped mid-deploy
+	stallStops int // deployments stopped after their stall was reported
+	firstDown  int // services whose first poll is in the outage
+	// bugs are the known product bugs whose triggers the script may
+	// contain (see knownBugs).
+	bugs map[string]bool
 }
 
-// warmup is the first poll at which the script changes anything: by then
-// every service has had a poll without faults (see maxFaultyInARow).
+// warmup is the number of polls before the first scripted change after
+// the outage (if any): by then every service has had a poll without
+// faults (see maxFaultyInARow).
 const warmup = maxFaultyInARow + 2
 
-// newScript draws a scenario: nServices services, scripted changes up to
-// poll last.
-func newScript(rng *rand.Rand, nServices, last int) *script {
-	s := &script{initial: map[string][]eventsapi.Event{}, steps: map[int]map[string]action{}, last: last}
+// firstRunLookback is the poller's FIRST_RUN_LOOKBACK.
+const firstRunLookback = time.Hour
+
+// newScript draws a scenario: nServices services and, for one run in
+// four, an initial outage of the webhook, Slack or both that lasts longer
+// than FIRST_RUN_LOOKBACK past the first poll of every service; some
+// services appear during it (their first poll is then later, and still
+// in the outage).
+func newScript(rng *rand.Rand, nServices int, bugs map[string]bool) *script {
+	s := &script{schedule: &schedule{resume: base}, born: map[string]int{}, initial: map[string][]eventsapi.Event{},
+		steps: map[int]map[string]action{}, bugs: bugs}
 	for i := range nServices {
-		id := fmt.Sprintf("svc-%02d", i)
-		s.services = append(s.services, id)
+		s.services = append(s.services, fmt.Sprintf("svc-%02d", i))
+	}
+	if rng.IntN(4) == 0 {
+		s.down = []string{"webhook", "slack", "both"}[rng.IntN(3)]
+		lastBorn := 0
+		for _, id := range s.services[1:] { // svc-00 is there from the start
+			if rng.IntN(3) == 0 {
+				s.born[id] = 1 + rng.IntN(2)
+				lastBorn = max(lastBorn, s.born[id])
+			}
+		}
+		gap := func() time.Duration { return time.Duration(6+rng.IntN(7)) * time.Minute }
+		s.outage = []time.Time{base}
+		// The destinations stay down until well past FIRST_RUN_LOOKBACK
+		// after the last service's first poll.
+		var until time.Time
+		for at := base; ; {
+			if len(s.outage) == lastBorn+1 {
+				until = s.outage[lastBorn].Add(firstRunLookback + time.Duration(2+rng.IntN(19))*time.Minute)
+			}
+			if !until.IsZero() && !at.Before(until) {
+				break
+			}
+			at = at.Add(gap())
+			s.outage = append(s.outage, at)
+		}
+		s.resume = s.outage[len(s.outage)-1].Add(step)
+		s.firstDown = nServices
+	}
+	s.start = len(s.outage) + warmup
+	s.last = s.start + 25 + rng.IntN(10)
+	for _, id := range s.services {
 		s.genService(rng, id)
 	}
 	return s
@@ -139,18 +208,23 @@ func (s *script) add(k int, svc string, a action) {
 	s.steps[k][svc] = cur
 }
 
+// stopStatuses end a deployment without an outcome.
+var stopStatuses = []string{eventsapi.StatusStopped, eventsapi.StatusStopping, eventsapi.StatusDeleting, eventsapi.StatusFinished}
+
 // genService writes one service's history and script.
 func (s *script) genService(rng *rand.Rand, svc string) {
 	name := svc // the fake names services after their ids
-	// History: an old failure, long before FIRST_RUN_LOOKBACK: never to be
-	// reported. Then a recent success inside the window, reported on the
-	// first poll, and for some services a runtime abnormal event.
-	old := base.Add(-5 * time.Hour)
+	// History, relative to the service's first poll: an old failure, long
+	// before FIRST_RUN_LOOKBACK: never to be reported. Then a recent
+	// success inside the window, reported on the first poll, and for some
+	// services a runtime abnormal event.
+	first := s.stepTime(s.born[svc])
+	old := first.Add(-5 * time.Hour)
 	for i, text := range eventsapitest.SuccessTexts("old", name)[:4] {
 		s.initial[svc] = append(s.initial[svc], normal(old.Add(time.Duration(i)*time.Second), text))
 	}
 	s.initial[svc] = append(s.initial[svc], abnormal(old.Add(10*time.Second), "Service "+name+" failed. Error: old history"))
-	recent := base.Add(-30 * time.Minute)
+	recent := first.Add(-30 * time.Minute)
 	texts := eventsapitest.SuccessTexts("v0", name)
 	for i, text := range texts {
 		s.initial[svc] = append(s.initial[svc], normal(recent.Add(time.Duration(i)*10*time.Second), text))
@@ -158,34 +232,51 @@ func (s *script) genService(rng *rand.Rand, svc string) {
 	last := recent.Add(time.Duration(len(texts)-1) * 10 * time.Second).UnixMilli()
 	s.items = append(s.items, item{svc: svc, kind: notifier.KindSucceeded, start: recent.UnixMilli(), trigger: last})
 	if rng.IntN(2) == 0 {
-		e := abnormal(base.Add(-10*time.Minute), "Instance restarted: out of memory (history)")
+		e := abnormal(first.Add(-10*time.Minute), "Instance restarted: out of memory (history)")
 		s.initial[svc] = append(s.initial[svc], e)
 		s.items = append(s.items, item{svc: svc, kind: notifier.KindAbnormal, event: toEvent(e), trigger: e.OccurTime})
 	}
 
-	k := warmup
+	k := s.start
 	n := 0
+	dated := false // a future-dated event was appended
 	for {
 		k += rng.IntN(3) // idle
 		n++
 		model := fmt.Sprintf("m%d", n)
 		var end int
-		switch r := rng.IntN(10); {
+		r := rng.IntN(12)
+		if r >= 9 && dated && !s.bugs[bugFutureJoinsDeployment] {
+			r -= 6 // no stall after a future-dated event: see knownBugs
+		}
+		switch {
 		case r < 2:
 			end = s.runtimeAbnormal(rng, svc, k, n)
-		case r < 4:
-			end = s.deploy(rng, svc, name, model, k, "", "", false)
+		case r < 3:
+			end = s.futureAbnormal(rng, svc, k, n)
+			dated = dated || end >= 0
 		case r < 5:
-			end = s.deploy(rng, svc, name, model, k, "", "", true)
-		case r < 7:
-			end = s.deploy(rng, svc, name, model, k, notifier.PhaseNames[rng.IntN(5)], "", rng.IntN(2) == 0)
+			end = s.deploy(rng, svc, name, model, k, "", "", false, "")
+		case r < 6:
+			end = s.deploy(rng, svc, name, model, k, "", "", true, "")
+		case r < 8:
+			end = s.deploy(rng, svc, name, model, k, notifier.PhaseNames[rng.IntN(5)], "", rng.IntN(2) == 0, "")
+		case r < 9:
+			end = s.deploy(rng, svc, name, model, k, "", "", rng.IntN(2) == 0, stopStatuses[rng.IntN(len(stopStatuses))])
+		case r < 11:
+			end = s.deploy(rng, svc, name, model, k, "", notifier.PhaseNames[rng.IntN(5)], false, "")
 		default:
-			end = s.deploy(rng, svc, name, model, k, "", notifier.PhaseNames[rng.IntN(5)], false)
+			end = s.deploy(rng, svc, name, model, k, "", notifier.PhaseNames[rng.IntN(5)], false, stopStatuses[rng.IntN(len(stopStatuses))])
 		}
 		if end < 0 {
 			return
 		}
 		k = end + 1
+		if r == 2 && !s.bugs[bugFutureJoinsDeployment] {
+			// Nothing until a poll without faults has delivered the
+			// future-dated event: see knownBugs.
+			k += maxFaultyInARow + 1
+		}
 	}
 }
 
@@ -200,17 +291,17 @@ func (s *script) runtimeAbnormal(rng *rand.Rand, svc string, k, n int) int {
 	text := func(what string) string { return fmt.Sprintf("Instance %s: out of memory (#%d)", what, n) }
 	switch rng.IntN(3) {
 	case 0:
-		e := abnormal(eventTime(k, 0), text("restarted"))
+		e := abnormal(s.eventTime(k, 0), text("restarted"))
 		s.add(k, svc, action{events: []eventsapi.Event{e}})
 		s.items = append(s.items, item{svc: svc, kind: notifier.KindAbnormal, event: toEvent(e), trigger: e.OccurTime})
 		return k
 	case 1:
-		e := abnormal(stepTime(k).Add(-100*time.Second), text("restarted late"))
+		e := abnormal(s.stepTime(k).Add(-100*time.Second), text("restarted late"))
 		s.add(k, svc, action{events: []eventsapi.Event{e}})
 		s.items = append(s.items, item{svc: svc, kind: notifier.KindAbnormal, event: toEvent(e)})
 		return k
 	}
-	at := eventTime(k, 1)
+	at := s.eventTime(k, 1)
 	a, b := abnormal(at, text("restarted")), abnormal(at, text("unhealthy"))
 	s.add(k, svc, action{events: []eventsapi.Event{a}})
 	s.add(k+1, svc, action{events: []eventsapi.Event{b}})
@@ -220,6 +311,27 @@ func (s *script) runtimeAbnormal(rng *rand.Rand, svc string, k, n int) int {
 	return k + 1
 }
 
+// futureAhead are how far ahead of the poll a future-dated event is.
+var futureAhead = []time.Duration{time.Hour, 6 * time.Hour, 3 * 24 * time.Hour, 40 * 24 * time.Hour, 365 * 24 * time.Hour}
+
+// futureAbnormal appends, at poll k, a runtime abnormal event dated an
+// hour to a year ahead (a server with a wrong clock): it is to be reported
+// once, and the read edge must never follow it. It returns the last poll
+// used, or -1 when it does not fit.
+func (s *script) futureAbnormal(rng *rand.Rand, svc string, k, n int) int {
+	if k > s.last {
+		return -1
+	}
+	ahead := futureAhead[rng.IntN(len(futureAhead))] + time.Duration(rng.IntN(3600))*time.Second
+	e := abnormal(s.stepTime(k).Add(ahead), fmt.Sprintf("Instance restarted: out of memory (#%d, dated ahead)", n))
+	s.add(k, svc, action{events: []eventsapi.Event{e}})
+	// No trigger: the read edge never reaches it (checkReadThrough checks
+	// that it never passes now + 5 min).
+	s.items = append(s.items, item{svc: svc, kind: notifier.KindAbnormal, event: toEvent(e)})
+	s.future++
+	return k
+}
+
 // stallPolls is how long a stall lasts: past the threshold, long enough
 // that polls without faults see it (see maxFaultyInARow).
 var stallPolls = int(stallThreshold/step) + 2*(maxFaultyInARow+1)
@@ -227,8 +339,13 @@ var stallPolls = int(stallThreshold/step) + 2*(maxFaultyInARow+1)
 // deploy scripts one deployment starting at poll k: a success, or a
 // failure in failPhase, or a stall in stallPhase then recovery and
 // success; insufficient adds "Insufficient resources" during scheduling.
-// It returns the last poll used, or -1 when it does not fit.
-func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhase, stallPhase string, insufficient bool) int {
+// With stop (a status: stopped, stopping, deleting, finished) the
+// deployment is stopped instead of ending: mid-deploy at a random event,
+// or, with a stall, once the stall has lasted as long as it would
+// otherwise (so it was reported): no outcome and no recovery are due, only
+// what came before the stop. It returns the last poll used, or -1 when it
+// does not fit.
+func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhase, stallPhase string, insufficient bool, stop string) int {
 	texts := eventsapitest.SuccessTexts(model, name)
 	type ev struct {
 		abnormal bool
@@ -255,6 +372,12 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 			stallAt++
 		}
 	}
+	switch {
+	case stop != "" && stallAt >= 0:
+		evs = evs[:stallAt+1] // stopped while stalled
+	case stop != "":
+		evs = evs[:1+rng.IntN(len(evs)-1)] // stopped before it ended
+	}
 
 	// Lay the events out over polls, 1 to 3 per poll.
 	type placed struct {
@@ -279,14 +402,22 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 		}
 	}
 	lastK := out[len(out)-1].k
-	if lastK > s.last {
+	endK := lastK
+	if stop != "" {
+		if stallAt >= 0 {
+			endK = lastK + stallPolls // where the recovery would have come
+		} else {
+			endK = lastK + rng.IntN(2)
+		}
+	}
+	if endK > s.last {
 		return -1
 	}
 
-	start := eventTime(out[0].k, out[0].i).UnixMilli()
+	start := s.eventTime(out[0].k, out[0].i).UnixMilli()
 	var lastAt int64
 	for j, p := range out {
-		at := eventTime(p.k, p.i)
+		at := s.eventTime(p.k, p.i)
 		e := normal(at, p.text)
 		if p.abnormal {
 			e = abnormal(at, p.text)
@@ -308,12 +439,21 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 			s.items = append(s.items, item{svc: svc, kind: notifier.KindRecovered, start: start, phase: stallPhase, trigger: e.OccurTime})
 		}
 	}
-	if failPhase != "" {
+	switch {
+	case stop != "":
+		// No outcome, no recovery: anything of the kind is unexpected.
+		s.add(endK, svc, action{status: stop})
+		if stallAt >= 0 {
+			s.stallStops++
+		} else {
+			s.stops++
+		}
+	case failPhase != "":
 		s.add(lastK, svc, action{status: eventsapi.StatusFailed, errMsg: failPhase + " went wrong"})
 		s.items = append(s.items, item{svc: svc, kind: notifier.KindFailed, start: start, phase: failPhase, trigger: lastAt})
-	} else {
+	default:
 		s.add(lastK, svc, action{status: eventsapi.StatusRunning})
 		s.items = append(s.items, item{svc: svc, kind: notifier.KindSucceeded, start: start, trigger: lastAt})
 	}
-	return lastK
+	return endK
 }

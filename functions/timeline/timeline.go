@@ -237,7 +237,11 @@ func (b *builder) add(e eventsapi.Event, c class) {
 	case c.start:
 	case c.end:
 		b.endPhase(c.phase, t)
-	case c.phase >= 0 && c.phase > b.cur:
+	case c.phase >= 0 && c.phase > b.cur && (!c.abnormal || c.failure):
+		// An abnormal event that is no failure (a retry, a late runtime
+		// event, a Kubernetes warning) says nothing of the earlier phases'
+		// success: it begins no phase. A failure naming a later phase
+		// begins it, to fail there.
 		b.beginPhase(c.phase, t)
 	}
 	if c.done && b.open {

@@ -48,8 +48,9 @@ import (
 //	any       | deployment open after the read  | DeploymentStart = its start (read from there)
 //	any       | success, failure, stop/delete/  | DeploymentStart = 0: the window moves on
 //	          | finish status, superseded       |
-//	watching  | more new events than the cap    | ReadThrough = newest event read; the rest is
-//	          |                                 | read next poll (ascending order keeps it safe)
+//	watching  | more new events than the cap,   | ReadThrough = newest event read; the rest is
+//	          | or a read the server cut short  | read next poll (ascending order keeps it safe);
+//	          |                                 | the status is not applied, the old edge kept
 //	first     | more events than the cap        | the newest cap events are kept: older ones
 //	          |                                 | are history, as on any first poll
 //	any       | settled                         | Sent/Threads older than the next window start
@@ -153,7 +154,7 @@ func future(t int64, now time.Time) bool {
 // edge moves over what was read (never onto an event dated more than
 // clockSkew ahead of now), the edge fingerprints are rebuilt, the open
 // deployment is remembered, and a first poll's state ends.
-func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Timeline, now time.Time, overlap time.Duration) checkpoint.Checkpoint {
+func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Timeline, now time.Time, overlap time.Duration, capped bool) checkpoint.Checkpoint {
 	next := cp
 	for _, e := range events {
 		if t := activity(e); !future(t, now) {
@@ -176,6 +177,16 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 	// every later read.
 	next.Edge = nil
 	seen := map[string]bool{}
+	if capped {
+		// A read cut short may not have reached every event the old edge
+		// remembers: keep those (they age out as the edge moves on).
+		for _, k := range cp.Edge {
+			if !seen[k] {
+				seen[k] = true
+				next.Edge = append(next.Edge, k)
+			}
+		}
+	}
 	for _, e := range events {
 		if f := checkpoint.EdgeKey(timeline.Fingerprint(e)); activity(e) >= edgeFrom && !seen[f] {
 			seen[f] = true

@@ -198,3 +198,22 @@ func TestFirstPollCapKeepsNewest(t *testing.T) {
 	h.now = t0.Add(15 * time.Minute)
 	h.pollExpect("s1 deployment.failed image_pull")
 }
+
+// An event dated far ahead belongs to no deployment: a deployment that
+// starts after it still stalls, and the event is notified once under one
+// identity whatever deployments come.
+func TestFutureEventJoinsNoDeployment(t *testing.T) {
+	h := newHarness(t)
+	h.api.add("s1", eventsapi.StatusRunning, seedEvents(t0, 9)...)
+	h.now = t0.Add(5 * time.Minute)
+	h.pollExpect("s1 deployment.succeeded model_startup")
+	h.api.add("s1", "", abnormal(t0.Add(30*24*time.Hour), "Instance 7 restarted unexpectedly."))
+	h.now = h.now.Add(time.Minute)
+	h.pollExpect("s1 service.abnormal ")
+	start := h.now.Add(10 * time.Second)
+	h.api.add("s1", eventsapi.StatusDeploying, seedEvents(start, 4)...) // stuck preparing the environment
+	h.now = h.now.Add(time.Minute)
+	h.pollExpect()
+	h.now = start.Add(20 * time.Minute) // past environment's 10-minute threshold
+	h.pollExpect("s1 deployment.stalled environment")
+}

@@ -3,6 +3,7 @@ package watch
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"math/rand/v2"
@@ -351,7 +352,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*p
 			pl.stalled++
 		}
 	}
-	pl.next = advance(base, events, tl, now, p.cfg.Overlap)
+	pl.next = advance(base, events, tl, now, p.cfg.Overlap, capped)
 	p.log.Debug("service read", "service_id", svc.ServiceID, "generation", svc.Generation, "status", svc.Status,
 		"from", notifier.FromMillis(win.from), "events", len(events), "new", pl.newSeen, "due", len(pl.due))
 	return pl, nil
@@ -408,7 +409,12 @@ func (p *Poller) source(ctx context.Context, v *view, win window) iter.Seq2[even
 	}
 	return func(yield func(eventsapi.Event, error) bool) {
 		var all []eventsapi.Event
+		var incomplete error
 		for e, err := range p.api.EventsV2(ctx, v.svc.ServiceID, win.from) {
+			if errors.Is(err, eventsapi.ErrIncomplete) {
+				incomplete = err
+				break
+			}
 			if err != nil {
 				yield(eventsapi.Event{}, err)
 				return
@@ -428,6 +434,9 @@ func (p *Poller) source(ctx context.Context, v *view, win window) iter.Seq2[even
 				return
 			}
 		}
+		if incomplete != nil {
+			yield(eventsapi.Event{}, incomplete)
+		}
 	}
 }
 
@@ -443,6 +452,14 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window) (events []
 	limit := p.cfg.MaxEventsPerPoll
 	fresh := 0
 	for e, err := range p.source(ctx, v, win) {
+		if errors.Is(err, eventsapi.ErrIncomplete) {
+			// The server stopped giving events before the end: what was
+			// read is kept, and handled as a capped read (the status is
+			// not applied, the open deployment stays open, the old edge
+			// is kept); the rest is read next poll.
+			p.log.Warn("events read cut short by the server: the rest is read next poll", "service_id", v.svc.ServiceID, "events", len(events))
+			return events, true, nil
+		}
 		if err != nil {
 			return nil, false, err // the client's error names the service
 		}
@@ -498,6 +515,32 @@ func (p *Poller) build(v *view, events []eventsapi.Event, capped bool) timeline.
 	if capped {
 		svc.Status = ""
 	}
+	// Events dated past now + clockSkew belong to no deployment: in one they
+	// would sort after every real event, join whatever deployment is open,
+	// and hold off its stall detection until that date. They are runtime
+	// events, notified once by their own identity.
+	var ahead []eventsapi.Event
+	if slices.ContainsFunc(events, func(e eventsapi.Event) bool { return future(activity(e), v.now) }) {
+		now := make([]eventsapi.Event, 0, len(events))
+		for _, e := range events {
+			if future(activity(e), v.now) {
+				ahead = append(ahead, e)
+			} else {
+				now = append(now, e)
+			}
+		}
+		events = now
+	}
+	tl := p.buildTimeline(v, svc, events)
+	if len(ahead) > 0 {
+		tl.Runtime = append(tl.Runtime, ahead...)
+		slices.SortStableFunc(tl.Runtime, func(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) })
+	}
+	return tl
+}
+
+// buildTimeline is build's timeline of the events dated up to now.
+func (p *Poller) buildTimeline(v *view, svc eventsapi.Service, events []eventsapi.Event) timeline.Timeline {
 	if v.first {
 		return timeline.Build(events, svc, v.now, p.cfg.Thresholds)
 	}
