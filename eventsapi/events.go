@@ -3,6 +3,7 @@ package eventsapi
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"iter"
@@ -148,6 +149,8 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 		}
 		seen := newEventSet()
 		var prev []Event
+		var last int64 // the newest occur_time yielded
+		walked := false
 		for {
 			page, err := c.ListEvents(ctx, serviceID, q)
 			if err != nil {
@@ -159,13 +162,34 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 				return
 			}
 			if reason := seen.repeated(prev, page.Events); reason != "" {
-				c.log.WarnContext(ctx, "events paging stopped: the server returned a page already seen "+
-					"(it may ignore offset or report a wrong total_count)",
+				if walked {
+					// Read on from the newest event and still nothing new.
+					// A full page of it means more events at one
+					// millisecond than a page holds: there may be more.
+					if n >= q.Limit {
+						yield(Event{}, fmt.Errorf("list events for %s: %w", serviceID, ErrIncomplete))
+					}
+					return
+				}
+				// The server may ignore offset (or report a wrong
+				// total_count): read on by time, from the newest event
+				// yielded. One request tells: nothing new means the read
+				// was complete.
+				c.log.WarnContext(ctx, "events paging: the server returned a page already seen "+
+					"(it may ignore offset or report a wrong total_count); reading on by start_time",
 					"service_id", serviceID, "offset", q.Offset, "total_count", page.TotalCount,
 					"count", n, "reason", reason)
-				return
+				q.StartTime, q.Offset, walked = last, 0, true
+				prev = nil
+				continue
 			}
+			fresh := false
 			for _, ev := range page.Events {
+				if walked && seen.has(ev) {
+					continue // read before the walk
+				}
+				fresh = true
+				last = max(last, ev.OccurTime)
 				if !yield(ev, nil) {
 					return
 				}
@@ -173,12 +197,22 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 			seen.add(page.Events)
 			prev = page.Events
 			q.Offset += n
+			if walked && fresh {
+				walked = false // progress: a repeat may walk again
+			}
 			if lastPage(n, q.Limit, q.Offset, page.TotalCount) {
 				return
 			}
 		}
 	}
 }
+
+// ErrIncomplete ends (wrapped, as the last element) an Events or EventsV2
+// iteration that stopped before the end: the server answered a full page
+// with events already read (it ignores offset), so there may be events it
+// never gave. Every event it did give was yielded; a caller treats the read
+// as cut short (read on next time) rather than failed.
+var ErrIncomplete = errors.New("the events read was cut short: the server repeats a full page of events already read; the rest is read next time")
 
 // Reasons Events gives for ending paging on a page that brings nothing new.
 const (
@@ -212,6 +246,11 @@ func (s *eventSet) key(ev Event) uint64 {
 	binary.LittleEndian.PutUint64(n[:], uint64(ev.OccurTime))
 	h.Write(n[:])
 	return h.Sum64()
+}
+
+func (s *eventSet) has(ev Event) bool {
+	_, ok := s.keys[s.key(ev)]
+	return ok
 }
 
 func (s *eventSet) add(evs []Event) {

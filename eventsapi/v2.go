@@ -258,6 +258,9 @@ func (c *Client) EventsV2(ctx context.Context, serviceID string, since int64) it
 				c.log.WarnContext(ctx, "v2 events paging stopped: the server returned a page already seen "+
 					"(it may ignore offset or report a wrong total)",
 					"service_id", serviceID, "offset", offset, "total", total, "count", len(evs), "reason", reasonAllSeen)
+				if len(evs) >= v2Limit {
+					yield(Event{}, fmt.Errorf("list v2 events for %s: %w", serviceID, ErrIncomplete))
+				}
 				return
 			}
 			if !c.v2More(ctx, "events", serviceID, offset, total, len(evs)) {
