@@ -1,0 +1,136 @@
+package notifier
+
+// WeCom (企业微信) group robots: a webhook posting a markdown message.
+//
+// Sources:
+//   - https://developer.work.weixin.qq.com/document/path/91770 (群机器人配置说明:
+//     https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...;
+//     {"msgtype":"markdown","markdown":{"content"}}, content "最长不超过4096个
+//     字节，必须是utf8编码"; <@userid> mentions in text and markdown;
+//     <font color="info|comment|warning">; "每个机器人发送的消息不能超过20条/分钟")
+//   - https://developer.work.weixin.qq.com/document/path/90313 (global error
+//     codes: -1 system busy, 45009 "api freq out of limit", 93000 invalid
+//     webhook URL, 40058 invalid parameter, e.g. markdown.content exceeding
+//     4096)
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// MaxWeComContent bounds a WeCom markdown content, in bytes (documented).
+const MaxWeComContent = 4096
+
+// WeComHost is the group robots' API host.
+const WeComHost = "qyapi.weixin.qq.com"
+
+// WeComConfig configures a WeCom group robot (WECOM_WEBHOOK_URLS).
+type WeComConfig struct {
+	// URL is the robot's webhook,
+	// https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...: a secret
+	// (the key), never in errors or logs.
+	URL string `json:"-"`
+	// AllowAnyHost accepts a URL on another host (https, or http on
+	// loopback): tests and relays.
+	AllowAnyHost bool
+	// HTTPClient sends the requests; nil means a client with a 15 s
+	// timeout. Redirects are never followed.
+	HTTPClient *http.Client `json:"-"`
+	// Version goes into the User-Agent.
+	Version string
+	// Now and Sleep pace and space retries; nil means the real clock.
+	Now   func() time.Time                                 `json:"-"`
+	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
+	// Retry bounds the retries of one message.
+	Retry RetryPolicy
+	// DigestThreshold: more notifications than this in one Notify call are
+	// sent as one digest (default 5).
+	DigestThreshold int
+}
+
+// WeCom posts markdown messages to a WeCom group robot: one per
+// notification, or one digest when more than a few are due at once or
+// more than the robot's 20 a minute allow now; each within 4,096 bytes.
+// After a 45009 (frequency) answer it waits out the minute before trying
+// again.
+type WeCom struct{ *chatBot }
+
+var _ Notifier = (*WeCom)(nil)
+
+var wecomWindows = []rateWindow{{n: 20, per: time.Minute}}
+
+// NewWeCom checks cfg and returns a WeCom destination. Errors name
+// WECOM_WEBHOOK_URLS but never show the URL.
+func NewWeCom(cfg WeComConfig, logger *slog.Logger) (*WeCom, error) {
+	u, err := parseEndpoint("WECOM_WEBHOOK_URLS", cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.AllowAnyHost {
+		if u.Scheme != "https" || !strings.EqualFold(u.Hostname(), WeComHost) || u.Path != "/cgi-bin/webhook/send" {
+			return nil, fmt.Errorf("WECOM_WEBHOOK_URLS: not a group robot webhook (https://%s/cgi-bin/webhook/send?key=...)", WeComHost)
+		}
+	}
+	key := u.Query().Get("key")
+	if key == "" {
+		return nil, errors.New("WECOM_WEBHOOK_URLS: URL has no key")
+	}
+	c := chatCommon{HTTPClient: cfg.HTTPClient, Version: cfg.Version, Now: cfg.Now, Sleep: cfg.Sleep, Retry: cfg.Retry, DigestThreshold: cfg.DigestThreshold}
+	f := wecomFormat{target: u.String()}
+	return &WeCom{newChatBot("wecom", u, f, c, time.Minute, wecomWindows, []string{key, url.QueryEscape(key)}, logger)}, nil
+}
+
+// wecomFlavor: WeCom breaks lines on "\n" and greys text with
+// <font color="comment">.
+var wecomFlavor = mdFlavor{br: "\n", subtle: func(s string) string { return `<font color="comment">` + s + `</font>` }}
+
+type wecomFormat struct{ target string }
+
+type wecomMessage struct {
+	MsgType  string        `json:"msgtype"`
+	Markdown wecomMarkdown `json:"markdown"`
+}
+
+type wecomMarkdown struct {
+	Content string `json:"content"`
+}
+
+func (f wecomFormat) message(n Notification) (any, bool, error) {
+	text, cut := markdownWithin(n, wecomFlavor, MaxWeComContent)
+	return wecomMessage{MsgType: "markdown", Markdown: wecomMarkdown{Content: text}}, cut, nil
+}
+
+func (f wecomFormat) digest(ns []Notification) (any, bool, error) {
+	text, cut := digestMarkdownWithin(ns, wecomFlavor, MaxWeComContent)
+	return wecomMessage{MsgType: "markdown", Markdown: wecomMarkdown{Content: text}}, cut, nil
+}
+
+func (f wecomFormat) request(_ time.Time, msg any) (string, []byte, error) {
+	body, err := json.Marshal(msg)
+	return f.target, body, err
+}
+
+// wecomClass: 45009 (api freq out of limit) is rate limiting, -1 (system
+// busy) is busy; every other code is permanent.
+func wecomClass(code int) (rateLimited, busy bool) {
+	switch code {
+	case 45009:
+		return true, false
+	case -1:
+		return false, true
+	}
+	return false, false
+}
+
+func (f wecomFormat) answer(status int, raw []byte, h http.Header, now time.Time) error {
+	var a errcodeAnswer
+	_ = json.Unmarshal(raw, &a)
+	return judgeAnswer("wecom", status, raw, h, now, codeAnswer{code: a.Errcode, msg: a.Errmsg}, wecomClass)
+}
