@@ -96,6 +96,25 @@ var errSetups = []struct {
 		srv.Fail(100, eventsapitest.Fault{Status: 500})
 	}},
 	{"unreachable", nil, func(srv *eventsapitest.Server, _ *eventsapi.Config) { srv.Close() }},
+	// A server that ignores offset, behind which a read cannot go past a
+	// full page of events already read: the iteration ends cut short.
+	// (The fake holds an id as a v1 or a v2 service, not both.)
+	{"ignores offset, a full page again", []string{"Events"}, func(srv *eventsapitest.Server, _ *eventsapi.Config) {
+		evs := make([]eventsapi.Event, eventsapi.DefaultLimit+1) // more at one millisecond than a page holds
+		for i := range evs {
+			evs[i] = eventsapi.Event{EventType: eventsapi.EventTypeNormal, EventInfo: fmt.Sprintf("event %04d", i), OccurTime: 1_700_000_000_000}
+		}
+		srv.AppendEvents(errSvc, evs...)
+		srv.SetIgnoreOffset(true)
+	}},
+	{"ignores offset, a full page again, v2", []string{"EventsV2"}, func(srv *eventsapitest.Server, _ *eventsapi.Config) {
+		evs := make([]eventsapi.Event, 1000) // two pages of 500
+		for i := range evs {
+			evs[i] = eventsapi.Event{EventType: eventsapi.EventTypeNormal, EventInfo: fmt.Sprintf("record %04d", i), OccurTime: 1_700_000_000_000 + int64(i)}
+		}
+		srv.AppendV2Events(errSvc, evs...)
+		srv.SetIgnoreOffset(true)
+	}},
 	{"IAM wrong password", []string{"GetService"}, func(srv *eventsapitest.Server, cfg *eventsapi.Config) {
 		cfg.Auth = iamPasswordAuth(srv, wrongToken)
 	}},
@@ -241,6 +260,8 @@ var errTexts = map[string]string{
 	"ServicesV2/unreachable":                            "list v2 services: cannot reach http://127.0.0.1:PORT: dial tcp 127.0.0.1:PORT: connect: connection refused",
 	"EventsV2/unreachable":                              "list v2 events for 5f9d3a1e-7c2b-4e8a-9b6d-0c1e2f3a4b5c: cannot reach http://127.0.0.1:PORT: dial tcp 127.0.0.1:PORT: connect: connection refused",
 	"PodEvents/unreachable":                             "list pod events for 5f9d3a1e-7c2b-4e8a-9b6d-0c1e2f3a4b5c/group-1: cannot reach http://127.0.0.1:PORT: dial tcp 127.0.0.1:PORT: connect: connection refused",
+	"Events/ignores offset, a full page again":          "list events for 5f9d3a1e-7c2b-4e8a-9b6d-0c1e2f3a4b5c: the events read was cut short: the server repeats a full page of events already read; the rest is read next time",
+	"EventsV2/ignores offset, a full page again, v2":    "list v2 events for 5f9d3a1e-7c2b-4e8a-9b6d-0c1e2f3a4b5c: the events read was cut short: the server repeats a full page of events already read; the rest is read next time",
 	"GetService/IAM wrong password":                     "get service 5f9d3a1e-7c2b-4e8a-9b6d-0c1e2f3a4b5c: authenticate: iam token for user \"demo-user\": HTTP 401 IAM.0004: The username or password is wrong. (request id fake-00000001)",
 	"GetService/IAM unreachable":                        "get service 5f9d3a1e-7c2b-4e8a-9b6d-0c1e2f3a4b5c: authenticate: iam token: cannot reach http://127.0.0.1:PORT: dial tcp 127.0.0.1:PORT: connect: connection refused",
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"iter"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
@@ -123,13 +124,17 @@ func (c *Client) ListEvents(ctx context.Context, serviceID string, q EventsQuery
 //   - when the API reports total_count, once offset reaches it (a page
 //     shorter than asked for is not the end: a server may cap its pages
 //     below the limit); without total_count, after a short page;
-//   - when a page holds exactly the events of the previous page (the same
-//     event_type, event_info and occur_time, in the same order), or when
-//     every event of a page was already yielded by this iteration. A server
-//     that ignores offset, or that claims a total_count it does not have,
-//     answers like that; paging on would only repeat what was read. Such a
-//     page is not yielded, and one warning is logged naming the service,
-//     the offset, the total_count claimed and the reason.
+//   - when a page brings nothing new (the same events as the previous
+//     page, or only events this iteration already yielded): a server that
+//     ignores offset, or claims a total_count it does not have, answers
+//     like that. Such a page is not yielded; the iterator reads on by time
+//     instead (start_time = the newest occur_time yielded, offset 0),
+//     yielding only events it has not yielded, and pages on from there.
+//     If that brings nothing new the read is complete, unless the page was
+//     full (more events at one millisecond than a page holds): then the
+//     last element is (Event{}, err) with errors.Is(err, ErrIncomplete).
+//     Each walk logs one warning naming the service, the offset, the
+//     total_count claimed and the reason.
 //
 // Every event of every other page is yielded, in the server's order: a
 // page with some events already yielded and some new ones is yielded

@@ -18,8 +18,8 @@ import (
 
 // logScenario drives the client through every kind of line it logs, into
 // a logger writing to w: responses, retries, throttling, a failure, a
-// token refresh, the v2-to-v1 lookup and a paging stop. It returns the
-// messages it expects to have been logged.
+// token refresh, the v2-to-v1 lookup and a repeated events page (read on
+// by start_time). It returns the messages it expects to have been logged.
 func logScenario(t *testing.T, w io.Writer, text bool) []string {
 	t.Helper()
 	clk := newManualClock()
@@ -64,7 +64,7 @@ func logScenario(t *testing.T, w io.Writer, text bool) []string {
 	// A v1 service looked up through v2 first.
 	_, err = c.LookupService(ctx, "svc", "")
 	must(err)
-	// A server ignoring offset ends paging with a warning.
+	// A server ignoring offset is read on by start_time, with a warning.
 	srv.SetIgnoreOffset(true)
 	for _, err := range c.Events(ctx, "svc", eventsapi.EventsQuery{Limit: 10}) {
 		must(err)
@@ -72,7 +72,7 @@ func logScenario(t *testing.T, w io.Writer, text bool) []string {
 	return []string{
 		"response", "retrying", "throttled: every request of the client waits for the window to end",
 		"waiting for the throttle window to end", "request failed", "token rejected; fetching a new one",
-		"not a v2 service; reading it as v1", "events paging stopped",
+		"not a v2 service; reading it as v1", "events paging: the server returned a page already seen",
 	}
 }
 

@@ -3,11 +3,13 @@ package eventsapi_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -549,25 +551,186 @@ func TestEventsV2UpdatedDuringPaging(t *testing.T) {
 	checkV2Requests(t, srv)
 }
 
-// TestEventsV2NothingNew: a server that ignores offset answers every page
-// with the first: paging stops at the second page with one warning.
+// collectV2End collects a v2 iteration's records and the error that ended
+// it (nil: a clean end). It fails the test if anything follows an error.
+func collectV2End(t *testing.T, c *eventsapi.Client, id string, since int64) ([]eventsapi.Event, error) {
+	t.Helper()
+	var got []eventsapi.Event
+	var end error
+	for ev, err := range c.EventsV2(ctxT(t), id, since) {
+		if end != nil {
+			t.Fatalf("yielded (%+v, %v) after the error %v", ev, err, end)
+		}
+		if err != nil {
+			if ev != (eventsapi.Event{}) {
+				t.Errorf("error %v yielded with the record %+v, want Event{}", err, ev)
+			}
+			end = err
+			continue
+		}
+		got = append(got, ev)
+	}
+	return got, end
+}
+
+// TestEventsV2NothingNew: a page that brings nothing new (every record
+// already yielded: a server that ignores offset or lies about total) ends
+// paging with one warning, after every record read was yielded once. A
+// full such page (500 records) may hide records never given: the iteration
+// ends with an ErrIncomplete error. A short one ends it cleanly.
 func TestEventsV2NothingNew(t *testing.T) {
-	srv := newFake(t)
-	all := newestFirst(v2Records(srv, "svc2", 1200))
-	srv.SetIgnoreOffset(true)
-	var log logBuffer
-	c := newClient(t, srv, withLog(&log))
-	got := collectV2(t, c, "svc2", 0)
-	if d := cmp.Diff(all[:500], got); d != "" {
-		t.Errorf("records (-want +got):\n%s", d)
+	tests := []struct {
+		name         string
+		n            int // records in the fake
+		lie          int
+		ignoreOffset bool
+		want         int // the newest records yielded
+		wantErr      bool
+		wantRequests int
+		wantWarn     map[string]any // nil: no warning
+	}{
+		{
+			name: "ignores offset: a full page again", n: 1200, ignoreOffset: true,
+			want: 500, wantErr: true, wantRequests: 2,
+			wantWarn: map[string]any{"offset": float64(500), "total": float64(1200)},
+		},
+		{
+			name: "lying total: the full last page again", n: 1000, lie: 5000,
+			want: 1000, wantErr: true, wantRequests: 3,
+			wantWarn: map[string]any{"offset": float64(1000), "total": float64(5000)},
+		},
+		{name: "ignores offset, one page holds all", n: 500, ignoreOffset: true, want: 500, wantRequests: 1},
+		{name: "ignores offset, one short page", n: 120, ignoreOffset: true, want: 120, wantRequests: 1},
 	}
-	if n := srv.EventsRequestsV2("svc2"); n != 2 {
-		t.Errorf("%d requests, want 2", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t)
+			all := newestFirst(v2Records(srv, "svc2", tt.n))
+			srv.SetIgnoreOffset(tt.ignoreOffset)
+			srv.SetLyingTotal(tt.lie)
+			var log logBuffer
+			c := newClient(t, srv, withLog(&log))
+			got, err := collectV2End(t, c, "svc2", 0)
+			if d := cmp.Diff(all[:tt.want], got); d != "" {
+				t.Errorf("records (-want +got):\n%s", d)
+			}
+			checkV2End(t, err, "svc2", tt.wantErr)
+			if n := srv.EventsRequestsV2("svc2"); n != tt.wantRequests {
+				t.Errorf("%d requests, want %d", n, tt.wantRequests)
+			}
+			checkV2Warning(t, log.String(), "svc2", tt.wantWarn)
+			checkV2Requests(t, srv)
+		})
 	}
-	ws := warnings(t, log.String())
-	if len(ws) != 1 || !strings.HasPrefix(ws[0]["msg"].(string), "v2 events paging stopped") ||
-		ws[0]["service_id"] != "svc2" || ws[0]["offset"] != float64(500) || ws[0]["total"] != float64(1200) {
-		t.Errorf("warnings %v, want one naming the service, offset 500 and total 1200", ws)
+}
+
+// TestEventsV2RepeatedPage: a hand-written server answers offset 500 with
+// records already read at offset 0 (and claims 5000): a full repeated page
+// ends with ErrIncomplete, a short one cleanly; either way the 500 records
+// of the first page are yielded once, and nothing is asked after.
+func TestEventsV2RepeatedPage(t *testing.T) {
+	record := func(i int) string {
+		return fmt.Sprintf(`{"id":"r%03d","event_type":"NORMAL","event_info":"record %03d","event_count":1,"create_at":%d,"update_at":%d}`,
+			i, i, v2T0-int64(i)*1000, v2T0-int64(i)*1000)
+	}
+	page := func(n int) string {
+		recs := make([]string, n)
+		for i := range recs {
+			recs[i] = record(i)
+		}
+		return `{"current":0,"pages":10,"size":500,"total":5000,"data":[` + strings.Join(recs, ",") + `]}`
+	}
+	for _, tt := range []struct {
+		name     string
+		repeated int // records of the first page repeated at offset 500
+		wantErr  bool
+	}{
+		{name: "full repeated page", repeated: 500, wantErr: true},
+		{name: "short repeated page", repeated: 100},
+		{name: "one record repeated", repeated: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var offsets []string
+			var mu sync.Mutex
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				off := r.URL.Query().Get("offset")
+				mu.Lock()
+				offsets = append(offsets, off)
+				mu.Unlock()
+				switch off {
+				case "0":
+					_, _ = io.WriteString(w, page(500))
+				case "500":
+					_, _ = io.WriteString(w, page(tt.repeated))
+				default:
+					_, _ = io.WriteString(w, `{"current":0,"pages":10,"size":500,"total":5000,"data":[]}`)
+				}
+			}))
+			defer ts.Close()
+			var log logBuffer
+			got, err := collectV2End(t, rawClient(t, ts, withLog(&log)), "s", 0)
+			if len(got) != 500 {
+				t.Errorf("%d records, want 500", len(got))
+			}
+			for i, ev := range got {
+				if want := fmt.Sprintf("r%03d", i); ev.ID != want {
+					t.Errorf("record %d: id %q, want %q", i, ev.ID, want)
+				}
+			}
+			checkV2End(t, err, "s", tt.wantErr)
+			mu.Lock()
+			defer mu.Unlock()
+			if d := cmp.Diff([]string{"0", "500"}, offsets); d != "" {
+				t.Errorf("offsets asked (-want +got):\n%s", d)
+			}
+			checkV2Warning(t, log.String(), "s", map[string]any{"offset": float64(500), "total": float64(5000), "count": float64(tt.repeated)})
+		})
+	}
+}
+
+// checkV2End checks how an EventsV2 iteration ended: with an error naming
+// the service that is ErrIncomplete (errors.Is), or cleanly.
+func checkV2End(t *testing.T, err error, serviceID string, wantIncomplete bool) {
+	t.Helper()
+	switch {
+	case !wantIncomplete && err != nil:
+		t.Errorf("ended with %v, want a clean end", err)
+	case wantIncomplete && !errors.Is(err, eventsapi.ErrIncomplete):
+		t.Errorf("ended with %v, want ErrIncomplete", err)
+	case wantIncomplete && !strings.HasPrefix(err.Error(), "list v2 events for "+serviceID+": "):
+		t.Errorf("error %q does not name the service", err)
+	}
+}
+
+// checkV2Warning checks that log holds exactly one warning, the v2 events
+// paging stop on a page already seen, naming the service and holding the
+// fields want; or, when want is nil, no warning.
+func checkV2Warning(t *testing.T, log, serviceID string, want map[string]any) {
+	t.Helper()
+	ws := warnings(t, log)
+	if want == nil {
+		if len(ws) != 0 {
+			t.Errorf("warnings %v, want none", ws)
+		}
+		return
+	}
+	if len(ws) != 1 {
+		t.Fatalf("%d warnings %v, want 1", len(ws), ws)
+	}
+	w := ws[0]
+	if msg, _ := w["msg"].(string); !strings.HasPrefix(msg, "v2 events paging stopped: the server returned a page already seen") {
+		t.Errorf("msg %q", msg)
+	}
+	if w["service_id"] != serviceID {
+		t.Errorf("service_id %v, want %s", w["service_id"], serviceID)
+	}
+	if r, _ := w["reason"].(string); !strings.Contains(r, allSeen) {
+		t.Errorf("reason %q, want it to contain %q", r, allSeen)
+	}
+	for k, v := range want {
+		if w[k] != v {
+			t.Errorf("warning %s = %v, want %v (%v)", k, w[k], v, w)
+		}
 	}
 }
 
