@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"iter"
-	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
