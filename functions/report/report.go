@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -163,7 +164,7 @@ func (a *app) run(ctx context.Context, req Request) (*Response, error) {
 		return resp, nil
 	}
 	if len(a.dests) == 0 {
-		return resp, errors.New("notify: no destination configured (SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN with SLACK_CHANNEL, or WEBHOOK_URLS)")
+		return resp, fmt.Errorf("notify: no destination configured (set one of %s)", strings.Join(setup.EnablingVars(), ", "))
 	}
 	var errs []error
 	seen := map[string]bool{}

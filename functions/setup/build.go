@@ -2,8 +2,7 @@ package setup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -77,53 +76,37 @@ func (c *Common) NewClient(hc *http.Client, log *slog.Logger) (*eventsapi.Client
 }
 
 // Destinations builds the configured notification destinations, after any
-// extra ones (the terminal, outside Lambda). Each has a stable name that
-// checkpoints record; a webhook's name is derived from a hash of its URL,
-// so the URL never reaches the store.
+// extra ones (the terminal, outside Lambda), in notifier.Registry order.
+// Each has a stable name that checkpoints record ("slack-webhook",
+// "slack-bot:<channel>", "webhook-<hash of the URL>", "feishu-<hash>", ...),
+// so a URL never reaches the store.
 func (c *Common) Destinations(log *slog.Logger, hc *http.Client, extra ...notifier.Destination) ([]notifier.Destination, error) {
-	dests := append([]notifier.Destination(nil), extra...)
-	if c.SlackWebhookURL != "" {
-		n, err := notifier.NewSlackWebhook(notifier.SlackWebhookConfig{
-			URL:        c.SlackWebhookURL.Reveal(),
-			HTTPClient: hc,
-			Version:    Version,
-		}, log)
-		if err != nil {
-			return nil, bad("SLACK_WEBHOOK_URL", "%v", err)
-		}
-		dests = append(dests, notifier.Destination{Name: "slack-webhook", Notifier: n})
+	ds, err := c.buildDestinations(notifier.DestinationOptions{HTTPClient: hc, Version: Version, Logger: log})
+	if err != nil {
+		return nil, err
 	}
-	if c.SlackBotToken != "" {
-		n, err := notifier.NewSlackBot(notifier.SlackBotConfig{
-			Token:      c.SlackBotToken.Reveal(),
-			Channel:    c.SlackChannel,
-			APIURL:     c.SlackAPIURL,
-			HTTPClient: hc,
-		}, log)
-		if err != nil {
-			return nil, bad("SLACK_BOT_TOKEN", "%v", err)
-		}
-		dests = append(dests, notifier.Destination{Name: "slack-bot:" + c.SlackChannel, Notifier: n})
-	}
-	for i, u := range c.WebhookURLs {
-		name := "webhook-" + shortHash(u.Reveal())
-		n, err := notifier.NewWebhook(notifier.WebhookConfig{
-			URL:        u.Reveal(),
-			Secret:     c.WebhookSecret.Reveal(),
-			HTTPClient: hc,
-			Version:    Version,
-		}, log)
-		if err != nil {
-			return nil, bad("WEBHOOK_URLS", "URL #%d: %v", i+1, err)
-		}
-		dests = append(dests, notifier.Destination{Name: name, Notifier: n})
-	}
-	return dests, nil
+	return append(append([]notifier.Destination(nil), extra...), ds...), nil
 }
 
-func shortHash(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:4])
+// buildDestinations builds every configured destination of every kind in
+// notifier.Registry, with o. A bad value is a *ConfigError naming its
+// variable.
+func (c *Common) buildDestinations(o notifier.DestinationOptions) ([]notifier.Destination, error) {
+	var all []notifier.Destination
+	for _, k := range notifier.Registry() {
+		ds, err := k.New(c.DestinationVars, o)
+		var ve *notifier.VarError
+		switch {
+		case errors.As(err, &ve):
+			return nil, &ConfigError{Var: ve.Var, Reason: ve.Msg}
+		case err != nil:
+			// Not the registry's contract: say nothing of the error, which
+			// might show a value.
+			return nil, bad(k.Vars[0].Name, "not a valid %s configuration", k.Name)
+		}
+		all = append(all, ds...)
+	}
+	return all, nil
 }
 
 // NewStore opens the checkpoint store: DynamoDB when CHECKPOINT_TABLE is

@@ -6,13 +6,13 @@
 package setup
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,6 +24,7 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/duration"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
 // ModelArts is where and how to reach the ModelArts API.
@@ -48,14 +49,22 @@ type ModelArts struct {
 	SecurityToken Secret `envconfig:"HUAWEICLOUD_SECURITY_TOKEN" desc:"AK/SK auth: security token of temporary credentials (secret)"`
 }
 
-// Notify is where notifications go.
+// Notify is where notifications go: the value of every variable of every
+// destination kind in [notifier.Registry], as the environment (or
+// SECRETS_ARN) sets it. The kinds themselves say what a good value is:
+// Validate builds the destinations once to find out.
 type Notify struct {
-	SlackWebhookURL Secret     `envconfig:"SLACK_WEBHOOK_URL" desc:"Slack incoming webhook URL (secret)"`
-	SlackBotToken   Secret     `envconfig:"SLACK_BOT_TOKEN" desc:"Slack bot token xoxb-... for threads and updates (secret)"`
-	SlackChannel    string     `envconfig:"SLACK_CHANNEL" desc:"Slack channel id or name for the bot token"`
-	SlackAPIURL     string     `envconfig:"SLACK_API_URL" shown:"https://slack.com/api/" desc:"Slack Web API base URL (tests)"`
-	WebhookURLs     SecretList `envconfig:"WEBHOOK_URLS" desc:"comma-separated generic webhook URLs (secret: they often carry a token)"`
-	WebhookSecret   Secret     `envconfig:"WEBHOOK_SECRET" desc:"Standard Webhooks signing secret whsec_... (secret)"`
+	DestinationVars DestinationVars `ignored:"true"`
+}
+
+// readDestinationVars fills DestinationVars from the environment.
+func (n *Notify) readDestinationVars() {
+	n.DestinationVars = DestinationVars{}
+	for _, v := range notifier.RegistryVars() {
+		if s := os.Getenv(v.Name); s != "" {
+			n.DestinationVars[v.Name] = s
+		}
+	}
 }
 
 // Common is the configuration both functions share.
@@ -162,6 +171,9 @@ func process(spec any) error {
 		}
 		return fmt.Errorf("configuration: %w", err)
 	}
+	if n, ok := spec.(interface{ readDestinationVars() }); ok {
+		n.readDestinationVars()
+	}
 	return nil
 }
 
@@ -186,7 +198,8 @@ func (c *Poller) Validate(inLambda bool) error {
 		c.CheckpointFile = DefaultCheckpointFile
 	}
 	if inLambda && !c.HasDestination() {
-		return bad("SLACK_WEBHOOK_URL", "no destination configured: set SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN with SLACK_CHANNEL, or WEBHOOK_URLS")
+		vars := EnablingVars()
+		return bad(vars[0], "no destination configured: set %s or %s", strings.Join(vars[:len(vars)-1], ", "), vars[len(vars)-1])
 	}
 	return nil
 }
@@ -285,34 +298,8 @@ func (c *Common) Validate() error {
 		}
 	}
 
-	if c.SlackWebhookURL != "" {
-		if err := checkURL(c.SlackWebhookURL.Reveal()); err != nil {
-			return bad("SLACK_WEBHOOK_URL", "%v", err)
-		}
-	}
-	if (c.SlackBotToken == "") != (c.SlackChannel == "") {
-		if c.SlackBotToken == "" {
-			return bad("SLACK_BOT_TOKEN", "required when SLACK_CHANNEL is set")
-		}
-		return bad("SLACK_CHANNEL", "required when SLACK_BOT_TOKEN is set")
-	}
-	if c.SlackAPIURL != "" {
-		if err := checkURL(c.SlackAPIURL); err != nil {
-			return bad("SLACK_API_URL", "%v", err)
-		}
-	}
-	for i, u := range c.WebhookURLs {
-		if err := checkURL(u.Reveal()); err != nil {
-			return bad("WEBHOOK_URLS", "URL #%d: %v", i+1, err)
-		}
-	}
-	if c.WebhookSecret != "" {
-		if len(c.WebhookURLs) == 0 {
-			return bad("WEBHOOK_SECRET", "set, but WEBHOOK_URLS is empty")
-		}
-		if err := checkWebhookSecret(c.WebhookSecret.Reveal()); err != nil {
-			return bad("WEBHOOK_SECRET", "%v", err)
-		}
+	if _, err := c.buildDestinations(notifier.DestinationOptions{}); err != nil {
+		return err
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
@@ -324,7 +311,24 @@ func (c *Common) Validate() error {
 
 // HasDestination reports whether any notification destination is set.
 func (c *Common) HasDestination() bool {
-	return c.SlackWebhookURL != "" || c.SlackBotToken != "" || len(c.WebhookURLs) > 0
+	for _, k := range notifier.Registry() {
+		if k.Configured(c.DestinationVars) {
+			return true
+		}
+	}
+	return false
+}
+
+// EnablingVars lists the variables that turn a destination kind on, in
+// Registry order: SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN, WEBHOOK_URLS, ...
+func EnablingVars() []string {
+	var out []string
+	for _, v := range notifier.RegistryVars() {
+		if v.Enables {
+			out = append(out, v.Name)
+		}
+	}
+	return out
 }
 
 // checkURL accepts absolute https URLs, and http only on loopback. Its
@@ -354,20 +358,6 @@ func checkURL(raw string) error {
 	}
 }
 
-// checkWebhookSecret checks the Standard Webhooks secret format,
-// "whsec_<base64>", without ever quoting the value.
-func checkWebhookSecret(v string) error {
-	raw, ok := strings.CutPrefix(v, "whsec_")
-	if !ok {
-		return errors.New(`not a Standard Webhooks secret: it must start with "whsec_"`)
-	}
-	key, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil || len(key) < 16 {
-		return errors.New(`not a Standard Webhooks secret: "whsec_" must be followed by base64 of at least 16 bytes`)
-	}
-	return nil
-}
-
 // List is a comma-separated list; items are trimmed and empty ones dropped.
 type List []string
 
@@ -389,45 +379,85 @@ func splitList(v string) []string {
 	return out
 }
 
+// varDoc is one variable as -h and the README show it.
+type varDoc struct{ name, def, desc string }
+
+// varDocs lists the variables of a configuration struct, in field order:
+// its envconfig fields (the default shown is the tag "default", else the
+// tag "shown", for a default the code applies), and, where Notify's
+// DestinationVars sits, every variable of notifier.Registry.
+func varDocs(t reflect.Type) []varDoc {
+	var out []varDoc
+	for i := range t.NumField() {
+		f := t.Field(i)
+		switch {
+		case f.Type == reflect.TypeFor[DestinationVars]():
+			for _, v := range notifier.RegistryVars() {
+				desc := v.Desc
+				if v.Secret {
+					desc += " (secret)"
+				}
+				out = append(out, varDoc{name: v.Name, desc: desc})
+			}
+		case f.Anonymous && f.Type.Kind() == reflect.Struct:
+			out = append(out, varDocs(f.Type)...)
+		case f.Tag.Get("envconfig") != "":
+			def := f.Tag.Get("default")
+			if def == "" {
+				def = f.Tag.Get("shown")
+			}
+			out = append(out, varDoc{name: f.Tag.Get("envconfig"), def: def, desc: f.Tag.Get("desc")})
+		}
+	}
+	return out
+}
+
+// specDocs is varDocs of spec, a pointer to a configuration struct.
+func specDocs(spec any) ([]varDoc, error) {
+	t := reflect.TypeOf(spec)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("configuration: %T is not a pointer to a struct", spec)
+	}
+	return varDocs(t.Elem()), nil
+}
+
 // Usage writes every variable of spec with its default and meaning.
 func Usage(w io.Writer, spec any) error {
+	docs, err := specDocs(spec)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
-	// A default the code applies (not envconfig) is shown from the tag
-	// "shown".
-	const format = `{{range .}}{{usage_key .}}	{{with usage_default .}}{{.}}{{else}}{{.Tags.Get "shown"}}{{end}}	{{usage_description .}}
-{{end}}`
-	if err := envconfig.Usagef("", spec, tw, format); err != nil {
-		return err
+	for _, d := range docs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.name, d.def, d.desc)
 	}
 	return tw.Flush()
 }
 
 // Reference writes the README's reference of variables, generated from
-// the configuration structs: one Markdown table row per variable, in
-// struct order, the poller's first, then the report function's own.
+// the configuration structs and the registry of destination kinds: one
+// Markdown table row per variable, in struct order, the poller's first,
+// then the report function's own.
 func Reference(w io.Writer) error {
 	seen := map[string]bool{}
 	fmt.Fprintln(w, "| variable | meaning | default |")
 	fmt.Fprintln(w, "|---|---|---|")
 	for _, spec := range []any{&Poller{}, &Report{}} {
-		var rows strings.Builder
-		const format = `{{range .}}{{usage_key .}}	{{with usage_default .}}{{.}}{{else}}{{.Tags.Get "shown"}}{{end}}	{{usage_description .}}
-{{end}}`
-		if err := envconfig.Usagef("", spec, &rows, format); err != nil {
+		docs, err := specDocs(spec)
+		if err != nil {
 			return err
 		}
-		for _, line := range strings.Split(strings.TrimSpace(rows.String()), "\n") {
-			key, rest, _ := strings.Cut(line, "\t")
-			def, desc, _ := strings.Cut(rest, "\t")
-			if seen[key] {
+		for _, d := range docs {
+			if seen[d.name] {
 				continue
 			}
-			seen[key] = true
+			seen[d.name] = true
+			def := d.def
 			if def != "" {
 				def = "`" + def + "`"
 			}
-			fmt.Fprintf(w, "| `%s` | %s | %s |\n", key, strings.ReplaceAll(desc, "|", "\\|"), def)
+			fmt.Fprintf(w, "| `%s` | %s | %s |\n", d.name, strings.ReplaceAll(d.desc, "|", "\\|"), def)
 		}
 	}
 	return nil

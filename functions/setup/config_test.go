@@ -6,16 +6,21 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/functions/timeline"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
-// configVars are every variable the functions read; each test starts from a
-// clean slate.
-var configVars = []string{
+// configVars are every variable the functions read (the destination kinds'
+// from notifier.Registry); each test starts from a clean slate.
+var configVars = append(baseVars, registryNames()...)
+
+// baseVars are the variables of the configuration structs themselves.
+var baseVars = []string{
 	"MODELARTS_REGION", "MODELARTS_ENDPOINT", "MODELARTS_PROJECT_ID", "MODELARTS_SERVICE_IDS", "MODELARTS_TOKEN",
 	"HUAWEICLOUD_IAM_ENDPOINT", "HUAWEICLOUD_DOMAIN_NAME", "HUAWEICLOUD_USERNAME", "HUAWEICLOUD_PASSWORD",
 	"HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN",
@@ -23,6 +28,14 @@ var configVars = []string{
 	"SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_API_URL",
 	"WEBHOOK_URLS", "WEBHOOK_SECRET", "STALL_THRESHOLDS", "FIRST_RUN_LOOKBACK", "LOG_LEVEL",
 	"MODELARTS_API", "MODELARTS_CONCURRENCY",
+}
+
+func registryNames() []string {
+	var out []string
+	for _, v := range notifier.RegistryVars() {
+		out = append(out, v.Name)
+	}
+	return out
 }
 
 func setEnv(t *testing.T, kv map[string]string) {
@@ -94,7 +107,7 @@ func TestLoadPollerValues(t *testing.T) {
 	if c.FirstRunLookback.String() != "2d" {
 		t.Errorf("lookback prints as %q, want 2d (as written)", c.FirstRunLookback)
 	}
-	if c.FirstRunLookback.D() != 48*time.Hour || c.CheckpointTable != "checkpoints" || len(c.WebhookURLs) != 2 {
+	if c.FirstRunLookback.D() != 48*time.Hour || c.CheckpointTable != "checkpoints" || c.DestinationVars["WEBHOOK_URLS"] == "" {
 		t.Errorf("config = %+v", c)
 	}
 }
@@ -141,7 +154,22 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"concurrency word", with(base(), "MODELARTS_CONCURRENCY", "many"), false, "MODELARTS_CONCURRENCY", "invalid"},
 		{"table name", with(base(), "CHECKPOINT_TABLE", "a b"), false, "CHECKPOINT_TABLE", "table name"},
 		{"lambda without table", with(base(), "WEBHOOK_URLS", "https://a.example/h"), true, "CHECKPOINT_TABLE", "Lambda"},
-		{"lambda without destination", with(base(), "CHECKPOINT_TABLE", "cp1"), true, "SLACK_WEBHOOK_URL", "no destination"},
+		{"lambda without destination", with(base(), "CHECKPOINT_TABLE", "cp1"), true, "SLACK_WEBHOOK_URL", "no destination configured: set SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN, WEBHOOK_URLS, TEAMS_WEBHOOK_URLS, FEISHU_WEBHOOK_URLS, DINGTALK_WEBHOOK_URLS or WECOM_WEBHOOK_URLS"},
+		{"slack api url http", with(base(), "SLACK_BOT_TOKEN", "xoxb-s3cr3t-5", "SLACK_CHANNEL", "C1", "SLACK_API_URL", "http://slack.example/api/s3cr3t"), false, "SLACK_API_URL", "http://"},
+		{"webhook url repeated", with(base(), "WEBHOOK_URLS", "https://a.example/s3cr3t,https://a.example/s3cr3t"), false, "WEBHOOK_URLS", "URL #2 repeats URL #1"},
+		{"teams http", with(base(), "TEAMS_WEBHOOK_URLS", "http://prod.westus.logic.azure.com/workflows/1?sig=s3cr3t-8"), false, "TEAMS_WEBHOOK_URLS", "URL #1: http:// is refused except on loopback"},
+		{"teams connector", with(base(), "TEAMS_WEBHOOK_URLS", "https://x.webhook.office.com/webhookb2/s3cr3t-8"), false, "TEAMS_WEBHOOK_URLS", "Office 365 connector"},
+		{"feishu other host", with(base(), "FEISHU_WEBHOOK_URLS", "https://open.feishu.cn/open-apis/bot/v2/hook/s3cr3t-9,https://evil.example/open-apis/bot/v2/hook/s3cr3t-9"), false, "FEISHU_WEBHOOK_URLS", "URL #2: host must be open.feishu.cn or open.larksuite.com"},
+		{"feishu http", with(base(), "FEISHU_WEBHOOK_URLS", "http://open.feishu.cn/open-apis/bot/v2/hook/s3cr3t-9"), false, "FEISHU_WEBHOOK_URLS", "http://"},
+		{"feishu secret without urls", with(base(), "FEISHU_SECRET", "s3cr3t-10"), false, "FEISHU_SECRET", "set, but FEISHU_WEBHOOK_URLS is empty"},
+		{"feishu secret line break", with(base(), "FEISHU_WEBHOOK_URLS", "https://open.feishu.cn/open-apis/bot/v2/hook/s3cr3t-9", "FEISHU_SECRET", "s3cr3t-10\nx"), false, "FEISHU_SECRET", "line break"},
+		{"dingtalk other host", with(base(), "DINGTALK_WEBHOOK_URLS", "https://evil.example/robot/send?access_token=s3cr3t-11"), false, "DINGTALK_WEBHOOK_URLS", "not a custom robot webhook"},
+		{"dingtalk no token", with(base(), "DINGTALK_WEBHOOK_URLS", "https://oapi.dingtalk.com/robot/send?x=s3cr3t-11"), false, "DINGTALK_WEBHOOK_URLS", "no access_token"},
+		{"dingtalk secret without urls", with(base(), "DINGTALK_SECRET", "SECs3cr3t-12"), false, "DINGTALK_SECRET", "set, but DINGTALK_WEBHOOK_URLS is empty"},
+		{"dingtalk keyword without urls", with(base(), "DINGTALK_KEYWORD", "告警"), false, "DINGTALK_KEYWORD", "set, but DINGTALK_WEBHOOK_URLS is empty"},
+		{"dingtalk keyword too long", with(base(), "DINGTALK_WEBHOOK_URLS", "https://oapi.dingtalk.com/robot/send?access_token=s3cr3t-11", "DINGTALK_KEYWORD", strings.Repeat("k", 201)), false, "DINGTALK_KEYWORD", "200 bytes"},
+		{"wecom http", with(base(), "WECOM_WEBHOOK_URLS", "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=s3cr3t-13"), false, "WECOM_WEBHOOK_URLS", "http://"},
+		{"wecom no key", with(base(), "WECOM_WEBHOOK_URLS", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?k=s3cr3t-13"), false, "WECOM_WEBHOOK_URLS", "no key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +185,11 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 			if strings.Contains(err.Error(), "s3cr3t") {
 				t.Errorf("error leaks a secret value: %q", err)
 			}
+			// A destination kind's error names its variable once (the
+			// registry's message, mapped onto ConfigError).
+			if slices.Contains(registryNames(), tt.wantVar) && strings.Count(err.Error(), tt.wantVar) != 1 && !strings.Contains(tt.wantText, tt.wantVar) {
+				t.Errorf("%q names %s more than once", err, tt.wantVar)
+			}
 		})
 	}
 }
@@ -166,16 +199,25 @@ func TestSecretsAreRedacted(t *testing.T) {
 		"SLACK_BOT_TOKEN", "xoxb-s3cr3t-5", "SLACK_CHANNEL", "C1",
 		"WEBHOOK_URLS", "https://a.example/hook/s3cr3t-6",
 		"WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/s3cr3t-4",
+		"TEAMS_WEBHOOK_URLS", "https://prod.westus.logic.azure.com/workflows/1?sig=s3cr3t-8",
+		"FEISHU_WEBHOOK_URLS", "https://open.feishu.cn/open-apis/bot/v2/hook/s3cr3t-9",
+		"FEISHU_SECRET", "s3cr3t-10",
+		"DINGTALK_WEBHOOK_URLS", "https://oapi.dingtalk.com/robot/send?access_token=s3cr3t-11",
+		"DINGTALK_SECRET", "SECs3cr3t-12",
+		"DINGTALK_KEYWORD", "告警",
+		"WECOM_WEBHOOK_URLS", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=s3cr3t-13",
 	))
 	c, err := LoadPoller(false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var text, js bytes.Buffer
+	var text, js, group bytes.Buffer
+	slog.New(slog.NewJSONHandler(&group, nil)).Info("destinations", "vars", c.DestinationVars)
 	slog.New(slog.NewTextHandler(&text, nil)).Info("config", "config", c)
 	slog.New(slog.NewJSONHandler(&js, nil)).Info("config", "config", c)
 	for name, out := range map[string]string{
-		"text log": text.String(), "json log": js.String(),
+		"text log": text.String(), "json log": js.String(), "group log": group.String(),
 		"%v": fmt.Sprintf("%v", c), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c),
 	} {
 		for _, secret := range []string{"s3cr3t", "MfKQ9r8G"} {
@@ -187,6 +229,13 @@ func TestSecretsAreRedacted(t *testing.T) {
 	if !strings.Contains(js.String(), "0123456789abcdef0123456789abcdef") {
 		t.Errorf("json log lost the non-secret project id: %s", js.String())
 	}
+	for name, out := range map[string]string{"text log": text.String(), "json log": js.String(), "group log": group.String(), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c)} {
+		for _, shown := range []string{"C1", "告警", "TEAMS_WEBHOOK_URLS"} {
+			if !strings.Contains(out, shown) {
+				t.Errorf("%s lost the non-secret %q: %s", name, shown, out)
+			}
+		}
+	}
 }
 
 func TestUsageListsEveryVariable(t *testing.T) {
@@ -194,7 +243,7 @@ func TestUsageListsEveryVariable(t *testing.T) {
 	if err := Usage(&buf, &Poller{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range configVars {
+	for _, v := range baseVars {
 		if !strings.Contains(buf.String(), v) {
 			t.Errorf("usage lacks %s", v)
 		}

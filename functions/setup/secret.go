@@ -2,7 +2,12 @@ package setup
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
 // Secret is a configuration value that must never be printed. Its String,
@@ -31,29 +36,83 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // LogValue implements slog.LogValuer.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// SecretList is a comma-separated list of secret values (webhook URLs carry
-// their credentials in the path).
-type SecretList []Secret
+// DestinationVars are the values of the destination kinds' variables
+// (notifier.Registry), by name; unset ones are absent. Their String, Go,
+// JSON and slog forms show the non-secret values and redact the secret
+// ones (and any name the registry does not know).
+type DestinationVars map[string]string
 
-// Decode implements envconfig.Decoder.
-func (l *SecretList) Decode(v string) error {
-	*l = nil
-	for _, s := range splitList(v) {
-		*l = append(*l, Secret(s))
-	}
-	return nil
-}
-
-// String implements fmt.Stringer.
-func (l SecretList) String() string {
-	if len(l) == 0 {
-		return ""
+// shown returns the value of name as it may be printed.
+func (d DestinationVars) shown(name string) string {
+	for _, v := range notifier.RegistryVars() {
+		if v.Name == name && !v.Secret {
+			return d[name]
+		}
 	}
 	return redacted
 }
 
-// MarshalJSON implements json.Marshaler.
-func (l SecretList) MarshalJSON() ([]byte, error) { return json.Marshal(l.String()) }
+// names returns the names set, in Registry order, then any others sorted.
+func (d DestinationVars) names() []string {
+	var out []string
+	for _, v := range notifier.RegistryVars() {
+		if _, ok := d[v.Name]; ok {
+			out = append(out, v.Name)
+		}
+	}
+	var rest []string
+	for k := range d {
+		if !slices.Contains(out, k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
 
-// LogValue implements slog.LogValuer.
-func (l SecretList) LogValue() slog.Value { return slog.StringValue(l.String()) }
+// String implements fmt.Stringer: NAME=value pairs, secrets redacted.
+func (d DestinationVars) String() string {
+	var b strings.Builder
+	for i, k := range d.names() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k + "=" + d.shown(k))
+	}
+	return b.String()
+}
+
+// GoString implements fmt.GoStringer, so %#v is redacted too.
+func (d DestinationVars) GoString() string {
+	var b strings.Builder
+	b.WriteString("setup.DestinationVars{")
+	for i, k := range d.names() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q:%q", k, d.shown(k))
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// redactedMap is d with the secret values redacted.
+func (d DestinationVars) redactedMap() map[string]string {
+	out := make(map[string]string, len(d))
+	for k := range d {
+		out[k] = d.shown(k)
+	}
+	return out
+}
+
+// MarshalJSON implements json.Marshaler.
+func (d DestinationVars) MarshalJSON() ([]byte, error) { return json.Marshal(d.redactedMap()) }
+
+// LogValue implements slog.LogValuer: a group of the variables set.
+func (d DestinationVars) LogValue() slog.Value {
+	var attrs []slog.Attr
+	for _, k := range d.names() {
+		attrs = append(attrs, slog.String(k, d.shown(k)))
+	}
+	return slog.GroupValue(attrs...)
+}

@@ -10,15 +10,27 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
-// SecretVars are the variables a SECRETS_ARN secret may hold. A variable
-// set in the environment wins over the secret's value.
-var SecretVars = []string{
-	"MODELARTS_TOKEN",
-	"HUAWEICLOUD_DOMAIN_NAME", "HUAWEICLOUD_USERNAME", "HUAWEICLOUD_PASSWORD",
-	"HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN",
-	"SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "WEBHOOK_URLS", "WEBHOOK_SECRET",
+// SecretVars are the variables a SECRETS_ARN secret may hold: the
+// ModelArts credentials and every secret variable of notifier.Registry. A
+// variable set in the environment wins over the secret's value.
+var SecretVars = secretVars()
+
+func secretVars() []string {
+	vars := []string{
+		"MODELARTS_TOKEN",
+		"HUAWEICLOUD_DOMAIN_NAME", "HUAWEICLOUD_USERNAME", "HUAWEICLOUD_PASSWORD",
+		"HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN",
+	}
+	for _, v := range notifier.RegistryVars() {
+		if v.Secret {
+			vars = append(vars, v.Name)
+		}
+	}
+	return vars
 }
 
 // SecretsGetter is the part of the Secrets Manager client used here.

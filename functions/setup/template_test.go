@@ -11,20 +11,20 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
-// envKeys lists the envconfig variable names of a config struct.
+// templateOmits are the non-secret destination variables the template does
+// not set: SLACK_API_URL points the bot at a stand-in in tests.
+var templateOmits = []string{"SLACK_API_URL"}
+
+// envKeys lists the variable names of a config struct: its envconfig
+// fields and the destination kinds' (notifier.Registry).
 func envKeys(t reflect.Type) []string {
 	var out []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Anonymous {
-			out = append(out, envKeys(f.Type)...)
-			continue
-		}
-		if k := f.Tag.Get("envconfig"); k != "" {
-			out = append(out, k)
-		}
+	for _, d := range varDocs(t) {
+		out = append(out, d.name)
 	}
 	return out
 }
@@ -163,6 +163,20 @@ func TestTemplate(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+	// The destination kinds' variables reach the functions: a secret one
+	// through the secret, whose description names it; any other through
+	// a parameter in Globals.
+	secretDesc := strings.Join(strings.Fields(node(resources, "NotifierSecret", "Properties", "Description").Value), " ")
+	for _, v := range SecretVars {
+		if !regexp.MustCompile(`\b` + v + `\b`).MatchString(secretDesc) {
+			t.Errorf("NotifierSecret's Description does not name %s, a variable the secret may hold", v)
+		}
+	}
+	for _, v := range notifier.RegistryVars() {
+		if !v.Secret && !slices.Contains(templateOmits, v.Name) && !slices.Contains(globalEnv, v.Name) {
+			t.Errorf("%s (not secret) is set by no parameter in Globals", v.Name)
 		}
 	}
 	poller := node(resources, "PollerFunction", "Properties")
