@@ -32,6 +32,7 @@ var (
 	flagRuns  = flag.Int("faultmatrix.runs", 0, "fault matrix runs (seeds 1..N); default $FAULTMATRIX_RUNS or 32 (6 with -short)")
 	flagSeed  = flag.Uint64("faultmatrix.seed", 0, "run only this seed")
 	flagBug   = flag.String("faultmatrix.bug", "", "comma-separated fixed bugs (knownBugs) whose triggers the runs contain (default: all)")
+	flagOpen  = flag.String("faultmatrix.open", "", "comma-separated open bugs (knownBugs) whose triggers the runs contain too (default: none)")
 	flagTrace = flag.Bool("faultmatrix.trace", false, "log every poll: the script's changes, the faults and the result")
 )
 
@@ -72,6 +73,13 @@ const (
 	kSlack429
 	kSlack5xx
 	kSlackTimeout
+	kTeams429
+	kFeishuRate
+	kDingTalkRate
+	kWeComRate
+	kChatBusy
+	kChatTimeout
+	kChatAcceptedTimeout
 	kCrash
 	kConcurrent
 	kCorrupt
@@ -79,6 +87,7 @@ const (
 	kAPIIgnoreOffset
 	kHookDown
 	kSlackDown
+	kChatDown
 	// Made by the script, not drawn per poll:
 	kFirstPollDown
 	kFuture
@@ -91,9 +100,11 @@ var kindNames = [numKinds]string{
 	"modelarts 429", "modelarts 5xx", "modelarts truncated body", "modelarts latency past deadline",
 	"webhook 429", "webhook 5xx", "webhook timeout", "webhook timeout after accepting",
 	"slack 429", "slack 5xx", "slack timeout",
+	"teams 429", "feishu 9499/11232/99991400", "dingtalk 130101 too fast", "wecom 45009 freq limit",
+	"chat busy (5xx, errcode -1)", "chat timeout", "chat timeout after accepting",
 	"crash before checkpoint save", "two polls at once", "corrupt checkpoint file",
 	"modelarts lying total_count", "modelarts ignoring offset",
-	"webhook down past lookback (polls)", "slack down past lookback (polls)",
+	"webhook down past lookback (polls)", "slack down past lookback (polls)", "chat down past lookback (polls)",
 	"first poll, dest. down past lookback", "event dated 1 h to 1 year ahead",
 	"stop mid-deploy", "stop after a reported stall",
 }
@@ -112,12 +123,29 @@ const (
 // slackToken is the bot token the Slack stand-in accepts.
 const slackToken = "xoxb-faultmatrix-token"
 
+// Destinations, in the table's order.
+const (
+	dWebhook = iota
+	dSlack
+	dTeams
+	dFeishu
+	dDingTalk
+	dWeCom
+	numDests
+)
+
+var destNames = [numDests]string{"webhook", "slack", "teams", "feishu", "dingtalk", "wecom"}
+
 // stats is what one run (or all of them) counted.
 type stats struct {
 	runs, polls       int
+	runsDiscovery     int    // runs that list the services (no configured ids)
+	services          [2]int // v1, v2
+	items             [2]int // v1, v2
 	faults            [numKinds]int
 	expected          int // (item, destination) pairs
 	delivered         int
+	deliveredTo       [numDests]int
 	dupAllowed        int
 	dupForbidden      int
 	lost              int
@@ -126,16 +154,47 @@ type stats struct {
 	checkpointWrites  int
 	modelartsRequests int64
 	modelartsRetries  int64
+	v2                v2Counts
+	hostile           int // events ending with hostileText
+	podsShown         int // failures and stalls delivered with their Warning pod events
+	podsUnread        int // ... saying their pod events could not be read
+	// podsWrongDeployment: ... with none, read from the service's newer
+	// deployment (the open bug bugV2PodsNewest)
+	podsWrongDeployment int
+	chat                chatStats
+}
+
+// chatStats are what the chat stand-ins received, read back from the
+// platform bodies.
+type chatStats struct {
+	messages, digests int
+	listed            int // (item, message) pairs a message shows
+	unlisted          int // items only counted in a digest ("… and N more")
+	folded            int // abnormal items inside a failure a digest lists
+	dupAllowed        int
+	dupForbidden      int
+	lost              int
+	unexpected        int
+	rejected          int // refused: signature, limits, markup
+	throttled         int // over the platform's per-minute limit
 }
 
 func (s *stats) add(o stats) {
 	s.runs += o.runs
 	s.polls += o.polls
+	s.runsDiscovery += o.runsDiscovery
+	for i := range s.services {
+		s.services[i] += o.services[i]
+		s.items[i] += o.items[i]
+	}
 	for i := range s.faults {
 		s.faults[i] += o.faults[i]
 	}
 	s.expected += o.expected
 	s.delivered += o.delivered
+	for i := range s.deliveredTo {
+		s.deliveredTo[i] += o.deliveredTo[i]
+	}
 	s.dupAllowed += o.dupAllowed
 	s.dupForbidden += o.dupForbidden
 	s.lost += o.lost
@@ -144,23 +203,71 @@ func (s *stats) add(o stats) {
 	s.checkpointWrites += o.checkpointWrites
 	s.modelartsRequests += o.modelartsRequests
 	s.modelartsRetries += o.modelartsRetries
+	s.v2.repeats += o.v2.repeats
+	s.v2.longRepeats += o.v2.longRepeats
+	s.v2.warnings += o.v2.warnings
+	s.v2.chinese += o.v2.chinese
+	s.v2.chineseOnly += o.v2.chineseOnly
+	s.v2.podsExpected += o.v2.podsExpected
+	s.v2.errorStatus += o.v2.errorStatus
+	s.v2.upgrading += o.v2.upgrading
+	s.v2.deployTimeout += o.v2.deployTimeout
+	s.hostile += o.hostile
+	s.podsShown += o.podsShown
+	s.podsUnread += o.podsUnread
+	s.podsWrongDeployment += o.podsWrongDeployment
+	c, oc := &s.chat, o.chat
+	c.messages += oc.messages
+	c.digests += oc.digests
+	c.listed += oc.listed
+	c.unlisted += oc.unlisted
+	c.folded += oc.folded
+	c.dupAllowed += oc.dupAllowed
+	c.dupForbidden += oc.dupForbidden
+	c.lost += oc.lost
+	c.unexpected += oc.unexpected
+	c.rejected += oc.rejected
+	c.throttled += oc.throttled
 }
 
 func (s *stats) table() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "fault matrix\n")
-	row := func(k string, v any) { fmt.Fprintf(&b, "  %-44s %8v\n", k, v) }
-	row("runs", s.runs)
+	row := func(k string, v any) { fmt.Fprintf(&b, "  %-46s %10v\n", k, v) }
+	pair := func(a, b int) string { return fmt.Sprintf("%d / %d", a, b) }
+	row("runs (discovering services / configured ids)", pair(s.runsDiscovery, s.runs-s.runsDiscovery))
 	row("polls", s.polls)
+	row("services v1 / v2", pair(s.services[0], s.services[1]))
+	row("items v1 / v2", pair(s.items[0], s.items[1]))
+	row("v2: record repeats merged", s.v2.repeats)
+	row("v2: records repeating past the stall threshold", s.v2.longRepeats)
+	row("v2: WARNING records", s.v2.warnings)
+	row("v2: failures in Chinese (of them Chinese only)", pair(s.v2.chinese, s.v2.chineseOnly))
+	row("v2: failures under ERROR, deploys under UPGRADING", pair(s.v2.errorStatus, s.v2.upgrading))
+	row("v2: failures and stalls with Warning pod events", s.v2.podsExpected)
+	row("v2: ... delivered with them / unreadable said", pair(s.podsShown, s.podsUnread))
+	row("v2: ... with none, asked of a newer deployment", s.podsWrongDeployment)
+	row("events with mention and link markup", s.hostile)
 	for i, n := range s.faults {
 		row("faults: "+kindNames[i], n)
 	}
 	row("notifications expected (item x destination)", s.expected)
 	row("delivered", s.delivered)
+	for i, n := range s.deliveredTo {
+		row("  delivered to "+destNames[i], n)
+	}
 	row("duplicated, allowed re-send (same webhook-id)", s.dupAllowed)
 	row("duplicated, forbidden", s.dupForbidden)
 	row("lost", s.lost)
 	row("unexpected (spam)", s.unexpected)
+	row("chat bodies: messages (digests)", fmt.Sprintf("%d (%d)", s.chat.messages, s.chat.digests))
+	row("chat bodies: items shown", s.chat.listed)
+	row("chat bodies: items only counted in a digest", s.chat.unlisted)
+	row("chat bodies: abnormal items in a listed failure", s.chat.folded)
+	row("chat bodies: re-sent, allowed / forbidden", pair(s.chat.dupAllowed, s.chat.dupForbidden))
+	row("chat bodies: lost / unexpected", pair(s.chat.lost, s.chat.unexpected))
+	row("chat: refused (signature, limits, markup)", s.chat.rejected)
+	row("chat: over the platform's rate limit", s.chat.throttled)
 	row("checkpoint conflicts (two polls at once)", s.conflicts)
 	row("checkpoint writes", s.checkpointWrites)
 	row("modelarts requests (retries)", fmt.Sprintf("%d (%d)", s.modelartsRequests, s.modelartsRetries))
@@ -260,16 +367,151 @@ type env struct {
 	hook    *notifiertest.WebhookReceiver
 	slack   *notifiertest.SlackAPI
 	slackRx *notifiertest.Recorder
+	chats   []*chatDest // Teams, Feishu, DingTalk, WeCom
 	dests   []notifier.Destination
 	store   checkpoint.Store // the real store
 	crash   *crashingStore
 	file    string // the checkpoint file, for file runs
 	cfg     watch.Config
-	poll    atomic.Int64
+	// configured: the poller watches configured ids (the services born
+	// so far), else it lists the services.
+	configured bool
+	poll       atomic.Int64
 	// licensed polls: a receipt during one of them may be delivered again.
 	licensed map[int64]bool
 	// bugs are the known product bugs whose triggers this run may contain.
 	bugs map[string]bool
+}
+
+// chatDest is one chat destination: the product's, reached through the
+// registry, the platform stand-in it posts to, and a recorder of what it
+// reported delivered.
+type chatDest struct {
+	dest  int // dTeams, ...
+	srv   *notifiertest.ChatServer
+	rx    *notifiertest.Recorder
+	clock *destClock
+}
+
+// destClock is a chat destination's clock: the simulated one, run ahead
+// by what the destination slept (its rate limiter's waits and retry
+// delays), so that its pacing and the stand-in's rate limit see time pass
+// within a poll.
+type destClock struct {
+	sim   *simClock
+	mu    sync.Mutex
+	ahead time.Time
+}
+
+func (c *destClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := c.sim.Now(); !c.ahead.After(n) {
+		return n
+	}
+	return c.ahead
+}
+
+func (c *destClock) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ahead = n.Add(d)
+	return nil
+}
+
+// Chat signing secrets and keyword.
+const (
+	feishuSecret    = "faultmatrix-feishu-secret"
+	dingtalkSecret  = "SECfaultmatrix-dingtalk-secret"
+	dingtalkKeyword = "ModelArts"
+)
+
+// newDestinations builds every destination kind through the registry, as
+// the poller's configuration does: a generic webhook (Standard Webhooks,
+// signed), Slack with a bot token, and Teams, Feishu (signed), DingTalk
+// (signed, keyword security) and WeCom, each against its stand-in. Slack's
+// and the chat destinations are wrapped in recorders (their messages carry
+// no notification id). The webhook and Slack keep the real clock (the
+// webhook's timestamp is checked against it); each chat destination runs
+// on its own destClock, shared with its stand-in.
+func (e *env) newDestinations(secret string) {
+	t := e.t
+	retry := notifier.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
+	opts := notifier.DestinationOptions{HTTPClient: &http.Client{Timeout: peerTimeout}, Sleep: noSleep, Retry: retry, AllowAnyHost: true}
+	vars := map[string]string{
+		"WEBHOOK_URLS": e.hook.URL, "WEBHOOK_SECRET": secret,
+		"SLACK_BOT_TOKEN": slackToken, "SLACK_CHANNEL": "C0FAULTS", "SLACK_API_URL": e.slack.URL,
+		"FEISHU_SECRET": feishuSecret, "DINGTALK_SECRET": dingtalkSecret, "DINGTALK_KEYWORD": dingtalkKeyword,
+	}
+	chatVar := map[int]string{dTeams: "TEAMS_WEBHOOK_URLS", dFeishu: "FEISHU_WEBHOOK_URLS", dDingTalk: "DINGTALK_WEBHOOK_URLS", dWeCom: "WECOM_WEBHOOK_URLS"}
+	byKind := map[string]*chatDest{}
+	for d := dTeams; d <= dWeCom; d++ {
+		c := &chatDest{dest: d, clock: &destClock{sim: e.clock}}
+		cfg := notifiertest.ChatConfig{Now: c.clock.now, Round: e.poll.Load}
+		switch d {
+		case dTeams:
+			c.srv = notifiertest.NewTeams(t, cfg)
+		case dFeishu:
+			cfg.Secret = feishuSecret
+			c.srv = notifiertest.NewFeishu(t, cfg)
+		case dDingTalk:
+			cfg.Secret, cfg.Keyword = dingtalkSecret, dingtalkKeyword
+			c.srv = notifiertest.NewDingTalk(t, cfg)
+		case dWeCom:
+			c.srv = notifiertest.NewWeCom(t, cfg)
+		}
+		vars[chatVar[d]] = c.srv.WebhookURL
+		byKind[destNames[d]] = c
+		e.chats = append(e.chats, c)
+	}
+	for _, k := range notifier.Registry() {
+		o := opts
+		c := byKind[k.Name]
+		if c != nil {
+			o.Now, o.Sleep = c.clock.now, c.clock.sleep
+		}
+		ds, err := k.New(vars, o)
+		if err != nil {
+			t.Fatalf("destination kind %s: %v", k.Name, err)
+		}
+		for _, d := range ds {
+			switch {
+			case k.Name == "slack-bot":
+				// Slack messages carry no notification id: the ids Slack
+				// got are the ones its destination reported delivered.
+				e.slackRx = notifiertest.NewRecorder(d.Notifier, notifiertest.WithRound(e.poll.Load))
+				d.Notifier = e.slackRx
+			case c != nil:
+				c.rx = notifiertest.NewRecorder(d.Notifier, notifiertest.WithRound(e.poll.Load))
+				d.Notifier = c.rx
+			}
+			e.dests = append(e.dests, d)
+		}
+	}
+	if len(e.dests) != numDests || e.slackRx == nil {
+		t.Fatalf("%d destinations built, want %d", len(e.dests), numDests)
+	}
+	for _, c := range e.chats {
+		if c.rx == nil {
+			t.Fatalf("no %s destination built", destNames[c.dest])
+		}
+	}
+}
+
+// received is what each destination got, in destination order: the
+// webhook receiver's deliveries, and what Slack's and each chat
+// destination's recorder saw reported delivered.
+func (e *env) received() [numDests][]notifiertest.Delivery {
+	var out [numDests][]notifiertest.Delivery
+	out[dWebhook], out[dSlack] = e.hook.Received(), e.slackRx.Received()
+	for _, c := range e.chats {
+		out[c.dest] = c.rx.Received()
+	}
+	return out
 }
 
 func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
@@ -293,21 +535,7 @@ func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	secret := "whsec_ZmF1bHRtYXRyaXgtc2VjcmV0LWtleS0wMTIzNDU2Nzg5"
 	e.hook = notifiertest.NewWebhookReceiver(t, secret, notifiertest.WithRound(e.poll.Load))
 	e.slack = notifiertest.NewSlackAPI(t, slackToken)
-	retry := notifier.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
-	wh, err := notifier.NewWebhook(notifier.WebhookConfig{URL: e.hook.URL, Secret: secret,
-		HTTPClient: &http.Client{Timeout: peerTimeout}, Sleep: noSleep, Retry: retry}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bot, err := notifier.NewSlackBot(notifier.SlackBotConfig{Token: slackToken, Channel: "C0FAULTS", APIURL: e.slack.URL,
-		HTTPClient: &http.Client{Timeout: peerTimeout}, Sleep: noSleep, Retry: retry}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Slack messages carry no notification id: the ids Slack got are the
-	// ones its destination reported delivered.
-	e.slackRx = notifiertest.NewRecorder(bot, notifiertest.WithRound(e.poll.Load))
-	e.dests = []notifier.Destination{{Name: "webhook", Notifier: wh}, {Name: "slack", Notifier: e.slackRx}}
+	e.newDestinations(secret)
 
 	useFile := seed%2 == 1
 	if useFile {
@@ -328,8 +556,19 @@ func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	for _, p := range notifier.PhaseNames {
 		thresholds[p] = stallThreshold
 	}
+	// Both generations are watched (MODELARTS_API=auto): listed, or, in
+	// one run in two, configured by id (each looked up as v2 first; an
+	// unknown v2 id answers 400, 403 or 404).
 	e.cfg = watch.Config{ProjectID: e.srv.ProjectID, Thresholds: thresholds, FirstRunLookback: firstRunLookback,
-		Overlap: 2 * time.Minute, Now: e.clock.Now}
+		Overlap: 2 * time.Minute, Now: e.clock.Now, API: "auto"}
+	e.configured = rng.IntN(2) == 0
+	unknownV2 := http.StatusBadRequest
+	if e.configured {
+		unknownV2 = []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound}[rng.IntN(3)]
+		e.srv.SetV2UnknownStatus(unknownV2)
+	} else {
+		st.runsDiscovery++
+	}
 
 	nServices := 3 + rng.IntN(3)
 	sc := newScript(rng, nServices, bugs)
@@ -338,13 +577,25 @@ func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	st.faults[kFuture] += sc.future
 	st.faults[kStop] += sc.stops
 	st.faults[kStallStop] += sc.stallStops
+	st.v2 = sc.v2
+	st.hostile = sc.hostile
+	for _, svc := range sc.services {
+		st.services[genIndex(sc.gen[svc])]++
+	}
+	for _, it := range sc.items {
+		st.items[genIndex(it.gen)]++
+	}
 	outage := ""
 	if sc.down != "" {
 		outage = fmt.Sprintf(", %s down for the first %d polls (%s)", sc.down, len(sc.outage),
 			sc.resume.Sub(base).Round(time.Minute))
 	}
-	t.Logf("seed %d: %d services, %d polls with faults, %d items, store %s%s", seed, nServices, last, len(sc.items),
-		map[bool]string{true: "file", false: "dynamodb"}[useFile], outage)
+	watching := "listed"
+	if e.configured {
+		watching = fmt.Sprintf("configured ids (unknown v2 id: %d)", unknownV2)
+	}
+	t.Logf("seed %d: %d services (%d v2), %s, %d polls with faults, %d items, store %s%s", seed, nServices, st.services[1], watching,
+		last, len(sc.items), map[bool]string{true: "file", false: "dynamodb"}[useFile], outage)
 
 	var backup []byte // the last good checkpoint file
 	backupPoll := int64(-1)
@@ -353,29 +604,20 @@ func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	for ; k <= last; k++ {
 		e.clock.set(sc.stepTime(k))
 		e.poll.Store(int64(k))
-		for _, svc := range sc.services {
-			if sc.born[svc] == k {
-				e.srv.AddService(svc, svc, eventsapi.StatusRunning)
-				e.srv.AppendEvents(svc, sc.initial[svc]...)
-			}
-		}
-		for svc, a := range sc.steps[k] {
-			if len(a.events) > 0 {
-				e.srv.AppendEvents(svc, a.events...)
-			}
-			if a.status != "" {
-				e.srv.SetStatus(svc, a.status, a.errMsg)
-			}
-		}
+		e.apply(sc, k)
 		kinds := e.drawFaults(faultyInARow, backup != nil)
 		if sc.inOutage(k) {
 			// The outage's faults come first: they take every request.
 			var down []int
-			if sc.down != "slack" {
-				down = append(down, kHookDown)
-			}
-			if sc.down != "webhook" {
-				down = append(down, kSlackDown)
+			switch sc.down {
+			case "webhook":
+				down = []int{kHookDown}
+			case "slack":
+				down = []int{kSlackDown}
+			case "chat":
+				down = []int{kChatDown}
+			default:
+				down = []int{kHookDown, kSlackDown, kChatDown}
 			}
 			kinds = append(down, kinds...)
 		}
@@ -426,6 +668,7 @@ func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 		k++
 		e.clock.set(sc.stepTime(k))
 		e.poll.Store(int64(k))
+		e.apply(sc, k)
 		res := e.pollWith(nil, &st)
 		e.checkReadThrough(sc, k)
 		if res.Err == nil && res.Due == 0 {
@@ -442,6 +685,71 @@ func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	return st
 }
 
+func genIndex(gen string) int {
+	if gen == genV2 {
+		return 1
+	}
+	return 0
+}
+
+// apply makes what the script says happens before poll k: services
+// appear (v2 ones with their history's deployments), events and records
+// are appended (v2 repeats merge), statuses change, v2 deployments begin
+// and get pod events. With configured ids, the ids are those of the
+// services born so far (the operator adds a service when it is created).
+func (e *env) apply(sc *script, k int) {
+	for _, svc := range sc.services {
+		if sc.born[svc] != k {
+			continue
+		}
+		if sc.gen[svc] == genV2 {
+			e.srv.AddServiceV2(svc, svc, "RUNNING")
+			if m := sc.deployTimeout[svc]; m > 0 {
+				e.srv.SetDeployTimeout(svc, m)
+			}
+			for _, d := range sc.initialDeployments[svc] {
+				e.srv.AddDeploymentV2(svc, d.deployment, d.deployAt)
+			}
+			e.srv.AppendV2Events(svc, sc.initial[svc]...)
+		} else {
+			e.srv.AddService(svc, svc, eventsapi.StatusRunning)
+			e.srv.AppendEvents(svc, sc.initial[svc]...)
+		}
+	}
+	for svc, a := range sc.steps[k] {
+		if sc.gen[svc] == genV2 {
+			if a.deployment != "" {
+				e.srv.AddDeploymentV2(svc, a.deployment, a.deployAt)
+			}
+			if len(a.events) > 0 {
+				e.srv.AppendV2Events(svc, a.events...)
+			}
+			if a.raw != "" {
+				e.srv.SetStatusV2(svc, a.raw, a.errMsg)
+			}
+			if len(a.pods) > 0 {
+				e.srv.AddPodEvents(svc, a.pods...)
+			}
+			continue
+		}
+		if len(a.events) > 0 {
+			e.srv.AppendEvents(svc, a.events...)
+		}
+		if a.status != "" {
+			e.srv.SetStatus(svc, a.status, a.errMsg)
+		}
+	}
+	if e.configured {
+		var ids []string
+		for _, svc := range sc.services {
+			if sc.born[svc] <= k {
+				ids = append(ids, svc)
+			}
+		}
+		e.cfg.ServiceIDs = ids
+	}
+}
+
 // trace logs what poll k changes and suffers.
 func (e *env) trace(sc *script, k int, kinds []int) {
 	var b strings.Builder
@@ -454,12 +762,27 @@ func (e *env) trace(sc *script, k int, kinds []int) {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "\n  %s", svc)
+		fmt.Fprintf(&b, "\n  %s (%s)", svc, sc.gen[svc])
+		if a.deployment != "" {
+			fmt.Fprintf(&b, " deployment=%s", a.deployment)
+		}
 		if a.status != "" {
 			fmt.Fprintf(&b, " status=%s", a.status)
+			if a.raw != "" {
+				fmt.Fprintf(&b, " (%s)", a.raw)
+			}
 		}
 		for _, ev := range a.events {
 			fmt.Fprintf(&b, " | %d %s %q", ev.OccurTime, ev.EventType, ev.EventInfo)
+			if ev.EventInfoCN != "" {
+				fmt.Fprintf(&b, " %q", ev.EventInfoCN)
+			}
+			if ev.ID != "" {
+				fmt.Fprintf(&b, " id=…%s", ev.ID[len(ev.ID)-6:])
+			}
+		}
+		for _, p := range a.pods {
+			fmt.Fprintf(&b, " | pod %s %s", p.Type, p.Reason)
 		}
 	}
 	e.t.Log(b.String())
@@ -498,30 +821,44 @@ func (e *env) drawFaults(faultyInARow int, haveBackup bool) []int {
 	var out []int
 	for range 1 + e.rng.IntN(2) {
 		var kd int
-		switch r := e.rng.IntN(100); {
+		switch r := e.rng.IntN(124); {
 		case r < 10:
 			kd = kAPI429
 		case r < 20:
 			kd = kAPI5xx
 		case r < 28:
 			kd = kAPITruncated
-		case r < 36:
+		case r < 34:
 			kd = kHook429
-		case r < 44:
+		case r < 40:
 			kd = kHook5xx
-		case r < 48:
+		case r < 44:
 			kd = kHookTimeout
-		case r < 52:
+		case r < 48:
 			kd = kHookAcceptedTimeout
-		case r < 60:
+		case r < 54:
 			kd = kSlack429
-		case r < 68:
+		case r < 60:
 			kd = kSlack5xx
-		case r < 72:
+		case r < 64:
 			kd = kSlackTimeout
+		case r < 68:
+			kd = kTeams429
+		case r < 72:
+			kd = kFeishuRate
+		case r < 76:
+			kd = kDingTalkRate
 		case r < 80:
+			kd = kWeComRate
+		case r < 86:
+			kd = kChatBusy
+		case r < 90:
+			kd = kChatTimeout
+		case r < 94:
+			kd = kChatAcceptedTimeout
+		case r < 102:
 			kd = kAPILyingTotal
-		case r < 88:
+		case r < 110:
 			kd = kAPIIgnoreOffset
 		default:
 			kd = kCrash
@@ -572,6 +909,30 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		case kSlackTimeout:
 			e.slack.Fail(n(2), notifiertest.Hang)
 			e.licensed[k] = true // Slack may have posted what it did not answer
+		case kTeams429:
+			e.chat(dTeams).srv.Fail(n(3), notifiertest.TooManyRequests)
+		case kFeishuRate:
+			e.chat(dFeishu).srv.Fail(n(3), notifiertest.TooManyRequests)
+		case kDingTalkRate:
+			// The robot pauses a minute: the rest waits for the next poll.
+			e.chat(dDingTalk).srv.Fail(n(2), notifiertest.TooManyRequests)
+		case kWeComRate:
+			e.chat(dWeCom).srv.Fail(n(2), notifiertest.TooManyRequests)
+		case kChatBusy:
+			for _, c := range e.someChats() {
+				c.srv.Fail(n(4), notifiertest.ServerError)
+			}
+		case kChatTimeout:
+			// Not accepted: the destination gives up and retries; the
+			// platform has nothing to show twice.
+			for _, c := range e.someChats() {
+				c.srv.Fail(n(2), notifiertest.Hang)
+			}
+		case kChatAcceptedTimeout:
+			for _, c := range e.someChats() {
+				c.srv.Fail(1, notifiertest.AcceptAndHang)
+			}
+			e.licensed[k] = true
 		case kCrash:
 			e.crash.fail.Store(1)
 			e.licensed[k] = true
@@ -583,7 +944,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 			// so that paging goes through many offsets first.
 			e.srv.SetLyingTotal(1000 + e.rng.IntN(100_000))
 			if e.rng.IntN(2) == 0 && !slices.Contains(kinds, kAPIIgnoreOffset) {
-				e.srv.SetMaxPageSize(n(4))
+				e.srv.SetMaxPageSize(e.pageFloor(n(4)))
 			}
 		case kAPIIgnoreOffset:
 			// Every request gets the first page from start_time. Pages hold
@@ -596,16 +957,23 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 			for _, svc := range e.srv.ServiceIDs() {
 				page = max(page, len(e.srv.Events(svc))+1)
 			}
+			for _, svc := range e.srv.ServiceIDsV2() {
+				page = max(page, len(e.srv.EventsV2(svc))+1)
+			}
 			if e.bugs[bugTruncatedRead] {
 				page = 2 + e.rng.IntN(4)
 			} else if e.rng.IntN(2) == 0 {
 				e.srv.SetLyingTotal(1000 + e.rng.IntN(100_000))
 			}
-			e.srv.SetMaxPageSize(page)
+			e.srv.SetMaxPageSize(e.pageFloor(page))
 		case kHookDown:
 			e.hook.Fail(1000, notifiertest.ServerError)
 		case kSlackDown:
 			e.slack.Fail(1000, notifiertest.ServerError)
+		case kChatDown:
+			for _, c := range e.chats {
+				c.srv.Fail(1000, notifiertest.ServerError)
+			}
 		case kCorrupt:
 			if err := os.WriteFile(e.file, []byte(`{"svc-00": {"service_id": "svc-00", "read_th`), 0o600); err != nil {
 				t.Fatal(err)
@@ -619,6 +987,9 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		e.srv.ClearFaults()
 		e.hook.ClearFaults()
 		e.slack.ClearFaults()
+		for _, c := range e.chats {
+			c.srv.ClearFaults()
+		}
 		e.crash.fail.Store(0)
 	}()
 
@@ -628,8 +999,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 	}
 	poller := func() *watch.Poller { return watch.New(e.cfg, e.api, e.crash, e.dests, slog.New(slog.DiscardHandler)) }
 
-	hooksBefore := len(e.hook.Received())
-	slackBefore := len(e.slackRx.Received())
+	before := e.deliveryCounts()
 
 	if slices.Contains(kinds, kConcurrent) {
 		var res [2]watch.Result
@@ -659,7 +1029,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		if overlap && res[0].DeliveryFailed == 0 && res[1].DeliveryFailed == 0 && !c0 && !c1 {
 			t.Errorf("poll %d: two polls at once both delivered the same notifications and neither lost with a conflict:\n%v\n%v", k, res[0].Err, res[1].Err)
 		}
-		down := slices.Contains(kinds, kHookDown) || slices.Contains(kinds, kSlackDown)
+		down := slices.Contains(kinds, kHookDown) || slices.Contains(kinds, kSlackDown) || slices.Contains(kinds, kChatDown)
 		for i, r := range res {
 			if r.Err != nil && !errors.Is(r.Err, checkpoint.ErrConflict) && !down {
 				t.Errorf("poll %d (run %d of two at once): unexpected error: %v", k, i, r.Err)
@@ -679,7 +1049,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		if res.Err == nil || !strings.Contains(res.Err.Error(), e.file) {
 			t.Errorf("poll %d over a corrupt checkpoint file: err = %v, want an error naming %s", k, res.Err, e.file)
 		}
-		if res.Delivered != 0 || len(e.hook.Received()) != hooksBefore || len(e.slackRx.Received()) != slackBefore {
+		if res.Delivered != 0 || e.deliveryCounts() != before {
 			t.Errorf("poll %d over a corrupt checkpoint file delivered notifications", k)
 		}
 	case len(kinds) == 0:
@@ -692,21 +1062,90 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 	return res
 }
 
-// deliveredEverywhere tells, per item, whether every destination has it.
-func (e *env) deliveredEverywhere(sc *script) []bool {
-	hooks, acks := e.hook.Received(), e.slackRx.Received()
-	out := make([]bool, len(sc.items))
-	for i, it := range sc.items {
-		out[i] = slices.ContainsFunc(hooks, it.matches) && slices.ContainsFunc(acks, it.matches)
+// pageFloor is a page size for the fake's answers, p unless the open bug
+// bugV2ShortPage's trigger is off: then at least one more than any v2
+// service's next read needs (see knownBugs).
+func (e *env) pageFloor(p int) int {
+	if e.bugs[bugV2ShortPage] {
+		return p
+	}
+	need := 0
+	now := e.clock.Now()
+	for _, svc := range e.srv.ServiceIDsV2() {
+		// The read goes back to the checkpoint's window start (a first
+		// poll: FIRST_RUN_LOOKBACK, here with an hour to spare).
+		from := now.Add(-firstRunLookback - time.Hour).UnixMilli()
+		if cp, _, err := e.store.Load(context.Background(), svc); err == nil && cp.ReadThrough > 0 {
+			from = max(cp.ReadThrough-e.cfg.Overlap.Milliseconds(), 0)
+			if cp.DeploymentStart != 0 {
+				from = min(from, cp.DeploymentStart)
+			}
+		}
+		n := 0
+		for _, ev := range e.srv.EventsV2(svc) {
+			if max(ev.OccurTime, ev.LastOccurTime) >= from {
+				n++
+			}
+		}
+		need = max(need, n+1)
+	}
+	return max(p, need)
+}
+
+// chat returns the chat destination d.
+func (e *env) chat(d int) *chatDest {
+	for _, c := range e.chats {
+		if c.dest == d {
+			return c
+		}
+	}
+	panic("no chat destination " + destNames[d])
+}
+
+// someChats picks one or two chat destinations.
+func (e *env) someChats() []*chatDest {
+	i := e.rng.IntN(len(e.chats))
+	out := []*chatDest{e.chats[i]}
+	if e.rng.IntN(2) == 0 {
+		out = append(out, e.chats[(i+1+e.rng.IntN(len(e.chats)-1))%len(e.chats)])
 	}
 	return out
+}
+
+// deliveryCounts is how much each destination and chat stand-in has got
+// so far.
+func (e *env) deliveryCounts() [numDests + 4]int {
+	var out [numDests + 4]int
+	for i, got := range e.received() {
+		out[i] = len(got)
+	}
+	for i, c := range e.chats {
+		out[numDests+i] = len(c.srv.Messages())
+	}
+	return out
+}
+
+// deliveredEverywhere tells, per item, whether every destination has it.
+func (e *env) deliveredEverywhere(sc *script) (done []bool, missing [][]string) {
+	got := e.received()
+	done = make([]bool, len(sc.items))
+	missing = make([][]string, len(sc.items))
+	for i, it := range sc.items {
+		for d, ds := range got {
+			if !slices.ContainsFunc(ds, it.matches) {
+				missing[i] = append(missing[i], destNames[d])
+			}
+		}
+		done[i] = len(missing[i]) == 0
+	}
+	return done, missing
 }
 
 // checkReadThrough checks that no checkpoint moved past an event whose
 // notification is not yet delivered everywhere, and that a stalled
 // deployment stays open in the checkpoint until its stall is delivered.
 func (e *env) checkReadThrough(sc *script, k int) {
-	done := e.deliveredEverywhere(sc)
+	done, missing := e.deliveredEverywhere(sc)
 	cps := map[string]checkpoint.Checkpoint{}
 	for _, svc := range sc.services {
 		cp, _, err := e.store.Load(context.Background(), svc)
@@ -728,64 +1167,71 @@ func (e *env) checkReadThrough(sc *script, k int) {
 		}
 		cp := cps[it.svc]
 		if it.trigger != 0 && cp.ReadThrough >= it.trigger {
-			e.t.Errorf("poll %d: checkpoint of %s reads through %d, past the event (%d) of an undelivered notification: %v",
-				k, it.svc, cp.ReadThrough, it.trigger, it)
+			e.t.Errorf("poll %d: checkpoint of %s reads through %d, past the event (%d) of a notification not delivered to %s: %v",
+				k, it.svc, cp.ReadThrough, it.trigger, strings.Join(missing[i], ", "), it)
 		}
 		if it.stallBegin != 0 && cp.ReadThrough >= it.stallBegin && cp.DeploymentStart != it.start {
-			e.t.Errorf("poll %d: checkpoint of %s closed the deployment (DeploymentStart %d) before its stall was delivered: %v",
-				k, it.svc, cp.DeploymentStart, it)
+			e.t.Errorf("poll %d: checkpoint of %s closed the deployment (DeploymentStart %d) before its stall was delivered to %s: %v",
+				k, it.svc, cp.DeploymentStart, strings.Join(missing[i], ", "), it)
 		}
 	}
 }
 
 // checkFinal checks, once faults have stopped and the polls settled, that
 // every item reached every destination, nothing unexpected was sent, and
-// any duplicate is an allowed re-send with the same webhook-id.
+// any duplicate is an allowed re-send with the same webhook-id; that each
+// chat platform's messages, read back, show every item and repeat none
+// unless allowed; that v2 events kept their identity, type and texts, and
+// failures and stalls their pod events; and that no stand-in refused
+// anything.
 func (e *env) checkFinal(sc *script, st *stats) {
 	t := e.t
-	for _, d := range []struct {
-		name string
-		got  []notifiertest.Delivery
-	}{{"webhook", e.hook.Received()}, {"slack", e.slackRx.Received()}} {
+	for dest, got := range e.received() {
+		name := destNames[dest]
 		st.expected += len(sc.items)
 		for _, it := range sc.items {
 			ids := map[string]bool{}
-			for _, r := range d.got {
+			for _, r := range got {
 				if it.matches(r) && (r.Kind == it.kind || it.kind != notifier.KindAbnormal) {
 					ids[r.ID] = true
 				}
 			}
-			if len(ids) == 0 && !slices.ContainsFunc(d.got, it.matches) {
+			if len(ids) == 0 && !slices.ContainsFunc(got, it.matches) {
 				st.lost++
-				t.Errorf("%s: lost: %v", d.name, it)
+				t.Errorf("%s: lost: %v", name, it)
 				continue
 			}
 			st.delivered++
+			st.deliveredTo[dest]++
 			if len(ids) > 1 {
 				st.dupForbidden++
-				t.Errorf("%s: %v delivered under %d different ids", d.name, it, len(ids))
+				t.Errorf("%s: %v delivered under %d different ids", name, it, len(ids))
 			}
 		}
 		first := map[string]notifiertest.Delivery{}
-		for _, r := range d.got {
+		for _, r := range got {
 			if !slices.ContainsFunc(sc.items, func(it item) bool { return it.matches(r) }) {
 				st.unexpected++
-				t.Errorf("%s: unexpected notification %s %s %s (poll %d)", d.name, r.Data.ServiceID, r.Kind, r.Data.Phase, r.Round)
+				t.Errorf("%s: unexpected notification %s %s %s (poll %d)", name, r.Data.ServiceID, r.Kind, r.Data.Phase, r.Round)
 			}
 			f, seen := first[r.ID]
 			if !seen {
 				first[r.ID] = r
 				continue
 			}
-			if e.licensed[f.Round] || e.licensedSince(f.Round, r.Round) {
+			if e.reSendAllowed(f.Round, r.Round) {
 				st.dupAllowed++
 				continue
 			}
 			st.dupForbidden++
 			t.Errorf("%s: %s %s %s delivered again at poll %d (first at poll %d) with no crash, concurrent run or timeout to explain it",
-				d.name, r.Data.ServiceID, r.Kind, r.ID, r.Round, f.Round)
+				name, r.Data.ServiceID, r.Kind, r.ID, r.Round, f.Round)
 		}
 	}
+	for _, c := range e.chats {
+		e.checkChatBodies(sc, c, st)
+	}
+	e.checkV2(sc, st)
 	// Every deployment of the script ended (succeeded, failed or was
 	// stopped): none may still pin its service's read window.
 	for _, svc := range sc.services {
@@ -796,12 +1242,227 @@ func (e *env) checkFinal(sc *script, st *stats) {
 		if cp.DeploymentStart != 0 {
 			t.Errorf("checkpoint of %s keeps a deployment open (start %d) after every deployment ended", svc, cp.DeploymentStart)
 		}
+		if want := sc.gen[svc]; cp.Generation != want {
+			t.Errorf("checkpoint of %s remembers generation %q, want %q", svc, cp.Generation, want)
+		}
 	}
 	if bad := e.slack.Violations(); len(bad) > 0 {
 		t.Errorf("slack stand-in rejected messages: %v", bad)
 	}
 	if bad := e.hook.Rejected(); len(bad) > 0 {
 		t.Errorf("webhook receiver rejected requests: %v", bad)
+	}
+	for _, c := range e.chats {
+		if bad := c.srv.Rejected(); len(bad) > 0 {
+			st.chat.rejected += len(bad)
+			t.Errorf("%s stand-in refused requests: %q", destNames[c.dest], bad)
+		}
+		if bad := c.srv.Throttled(); len(bad) > 0 {
+			st.chat.throttled += len(bad)
+			t.Errorf("%s: the destination exceeded its platform's rate limit: %q", destNames[c.dest], bad)
+		}
+	}
+}
+
+// reSendAllowed reports whether something first received during poll
+// first may be received again during poll again: the first receipt was
+// during a licensed poll (a crash before the checkpoint write, two polls
+// at once, a timeout after accepting, a deadline), or a licensed poll
+// lies in between (a restored checkpoint).
+func (e *env) reSendAllowed(first, again int64) bool {
+	return e.licensed[first] || e.licensedSince(first, again)
+}
+
+// checkChatBodies reads back what one chat platform received: each single
+// message is the notification its kind, service id, phase, start (and,
+// for abnormal events, the event's text and time) say; each line of a
+// digest is one of the notifications of its kind, service and phase (and
+// quoted event), the first one not yet received when several fit; a
+// digest's unlisted notifications ("… and N more") stand for items of
+// their kind that no message shows. Every item must be shown or counted,
+// or (an abnormal event of a failed deployment) be part of a failure that
+// is shown; an item shown by two messages is re-sent, allowed as for
+// webhook ids; a message or line that fits no item is unexpected.
+func (e *env) checkChatBodies(sc *script, c *chatDest, st *stats) {
+	t := e.t
+	name := destNames[c.dest]
+	type hit struct {
+		msg    int
+		round  int64
+		folded bool // an abnormal item shown inside a failure: no re-send of it
+	}
+	hits := make([][]hit, len(sc.items))
+	type slot struct {
+		kind notifier.Kind
+		left int
+	}
+	var unlisted []slot
+	for mi, m := range c.srv.Messages() {
+		st.chat.messages++
+		if len(m.Items) == 0 {
+			st.chat.unexpected++
+			t.Errorf("%s: message not understood (poll %d): %q", name, m.Round, m.Lines)
+			continue
+		}
+		if !m.Digest {
+			found := false
+			for i, it := range sc.items {
+				if ci := m.Items[0]; it.from <= int(m.Round) && it.chatMatches(ci, false) {
+					hits[i] = append(hits[i], hit{mi, m.Round, ci.Kind != it.kind})
+					st.chat.listed++
+					found = true
+				}
+			}
+			if !found {
+				st.chat.unexpected++
+				t.Errorf("%s: unexpected message (poll %d): %+v", name, m.Round, m.Items[0])
+			}
+			continue
+		}
+		st.chat.digests++
+		listed := map[notifier.Kind]int{}
+		total := 0
+		for _, n := range m.Counts {
+			total += n
+		}
+		if total != m.Total || len(m.Items)+m.More != m.Total {
+			t.Errorf("%s: digest (poll %d) says %d notifications, counts %v, lists %d and %d more", name, m.Round, m.Total, m.Counts, len(m.Items), m.More)
+		}
+		for _, ci := range m.Items {
+			listed[ci.Kind]++
+			best := -1
+			for i, it := range sc.items {
+				if it.from > int(m.Round) || !it.chatMatches(ci, true) {
+					continue
+				}
+				if len(hits[i]) == 0 {
+					best = i
+					break
+				}
+				if best < 0 || e.reSendAllowed(hits[i][0].round, m.Round) {
+					best = i
+				}
+			}
+			if best < 0 {
+				st.chat.unexpected++
+				t.Errorf("%s: unexpected line of a digest (poll %d): %+v", name, m.Round, ci)
+				continue
+			}
+			hits[best] = append(hits[best], hit{mi, m.Round, false})
+			st.chat.listed++
+		}
+		for k, n := range m.Counts {
+			if left := n - listed[k]; left > 0 {
+				unlisted = append(unlisted, slot{k, left})
+			}
+		}
+	}
+	shown := func(i int) bool { return len(hits[i]) > 0 }
+	for i, it := range sc.items {
+		if shown(i) {
+			continue
+		}
+		found := false
+		for j := range unlisted {
+			if unlisted[j].kind == it.kind && unlisted[j].left > 0 {
+				unlisted[j].left--
+				st.chat.unlisted++
+				found = true
+				break
+			}
+		}
+		if !found && it.mayFold {
+			for j, f := range sc.items {
+				if f.kind == notifier.KindFailed && f.svc == it.svc && f.start == it.start && shown(j) {
+					st.chat.folded++
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			st.chat.lost++
+			t.Errorf("%s: no message shows %v", name, it)
+		}
+	}
+	for i, all := range hits {
+		var hs []hit
+		for _, h := range all {
+			if !h.folded {
+				hs = append(hs, h)
+			}
+		}
+		if len(hs) < 2 {
+			continue
+		}
+		for _, h := range hs[1:] {
+			if h.msg == hs[0].msg {
+				continue
+			}
+			if e.reSendAllowed(hs[0].round, h.round) {
+				st.chat.dupAllowed++
+				continue
+			}
+			st.chat.dupForbidden++
+			t.Errorf("%s: %v shown again at poll %d (first at poll %d) with no crash, concurrent run or timeout to explain it",
+				name, sc.items[i], h.round, hs[0].round)
+		}
+	}
+}
+
+// checkV2 checks the webhook's deliveries of v2 services: the summary
+// says the generation; an abnormal item's event keeps its record's id,
+// type (warning stays warning), texts in both languages and first
+// occurrence, with its count and last occurrence; a failed or stalled
+// deployment carries its Warning pod events, or says they could not be
+// read.
+func (e *env) checkV2(sc *script, st *stats) {
+	t := e.t
+	for _, r := range e.hook.Received() {
+		for _, it := range sc.items {
+			if !it.matches(r) {
+				continue
+			}
+			if gen := r.Data.Generation; (it.gen == genV2) != (gen == genV2) {
+				t.Errorf("webhook: %v delivered with generation %q", it, gen)
+			}
+			if it.kind == notifier.KindAbnormal && it.gen == genV2 {
+				for _, got := range r.Data.AbnormalEvents {
+					if got.ID != it.event.ID {
+						continue
+					}
+					want := it.event
+					if got.EventType != want.EventType || got.EventInfo != want.EventInfo || got.EventInfoCN != want.EventInfoCN ||
+						got.OccurTime != want.OccurTime || got.EventCount < 1 || got.LastOccurTime < got.OccurTime {
+						t.Errorf("webhook: %v delivered as %+v", it, got)
+					}
+				}
+			}
+			if !it.podsKnown || r.Kind != it.kind {
+				continue
+			}
+			switch {
+			case len(r.Data.PodEvents) > 0:
+				var got, want []string
+				for _, p := range r.Data.PodEvents {
+					got = append(got, p.Type+" "+p.Reason+": "+p.Message)
+				}
+				for _, p := range it.pods {
+					want = append(want, p.Type+" "+p.Reason+": "+p.Message)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("webhook: %v (poll %d) carries pod events %q, want %q", it, r.Round, got, want)
+				}
+				st.podsShown++
+			case r.Data.PodEventsError != "":
+				st.podsUnread++
+			case len(it.pods) > 0 && it.nextDeploy > 0 && int(r.Round) >= it.nextDeploy && !e.bugs[bugV2PodsNewest]:
+				// Asked of the service's newer deployment: see knownBugs.
+				st.podsWrongDeployment++
+			case len(it.pods) > 0:
+				t.Errorf("webhook: %v (poll %d) carries no pod events and does not say why", it, r.Round)
+			}
+		}
 	}
 }
 
