@@ -264,6 +264,12 @@ func (c *Client) EventsV2(ctx context.Context, serviceID string, since int64) it
 				return
 			}
 			if !c.v2More(ctx, "events", serviceID, offset, total, len(evs)) {
+				if len(evs) > 0 && len(evs) < v2Limit && total > offset+len(evs) {
+					// A short page before total: the rest cannot be asked
+					// for (offset must be a multiple of limit), so the read
+					// is cut short, not complete.
+					yield(Event{}, fmt.Errorf("list v2 events for %s: %w", serviceID, ErrIncomplete))
+				}
 				return
 			}
 		}

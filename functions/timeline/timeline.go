@@ -3,6 +3,7 @@ package timeline
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -417,6 +418,9 @@ func (b *builder) imply(svc eventsapi.Service) bool {
 	at, retried := -1, -1
 	var c, rc class
 	for i := from; i < len(rt) && at < 0; i++ {
+		if strings.EqualFold(rt[i].EventType, eventsapi.EventTypeWarning) {
+			continue // a warning is never what failed a service
+		}
 		switch k := classify(rt[i]); {
 		case k.failure:
 			at, c = i, k

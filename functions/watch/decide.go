@@ -35,9 +35,12 @@ type view struct {
 	first     bool  // a first poll: FIRST_RUN_LOOKBACK rules apply
 	floor     int64 // events older than this are history (FirstRunFrom)
 	firstAt   int64 // when the first poll ran (ms), while v.first
-	overlap   time.Duration
-	now       time.Time
-	edge      map[string]bool
+	// heldBack: a v2 read cut short (newest first): the older records were
+	// not reached, so the read edge must not move.
+	heldBack bool
+	overlap  time.Duration
+	now      time.Time
+	edge     map[string]bool
 }
 
 // isNew reports whether e was not handled by an earlier poll: it is not

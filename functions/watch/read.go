@@ -333,7 +333,13 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*p
 		return nil, err
 	}
 	tl := p.build(v, events, capped)
-	pl := &plan{svc: svc, loaded: loaded, loadedOK: ok, cached: st.cached, base: base, due: decide(v, tl)}
+	pl := &plan{svc: svc, loaded: loaded, loadedOK: ok, cached: st.cached, base: base}
+	if !v.heldBack {
+		// A v2 read cut short holds only the newest records: what they
+		// seem to say (a deployment's tail taken for a whole one) is not
+		// told; the next complete read decides.
+		pl.due = decide(v, tl)
+	}
 	p.podEvents(ctx, pl)
 	warned := false
 	for _, e := range events {
@@ -353,6 +359,16 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*p
 		}
 	}
 	pl.next = advance(base, events, tl, now, p.cfg.Overlap, capped)
+	if v.heldBack {
+		// v2 records are read newest first: a read cut short has not
+		// reached the older ones, so the read edge and the open deployment
+		// and the edge stay where they were: everything read is read again
+		// next time, and Sent keeps what was told from being told twice.
+		pl.next.ReadThrough, pl.next.DeploymentStart, pl.next.Edge = base.ReadThrough, base.DeploymentStart, base.Edge
+		if base.ReadThrough == 0 {
+			pl.next.FirstRunReadFrom, pl.next.FirstRunAt = base.FirstRunReadFrom, base.FirstRunAt
+		}
+	}
 	p.log.Debug("service read", "service_id", svc.ServiceID, "generation", svc.Generation, "status", svc.Status,
 		"from", notifier.FromMillis(win.from), "events", len(events), "new", pl.newSeen, "due", len(pl.due))
 	return pl, nil
@@ -458,6 +474,7 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window) (events []
 			// not applied, the open deployment stays open, the old edge
 			// is kept); the rest is read next poll.
 			p.log.Warn("events read cut short by the server: the rest is read next poll", "service_id", v.svc.ServiceID, "events", len(events))
+			v.heldBack = v.svc.Generation == eventsapi.GenerationV2
 			return events, true, nil
 		}
 		if err != nil {
