@@ -308,7 +308,8 @@ func (c simDeadline) Deadline() (time.Time, bool) { return c.at, true }
 // process "dies" between delivery and checkpoint write.
 type crashingStore struct {
 	checkpoint.Store
-	fail atomic.Int32
+	fail    atomic.Int32
+	crashes atomic.Int32 // crashes of SaveMany so far
 }
 
 func (s *crashingStore) Save(ctx context.Context, cp *checkpoint.Checkpoint) error {
@@ -320,10 +321,19 @@ func (s *crashingStore) Save(ctx context.Context, cp *checkpoint.Checkpoint) err
 
 // SaveMany is how the poll saves: a crash takes the whole batch (the
 // process dies before writing anything).
+//
+// Every other crash comes between a batch's items, as with DynamoDB, whose
+// items are independent: the first half of the batch is saved, the rest
+// is not (a partial batch failure).
 func (s *crashingStore) SaveMany(ctx context.Context, cps []*checkpoint.Checkpoint) []error {
 	if s.fail.Add(-1) >= 0 {
 		errs := make([]error, len(cps))
-		for i := range errs {
+		k := 0
+		if s.crashes.Add(1)%2 == 0 {
+			k = len(cps) / 2
+			copy(errs, s.Store.SaveMany(ctx, cps[:k]))
+		}
+		for i := k; i < len(errs); i++ {
 			errs[i] = errors.New("injected crash before the checkpoint was written")
 		}
 		return errs
