@@ -1,17 +1,12 @@
 package faultmatrix
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,119 +148,6 @@ func BenchmarkPoll1000Services(b *testing.B) {
 			b.ReportMetric(perPoll.Seconds()/bound.Seconds(), "ratio")
 		})
 	}
-}
-
-// BenchmarkPollMemory1000x1000: the peak heap of one poll of 1,000 services
-// with 1,000 events each in the read window, sampled every millisecond
-// (runtime.ReadMemStats, HeapInuse) above the heap in use before the poll.
-// The fake ModelArts runs in a child process (this test binary, see
-// TestFakeModelArtsProcess), so only the poller's memory is measured.
-func BenchmarkPollMemory1000x1000(b *testing.B) {
-	const services, perService = 1000, 1000
-	url, project, token := startFakeProcess(b, services, perService)
-	api, err := eventsapi.New(eventsapi.Config{Endpoint: url, ProjectID: project, Auth: eventsapi.StaticToken(token),
-		HTTPClient: &http.Client{Timeout: time.Minute}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := func() time.Time { return base }
-	var peak, sys uint64
-	for b.Loop() {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		baseline := ms.HeapInuse
-		var top atomic.Uint64
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			t := time.NewTicker(time.Millisecond)
-			defer t.Stop()
-			for {
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > top.Load() {
-					top.Store(m.HeapInuse)
-				}
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
-			}
-		})
-		p := watch.New(watch.Config{ProjectID: project, Now: now}, api, checkpoint.NewMemory(), nil, nil)
-		res := p.Poll(context.Background())
-		close(stop)
-		wg.Wait()
-		if res.Err != nil || res.EventsRead != services*perService {
-			b.Fatalf("poll read %d events, err %v", res.EventsRead, res.Err)
-		}
-		peak = max(peak, top.Load()-min(baseline, top.Load()))
-		runtime.ReadMemStats(&ms)
-		sys = max(sys, ms.Sys)
-	}
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-	b.ReportMetric(float64(sys)/(1<<20), "sys-MB")
-}
-
-// startFakeProcess runs TestFakeModelArtsProcess in a child process and
-// returns the fake's URL, project and token.
-func startFakeProcess(b *testing.B, services, perService int) (url, project, token string) {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFakeModelArtsProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FAULTMATRIX_FAKE=%d,%d", services, perService))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if _, err := fmt.Sscanf(sc.Text(), "FAKE %s %s %s", &url, &project, &token); err == nil {
-			go func() { _, _ = io.Copy(io.Discard, out) }()
-			return url, project, token
-		}
-	}
-	b.Fatalf("the fake ModelArts process did not start: %v", sc.Err())
-	return
-}
-
-// TestFakeModelArtsProcess is not a test: started by startFakeProcess (with
-// FAULTMATRIX_FAKE=services,events), it serves a fake ModelArts until
-// killed. Otherwise it returns at once.
-func TestFakeModelArtsProcess(t *testing.T) {
-	spec := os.Getenv("FAULTMATRIX_FAKE")
-	if spec == "" {
-		return
-	}
-	var services, perService int
-	if _, err := fmt.Sscanf(spec, "%d,%d", &services, &perService); err != nil {
-		t.Fatal(err)
-	}
-	srv := eventsapitest.NewServer(eventsapitest.WithClock(func() time.Time { return base }))
-	defer srv.Close()
-	deploy := eventsapitest.SuccessTexts("TF 3.0.0", "svc")
-	events := make([]eventsapi.Event, 0, perService)
-	start := base.Add(-59 * time.Minute)
-	gap := 58 * time.Minute / time.Duration(perService)
-	for i := range perService - len(deploy) {
-		events = append(events, normal(start.Add(time.Duration(i)*gap), fmt.Sprintf("Instance %d is healthy.", i)))
-	}
-	for _, text := range deploy {
-		events = append(events, normal(start.Add(time.Duration(len(events))*gap), text))
-	}
-	for i := range services {
-		id := fmt.Sprintf("mem-%04d", i)
-		srv.AddService(id, id, eventsapi.StatusRunning)
-		srv.AppendEvents(id, events...)
-	}
-	fmt.Printf("FAKE %s %s %s\n", srv.URL, srv.ProjectID, srv.Token)
-	select {}
 }
 
 // BenchmarkBootstrapSize: the size of the arm64 Lambda bootstrap of the

@@ -87,11 +87,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 			continue
 		}
 		key := deploymentKey(v.svc.ServiceID, d.Start)
-		summary := withService(d.Summary(v.projectID, v.svc, v.now), v)
-		if !d.Stopped && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && v.svc.DeployTimeoutMinutes > 0 {
-			// ModelArts itself fails a deployment that outlasts its timeout.
-			summary.FailsAt = notifier.FromMillis(d.Start + int64(v.svc.DeployTimeoutMinutes)*time.Minute.Milliseconds())
-		}
+		summary := deploymentSummary(v.projectID, v.svc, d, v.now)
 		add := func(kind notifier.Kind, status notifier.Status, phase string, parts ...string) {
 			s := summary
 			s.Status = status
@@ -194,7 +190,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 				ID:        notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), runtimeKey(e)),
 				Kind:      notifier.KindAbnormal,
 				Timestamp: notifier.At(v.now),
-				Summary:   withService(timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}), v),
+				Summary:   withService(timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}), v.svc),
 			},
 			at: activity(e),
 		})
@@ -261,9 +257,20 @@ func runtimeKey(e eventsapi.Event) string {
 
 // withService adds what only the service details say: the generation and
 // the raw status (v2).
-func withService(s notifier.Summary, v *view) notifier.Summary {
-	s.Generation = v.svc.Generation
-	s.ServiceStatusRaw = v.svc.RawStatus
-	s.DeployTimeoutMinutes = v.svc.DeployTimeoutMinutes
+func withService(s notifier.Summary, svc eventsapi.Service) notifier.Summary {
+	s.Generation = svc.Generation
+	s.ServiceStatusRaw = svc.RawStatus
+	s.DeployTimeoutMinutes = svc.DeployTimeoutMinutes
+	return s
+}
+
+// deploymentSummary is d's summary with what the service details add and,
+// for a deployment still under way, when ModelArts itself will fail it
+// (its start plus the deploy timeout). Polls and reports both use it.
+func deploymentSummary(projectID string, svc eventsapi.Service, d timeline.Deployment, now time.Time) notifier.Summary {
+	s := withService(d.Summary(projectID, svc, now), svc)
+	if !d.Stopped && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && svc.DeployTimeoutMinutes > 0 {
+		s.FailsAt = notifier.FromMillis(d.Start + int64(svc.DeployTimeoutMinutes)*time.Minute.Milliseconds())
+	}
 	return s
 }

@@ -98,10 +98,7 @@ func BuildReport(ctx context.Context, api API, projectID, serviceID, generation,
 		r.ServiceID = serviceID
 	}
 	for i, d := range tl.Deployments {
-		s := withService(d.Summary(projectID, *svc, now), &view{svc: *svc})
-		if !d.Stopped && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && svc.DeployTimeoutMinutes > 0 {
-			s.FailsAt = notifier.FromMillis(d.Start + int64(svc.DeployTimeoutMinutes)*time.Minute.Milliseconds())
-		}
+		s := deploymentSummary(projectID, *svc, d, now)
 		// The latest v2 deployment that failed or stalled: its Warning pod
 		// events say why (one request).
 		if i == len(tl.Deployments)-1 && svc.Generation == eventsapi.GenerationV2 && svc.DeploymentName != "" &&
