@@ -44,6 +44,10 @@
 //     Pod-level wording of model startup (OOMKilled, CrashLoopBackOff,
 //     probe failures, "No module named", warm-up) and "No space" name their
 //     phase but begin no implicit deployment: they are as likely at runtime.
+//     Neither does any abnormal event that is no failure (retried wording,
+//     "Failed to start the pod container ...", insufficient resources): a
+//     deployment made of such events alone could only be closed by the
+//     status, as a success the events never showed.
 //   - A deployment ends at its terminal event: a failure event, or the end of
 //     model startup. Events after it, up to the next start marker, belong to
 //     no deployment: they are runtime events (Timeline.Runtime), as are events
@@ -89,8 +93,14 @@
 // Model startup also ends at "Service xxx started.", "... started
 // successfully", "... is running" (not "is running out"), a deployment success
 // ("deploy" with a success word), or, for the Latest deployment, the service
-// status running (or concerning: it runs, some instances are unhealthy). Its
-// end is the deployment's success. The wording counts only when it is about
+// status running (or concerning: it runs, some instances are unhealthy), but
+// only once the deployment reached model startup (its begin marker, or the
+// end of image pull): abnormal events alone never make a success. A Latest
+// open deployment that the status running or concerning finds before model
+// startup is closed at the status time with its outcome unknown
+// (Unconfirmed; Outcome stays in progress, no notification of its own, it
+// never pins the read window). Model startup's end is the deployment's
+// success. The wording counts only when it is about
 // model startup or the service as a whole: the text names model startup,
 // begins with "Service", or names no phase and says "service" or "deploy".
 // "Image build task started successfully", "Environment preparation is

@@ -75,6 +75,13 @@ type Deployment struct {
 	// (in progress, or stalled when a stall had been seen). It is no
 	// notification of its own.
 	Stopped bool
+	// Unconfirmed is set when the service status (running, concerning)
+	// ended the deployment before its events showed model startup: the
+	// service runs, but nothing says this deployment is what made it run
+	// (its events may be a retry's, or the window missed the rest). It is
+	// closed (End is the status time) and its Outcome stays what it was: a
+	// summary never calls it a success. It is no notification of its own.
+	Unconfirmed bool
 	// Implied marks a failed deployment that no start or phase marker
 	// began: the service status is failed (or v2 ERROR), no deployment was
 	// open, and a failure event came after the last deployment (or there was
@@ -130,8 +137,12 @@ func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Th
 			b.closeSuperseded(e.OccurTime)
 			b.begin(e.OccurTime)
 		case b.open:
-		case !b.have && c.marker:
-			b.begin(e.OccurTime) // implicit: the window began mid-deployment
+		case !b.have && c.marker && (!c.abnormal || c.failure):
+			// implicit: the window began mid-deployment. Abnormal events
+			// that are no failure (a retry, a pod that does not start yet)
+			// begin none: they are as likely at runtime, and a deployment
+			// made of them alone could only be closed by the status.
+			b.begin(e.OccurTime)
 		default:
 			b.tl.Runtime = append(b.tl.Runtime, e)
 			continue
@@ -170,8 +181,18 @@ type builder struct {
 	runtimeFrom int
 	// failHint and abnHint are the hints of d's failure event and of its
 	// latest abnormal event that has one.
-	failHint, abnHint hintID
+	failHint, abnHint hintRef
 }
+
+// hintRef is a hint and the language of the text it came from, which
+// picks its page's language.
+type hintRef struct {
+	id hintID
+	zh bool
+}
+
+func (h hintRef) text() string { return hints[h.id].text }
+func (h hintRef) url() string  { return hints[h.id].url(h.zh) }
 
 // begin starts a new deployment at t.
 func (b *builder) begin(t int64) {
@@ -183,7 +204,7 @@ func (b *builder) begin(t int64) {
 	b.have, b.open, b.cur = true, true, -1
 	b.from = len(b.buf)
 	b.runtimeFrom = len(b.tl.Runtime)
-	b.failHint, b.abnHint = hintNone, hintNone
+	b.failHint, b.abnHint = hintRef{}, hintRef{}
 }
 
 // closeSuperseded ends an open deployment superseded by a start at t.
@@ -204,11 +225,11 @@ func (b *builder) flush() {
 		b.d.Phase = notifier.PhaseNames[b.cur]
 	}
 	h := b.failHint
-	if h == hintNone {
+	if h.id == hintNone {
 		h = b.abnHint
 	}
 	if b.d.Hint == "" {
-		b.d.Hint, b.d.HelpURL = hints[h].text, hints[h].url
+		b.d.Hint, b.d.HelpURL = h.text(), h.url()
 	}
 	b.tl.Deployments = append(b.tl.Deployments, b.d)
 	b.have, b.open = false, false
@@ -227,7 +248,7 @@ func (b *builder) add(e eventsapi.Event, c class) {
 	if c.abnormal {
 		d.Abnormal = append(d.Abnormal, e)
 		if c.hint != hintNone {
-			b.abnHint = c.hint
+			b.abnHint = hintRef{c.hint, chinese(textOf(e))}
 		}
 	}
 	if d.Model == "" && c.marker && !c.abnormal {
@@ -251,7 +272,7 @@ func (b *builder) add(e eventsapi.Event, c class) {
 	if c.failure && b.open {
 		f := e
 		b.fail(t, &f)
-		b.failHint = c.hint
+		b.failHint = hintRef{c.hint, chinese(textOf(e))}
 	}
 }
 
@@ -319,6 +340,15 @@ func (b *builder) endPhase(p int, t int64) {
 	}
 }
 
+// inModelStartup reports whether the open deployment reached model
+// startup: its begin marker arrived, or the phase before it (image pull)
+// ended, so the deployment waits in model startup. Only then may the
+// status running end it as a success.
+func (b *builder) inModelStartup() bool {
+	return b.d.Phases[modelStartup].Status == notifier.PhaseRunning ||
+		b.d.Phases[imagePull].Status == notifier.PhaseSucceeded
+}
+
 // fail ends the open deployment as failed at t, by the event f (nil when the
 // service status failed it).
 func (b *builder) fail(t int64, f *eventsapi.Event) {
@@ -369,11 +399,18 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 				d.Phases[c.phase].Status = notifier.PhaseFailed
 				d.Phase = notifier.PhaseNames[c.phase]
 			}
-			if h := errorMsgHint(svc); h != hintNone {
+			if h := errorMsgHint(svc); h.id != hintNone {
 				b.failHint = h
 			}
 		case svc.Status == eventsapi.StatusRunning, svc.Status == eventsapi.StatusConcerning:
-			b.endPhase(modelStartup, statusTime(svc, d.LastEventAt, now))
+			t := statusTime(svc, d.LastEventAt, now)
+			if b.inModelStartup() {
+				b.endPhase(modelStartup, t)
+				break
+			}
+			// Never a success the events do not show.
+			d.End, d.Unconfirmed = t, true
+			b.open = false
 		case svc.Status == eventsapi.StatusStopped, svc.Status == eventsapi.StatusStopping,
 			svc.Status == eventsapi.StatusDeleting, svc.Status == eventsapi.StatusFinished:
 			d.End, d.Stopped = statusTime(svc, d.LastEventAt, now), true
@@ -396,11 +433,12 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 
 // errorMsgHint is the hint of the service's error_msg, read as an abnormal
 // event's text.
-func errorMsgHint(svc eventsapi.Service) hintID {
+func errorMsgHint(svc eventsapi.Service) hintRef {
 	if svc.ErrorMsg == "" {
-		return hintNone
+		return hintRef{}
 	}
-	return classify(eventsapi.Event{EventType: eventsapi.EventTypeAbnormal, EventInfo: svc.ErrorMsg}).hint
+	c := classify(eventsapi.Event{EventType: eventsapi.EventTypeAbnormal, EventInfo: svc.ErrorMsg})
+	return hintRef{c.hint, chinese(svc.ErrorMsg)}
 }
 
 // imply makes the first failure event among the runtime events after the
@@ -460,8 +498,8 @@ func (b *builder) imply(svc eventsapi.Service) bool {
 		d.Phases[phase].Status = notifier.PhaseFailed
 		d.Phase = notifier.PhaseNames[phase]
 	}
-	b.failHint = c.hint
-	if b.failHint == hintNone {
+	b.failHint = hintRef{c.hint, chinese(textOf(e))}
+	if b.failHint.id == hintNone {
 		b.failHint = errorMsgHint(svc)
 	}
 	b.open = false

@@ -628,3 +628,56 @@ func TestBuildStoppedClosesOpenDeployment(t *testing.T) {
 		})
 	}
 }
+
+// Issue 17: a summary says succeeded only when the deployment reached the
+// end of model startup; abnormal events alone never make a success.
+func TestBuildNoSuccessWithoutModelStartup(t *testing.T) {
+	const t0 = int64(1_700_000_000_000)
+	podFail := "Failed to start the pod container in deployment [svc-x-6f4b8]."
+	tests := []struct {
+		name        string
+		status      string
+		events      []eventsapi.Event
+		deployments int
+		outcome     notifier.Status
+		unconfirmed bool
+		runtime     int
+	}{
+		{"abnormal pod events alone, concerning", eventsapi.StatusConcerning,
+			[]eventsapi.Event{ev("abnormal", podFail, t0), ev("abnormal", podFail, t0+60_000)}, 0, "", false, 2},
+		{"abnormal pod events alone, running", eventsapi.StatusRunning,
+			[]eventsapi.Event{ev("abnormal", podFail, t0)}, 0, "", false, 1},
+		{"started, environment only, then running", eventsapi.StatusRunning,
+			[]eventsapi.Event{ev("normal", "start to deploy service", t0), ev("normal", "preparing environment", t0+1000),
+				ev("abnormal", podFail, t0+2000)}, 1, notifier.StatusInProgress, true, 0},
+		{"image pulled, then running", eventsapi.StatusRunning,
+			[]eventsapi.Event{ev("normal", "start to deploy service", t0), ev("normal", "[TF 3.0.0] pull image success", t0+1000)},
+			1, notifier.StatusSucceeded, false, 0},
+		{"starting model, then concerning", eventsapi.StatusConcerning,
+			[]eventsapi.Event{ev("normal", "start to deploy service", t0), ev("normal", "[TF 3.0.0] starting model", t0+1000)},
+			1, notifier.StatusSucceeded, false, 0},
+		{"started event", eventsapi.StatusDeploying,
+			[]eventsapi.Event{ev("normal", "start to deploy service", t0), ev("normal", "Service svc started.", t0+1000)},
+			1, notifier.StatusSucceeded, false, 0},
+		{"implicit from a failure still fails", eventsapi.StatusConcerning,
+			[]eventsapi.Event{ev("abnormal", "Failed to start service svc.", t0)}, 1, notifier.StatusFailed, false, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := Build(tc.events, svc(tc.status), ms(t0+3600_000), nil)
+			if len(tl.Deployments) != tc.deployments || len(tl.Runtime) != tc.runtime {
+				t.Fatalf("got %d deployments, %d runtime events; want %d, %d", len(tl.Deployments), len(tl.Runtime), tc.deployments, tc.runtime)
+			}
+			if tc.deployments == 0 {
+				return
+			}
+			d, _ := tl.Latest()
+			if d.Outcome != tc.outcome || d.Unconfirmed != tc.unconfirmed {
+				t.Fatalf("outcome %s unconfirmed %v; want %s %v", d.Outcome, d.Unconfirmed, tc.outcome, tc.unconfirmed)
+			}
+			if d.Unconfirmed && d.End == 0 {
+				t.Fatal("an unconfirmed deployment is closed: End must be set")
+			}
+		})
+	}
+}

@@ -269,7 +269,7 @@ func withService(s notifier.Summary, svc eventsapi.Service) notifier.Summary {
 // (its start plus the deploy timeout). Polls and reports both use it.
 func deploymentSummary(projectID string, svc eventsapi.Service, d timeline.Deployment, now time.Time) notifier.Summary {
 	s := withService(d.Summary(projectID, svc, now), svc)
-	if !d.Stopped && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && svc.DeployTimeoutMinutes > 0 {
+	if !d.Stopped && !d.Unconfirmed && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && svc.DeployTimeoutMinutes > 0 {
 		s.FailsAt = notifier.FromMillis(d.Start + int64(svc.DeployTimeoutMinutes)*time.Minute.Milliseconds())
 	}
 	return s

@@ -197,7 +197,7 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 		next.Edge = next.Edge[len(next.Edge)-maxEdge:]
 	}
 	next.DeploymentStart = 0
-	if last, ok := tl.Latest(); ok && !last.Stopped &&
+	if last, ok := tl.Latest(); ok && !last.Stopped && !last.Unconfirmed &&
 		(last.Outcome == notifier.StatusInProgress || last.Outcome == notifier.StatusStalled) {
 		next.DeploymentStart = last.Start
 	}
