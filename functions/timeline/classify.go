@@ -3,6 +3,7 @@ package timeline
 import (
 	"encoding/hex"
 	"strings"
+	"unicode"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 )
@@ -122,12 +123,24 @@ func IsAbnormal(e eventsapi.Event) bool { return classify(e).abnormal }
 func IsStart(e eventsapi.Event) bool { return classify(e).start }
 
 // HintFor returns what to do about an abnormal event e: a short hint and,
-// where Huawei documents one, a troubleshooting page. Both are empty for
-// an event that is not abnormal or whose text no hint row (or phase) of
-// the marker table covers.
+// where Huawei documents one, a troubleshooting page: the English (en-us)
+// page, or the Chinese (zh-cn) one when the text shown (event_info, else
+// event_info_cn) is Chinese; a page in the other language when that is
+// the only one. Both are empty for an event that is not abnormal or whose
+// text no hint row (or phase) of the marker table covers.
 func HintFor(e eventsapi.Event) (hint, helpURL string) {
-	h := hints[classify(e).hint]
-	return h.text, h.url
+	h := hintRef{classify(e).hint, chinese(textOf(e))}
+	return h.text(), h.url()
+}
+
+// chinese reports whether s holds Chinese (Han) characters.
+func chinese(s string) bool {
+	for _, r := range s {
+		if r >= 0x80 && unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // Fingerprint returns a short stable hash of e, 16 hex digits, for

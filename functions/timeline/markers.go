@@ -86,64 +86,82 @@ const (
 )
 
 // hint is a short remedy and, where Huawei documents one, its
-// troubleshooting page.
+// troubleshooting page in English (en, the international site's en-us
+// page) and in Chinese (zh, the Chinese site's page), either of which may
+// be missing.
 type hint struct {
-	text, url string
-	source    string
+	text   string
+	en, zh string
+	source string
+}
+
+// url is h's page for a text in Chinese (zh) or not: the page in that
+// language when Huawei has one, else the other one (a page in the other
+// language helps more than none).
+func (h hint) url(zh bool) string {
+	if zh && h.zh != "" || h.en == "" {
+		return h.zh
+	}
+	return h.en
 }
 
 // Troubleshooting pages (MODELARTS-EVENT-TEXT.md gives their addresses;
-// the Chinese-only pages are given there as .md, served as .html).
+// the Chinese-only pages are given there as .md, served as .html). The
+// international site serves a page at /intl/en-us/; the Chinese site at
+// the root. A page's other languages (th-th, es-us) are never linked.
 const (
-	urlT1  = "https://support.huaweicloud.com/intl/en-us/trouble-modelarts/modelarts_05_3155.html"
-	urlT3  = "https://support.huaweicloud.com/intl/th-th/modelarts_faq/modelarts_05_0026.html"
-	urlT4  = "https://support.huaweicloud.com/intl/en-us/trouble-modelarts/modelarts_13_0065.html"
-	urlT5  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0049.html"
-	urlT6  = "https://support.huaweicloud.com/intl/es-us/trouble-modelarts/inference2.0-modelarts-0060.html"
-	urlT7  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0047.html"
-	urlT8  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0063.html"
-	urlT9  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0195.html"
-	urlT11 = "https://support.huaweicloud.com/intl/en-us/trouble-modelarts/modelarts_05_3154.html"
-	urlM1  = "https://support.huaweicloud.com/usermanual-standard-modelarts/inference-modelarts-0118.html"
+	urlT1EN  = "https://support.huaweicloud.com/intl/en-us/trouble-modelarts/modelarts_05_3155.html"
+	urlT3EN  = "https://support.huaweicloud.com/intl/en-us/modelarts_faq/modelarts_05_0026.html"
+	urlT4EN  = "https://support.huaweicloud.com/intl/en-us/trouble-modelarts/modelarts_13_0065.html"
+	urlT4ZH  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0065.html"
+	urlT5ZH  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0049.html"
+	urlT6EN  = "https://support.huaweicloud.com/intl/en-us/trouble-modelarts/inference2.0-modelarts-0060.html"
+	urlT6ZH  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0048.html"
+	urlT7ZH  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0047.html"
+	urlT8ZH  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0063.html"
+	urlT9ZH  = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0195.html"
+	urlT11EN = "https://support.huaweicloud.com/intl/en-us/trouble-modelarts/modelarts_05_3154.html"
+	urlT11ZH = "https://support.huaweicloud.com/trouble-modelarts/modelarts_13_0045.html"
+	urlM1ZH  = "https://support.huaweicloud.com/usermanual-standard-modelarts/inference-modelarts-0118.html"
 )
 
 var hints = [numHints]hint{
 	hintDEW: {"The DEW secret the service uses is missing, or holds no usable AK/SK: check the secret in Data Encryption Workshop.",
-		urlT5, "T5"},
+		"", urlT5ZH, "T5"},
 	hintStorage: {"The SFS Turbo file system the service mounts is unavailable: check its status and the service's storage settings.",
-		urlT5, "T5"},
+		"", urlT5ZH, "T5"},
 	hintNoModule: {"The inference code imports a module the image does not have: declare the dependency in the model's config.json (or install it in a custom image).",
-		"", "T10"},
+		"", "", "T10"},
 	hintOOM: {"The model ran out of memory: choose a flavor with more memory, or reduce the model's memory use.",
-		urlT9, "T9 K2"},
+		"", urlT9ZH, "T9 K2"},
 	hintWarmup: {"Model warm-up failed: check that the warm-up file configured for the model exists and is valid.",
-		urlT8, "T8"},
+		"", urlT8ZH, "T8"},
 	hintImagePull: {"Pulling the image failed: the model or image may be too large, or the image may be missing or not accessible in SWR.",
-		urlT9, "T2 T9 K1"},
+		"", urlT9ZH, "T2 T9 K1"},
 	hintImageBuild: {"Building the model image failed: check the model's config.json (dependencies, runtime) and the build log.",
-		urlM1, "U1 M1"},
+		"", urlM1ZH, "U1 M1"},
 	hintProbe: {"The health check failed: make sure the model listens on the configured port and health-check path, and allow it enough time to start.",
-		urlT11, "T11 K3 K4"},
+		urlT11EN, urlT11ZH, "T11 K3 K4"},
 	hintCrashLoop: {"The container keeps exiting and is restarted: the service logs show the model's startup error.",
-		urlT3, "T3 K2"},
+		urlT3EN, "", "T3 K2"},
 	hintRollback: {"The update failed and so did its rollback (often waiting for resources): check the resource pool, then update the service again.",
-		urlT6, "U1 T6"},
+		urlT6EN, urlT6ZH, "U1 T6"},
 	hintRolledBack: {"The update failed; ModelArts rolled the service back to its previous version, which keeps running.",
-		"", "U1"},
+		"", "", "U1"},
 	hintInsufficient: {"Not enough free resources for the selected flavor: wait until resources are released (ModelArts retries), or pick another flavor or resource pool.",
-		urlT1, "U1 T1 E1 T5 K4"},
+		urlT1EN, "", "U1 T1 E1 T5 K4"},
 	hintAffinity: {"The pod could not be scheduled: check the pool's free resources and the model's warm-up or affinity settings.",
-		urlT7, "T7"},
+		"", urlT7ZH, "T7"},
 	hintPodStart: {"The pod's container does not start, so the service stays deploying: the Pod events tab shows why.",
-		urlT3, "T3"},
+		urlT3EN, "", "T3"},
 	hintTimeout: {"ModelArts failed the deployment when it exceeded its deploy timeout: the phase it was in shows where it hung (often a slow model or a failing health check).",
-		urlT11, "U1 U2 T5 T9 T11"},
+		urlT11EN, urlT11ZH, "U1 U2 T5 T9 T11"},
 	hintStartFailed: {"The service did not start: usual causes are an image pull failure, insufficient resources or memory, or an error in the model's code (see the logs).",
-		urlT9, "U1 T9"},
+		"", urlT9ZH, "U1 T9"},
 	hintQuota: {"The service was stopped because a quota was exceeded: raise the quota or free resources, then start it again.",
-		"", "U1"},
+		"", "", "U1"},
 	hintAbnormalInstances: {"Some instances are unhealthy and ModelArts replaces them itself: if it persists, check the service logs.",
-		urlT4, "T4"},
+		urlT4EN, urlT4ZH, "T4"},
 }
 
 // phaseHints is the hint of an abnormal event that names a phase but

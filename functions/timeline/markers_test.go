@@ -78,8 +78,11 @@ func TestHints(t *testing.T) {
 		if h.text == "" || len(h.text) > 200 {
 			t.Errorf("hint %d: text %q (want a short hint)", id, h.text)
 		}
-		if h.url != "" && !strings.HasPrefix(h.url, "https://support.huaweicloud.com/") {
-			t.Errorf("hint %d: url %q is not a Huawei support page", id, h.url)
+		if h.en != "" && !strings.HasPrefix(h.en, "https://support.huaweicloud.com/intl/en-us/") {
+			t.Errorf("hint %d: English page %q is not on the international site's en-us pages", id, h.en)
+		}
+		if h.zh != "" && (!strings.HasPrefix(h.zh, "https://support.huaweicloud.com/") || strings.Contains(h.zh, "/intl/")) {
+			t.Errorf("hint %d: Chinese page %q is not on the Chinese site", id, h.zh)
 		}
 		checkSources(t, "hint "+h.text, h.source)
 		if !used[id] {
@@ -251,7 +254,7 @@ func TestDocumentedPhrases(t *testing.T) {
 					c.hint, hints[c.hint].text, p.hint, hints[p.hint].text)
 			}
 			hint, url := HintFor(v.e)
-			if hint != hints[p.hint].text || url != hints[p.hint].url {
+			if hint != hints[p.hint].text || url != hints[p.hint].url(chinese(p.text)) {
 				t.Errorf("HintFor(%q) = %q, %q; want hint %d", p.text, hint, url, p.hint)
 			}
 		}
@@ -346,4 +349,36 @@ func TestAutomatonSize(t *testing.T) {
 		t.Fatalf("%d states", n)
 	}
 	t.Logf("%d rows, %d states, %d byte classes, %d KiB", len(markers), len(table.out), table.nclass, len(table.delta)*2/1024)
+}
+
+// Issue 17: help links opened a Thai page. An English text links the
+// en-us page; a Chinese text the Chinese page when there is one.
+func TestHintLanguage(t *testing.T) {
+	tests := []struct {
+		name string
+		e    eventsapi.Event
+		want string
+	}{
+		{"english, en page", eventsapi.Event{EventType: "abnormal", EventInfo: "Failed to start the pod container in deployment [x]."}, urlT3EN},
+		{"english, en and zh pages", eventsapi.Event{EventType: "abnormal", EventInfo: "Service error. There are 2 abnormal instances."}, urlT4EN},
+		{"chinese, zh page", eventsapi.Event{EventType: "abnormal", EventInfo: "服务异常，不正常的实例数为2"}, urlT4ZH},
+		{"v2 english text with chinese twin", eventsapi.Event{EventType: "abnormal", EventInfo: "Service error. There are 2 abnormal instances.", EventInfoCN: "服务异常，不正常的实例数为2"}, urlT4EN},
+		{"v2 chinese only", eventsapi.Event{EventType: "abnormal", EventInfoCN: "服务异常，不正常的实例数为2"}, urlT4ZH},
+		{"english, only a zh page exists", eventsapi.Event{EventType: "abnormal", EventInfo: "Failed to start service svc."}, urlT9ZH},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, got := HintFor(tc.e)
+			if got != tc.want {
+				t.Fatalf("HintFor = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for id := hintNone + 1; id < numHints; id++ {
+		for _, zh := range []bool{false, true} {
+			if u := hints[id].url(zh); strings.Contains(u, "th-th") || strings.Contains(u, "es-us") {
+				t.Errorf("hint %d links %q", id, u)
+			}
+		}
+	}
 }

@@ -30,7 +30,7 @@ func TestBuildChineseTimeoutFails(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	d, _ := tl.Latest()
-	if d.Hint != hints[hintTimeout].text || d.HelpURL != hints[hintTimeout].url {
+	if d.Hint != hints[hintTimeout].text || d.HelpURL != urlT11ZH {
 		t.Errorf("Hint %q HelpURL %q, want the timeout hint", d.Hint, d.HelpURL)
 	}
 }
@@ -184,7 +184,7 @@ func TestBuildRetryIsNotAFailure(t *testing.T) {
 		if d.Outcome != notifier.StatusInProgress || d.Phase != notifier.PhaseModelStartup || len(d.Abnormal) != 1 {
 			t.Errorf("outcome %s phase %s abnormal %d; want in progress in model_startup, 1 abnormal", d.Outcome, d.Phase, len(d.Abnormal))
 		}
-		if d.Hint != hints[hintInsufficient].text || d.HelpURL != urlT1 {
+		if d.Hint != hints[hintInsufficient].text || d.HelpURL != urlT1EN {
 			t.Errorf("Hint %q %q, want the insufficient-resources hint", d.Hint, d.HelpURL)
 		}
 	})
@@ -276,7 +276,7 @@ func TestBuildKubernetesWording(t *testing.T) {
 				t.Errorf("runtime %q is not abnormal", e.EventInfo)
 			}
 		}
-		if h, u := HintFor(tl.Runtime[2]); h != hints[hintOOM].text || u != hints[hintOOM].url {
+		if h, u := HintFor(tl.Runtime[2]); h != hints[hintOOM].text || u != hints[hintOOM].url(false) {
 			t.Errorf("HintFor(OOMKilled) = %q, %q", h, u)
 		}
 	})
@@ -341,7 +341,7 @@ func TestBuildHintFromStatus(t *testing.T) {
 	}
 	failed.ErrorMsg = "something"
 	d, _ = Build(evs, failed, ms(evs[len(evs)-1].OccurTime+1000), nil).Latest()
-	if d.Hint != hints[hintInsufficient].text || d.HelpURL != urlT1 {
+	if d.Hint != hints[hintInsufficient].text || d.HelpURL != urlT1EN {
 		t.Errorf("Hint %q %q, want the latest abnormal event's (insufficient resources)", d.Hint, d.HelpURL)
 	}
 	d, _ = Build(load(t, "seed.json"), svc(eventsapi.StatusRunning), ms(evs[len(evs)-1].OccurTime), nil).Latest()
