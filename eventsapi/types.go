@@ -111,6 +111,42 @@ type Service struct {
 	// version's newest instance group (deployment), the name pod events
 	// are read by (Client.PodEvents). Empty for v1 and v2 list entries.
 	DeploymentName string `json:"deployment_name,omitempty"`
+	// Deployments are, for v2 details, every instance group (deployment)
+	// of the current version, in the order listed, with when each was
+	// created: the deployment a notification is about is the newest one
+	// created before it ended (DeploymentAt). Empty for v1 and list
+	// entries.
+	Deployments []DeploymentRef `json:"deployments,omitempty"`
+}
+
+// DeploymentRef names one v2 deployment (instance group) and when it was
+// created (ms since the epoch; 0 when not given).
+type DeploymentRef struct {
+	Name      string `json:"name"`
+	CreatedAt int64  `json:"created_at,omitempty"`
+}
+
+// DeploymentAt returns the name of the v2 deployment that was the newest
+// one created at or before t (ms): the one a deployment that ended (or was
+// still open) at t ran as. At equal creation times the later listed wins.
+// When no deployment's creation time is known it returns DeploymentName;
+// when every known one was created after t, "" (the deployment of that
+// time is no longer listed).
+func (s Service) DeploymentAt(t int64) string {
+	name, best, known := "", int64(-1), false
+	for _, d := range s.Deployments {
+		if d.CreatedAt == 0 {
+			continue
+		}
+		known = true
+		if d.CreatedAt <= t && d.CreatedAt >= best {
+			name, best = d.Name, d.CreatedAt
+		}
+	}
+	if !known {
+		return s.DeploymentName
+	}
+	return name
 }
 
 // ServicesPage is one page of GET /v1/{project_id}/services.

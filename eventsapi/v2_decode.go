@@ -163,6 +163,7 @@ func (w *wireServiceV2) service() Service {
 			if g.Name == "" {
 				continue
 			}
+			s.Deployments = append(s.Deployments, DeploymentRef{Name: g.Name, CreatedAt: g.CreateAt.ms})
 			if g.UpdateAt.ms > bestU || g.UpdateAt.ms == bestU && g.CreateAt.ms >= bestC {
 				bestU, bestC, s.DeploymentName = g.UpdateAt.ms, g.CreateAt.ms, g.Name
 			}
@@ -189,6 +190,7 @@ func decodeServicesPageV2(data []byte) (total int, svcs []Service, err error) {
 	for i := range w.Data {
 		svcs[i] = w.Data[i].service()
 		svcs[i].DeploymentName = "" // list entries do not name deployments
+		svcs[i].Deployments = nil
 	}
 	return w.Total, svcs, nil
 }

@@ -400,7 +400,17 @@ func (p *Poller) podEvents(ctx context.Context, pl *plan) {
 			if !n.Summary.EndedAt.IsZero() {
 				to = n.Summary.EndedAt.UnixMilli()
 			}
-			evs, err := p.api.PodEvents(ctx, pl.svc.ServiceID, pl.svc.DeploymentName, from, max(to, from))
+			// The deployment notified ran as the newest instance group
+			// created before it ended: never a later deployment's (a
+			// failure re-derived after the next deployment began).
+			name := pl.svc.DeploymentAt(to)
+			if name == "" {
+				a.err = errors.New("its deployment is no longer listed in the service's details")
+				read[n.DeploymentKey] = a
+				n.Summary.PodEventsError = a.err.Error()
+				continue
+			}
+			evs, err := p.api.PodEvents(ctx, pl.svc.ServiceID, name, from, max(to, from))
 			a.evs, a.err = warnings(evs), err
 			read[n.DeploymentKey] = a
 			if err != nil {
