@@ -84,6 +84,13 @@ type Checkpoint struct {
 	// deployment still open at ReadThrough; 0 when none is open. The next
 	// read starts there so the open deployment's timeline is rebuilt whole.
 	DeploymentStart int64 `json:"deployment_start,omitempty"`
+	// StatusEnd records the last deployment the service status (not an
+	// event) ended: the deployment that began at Start, whose newest event
+	// was at Through when the status was seen. Events after Through never
+	// join that deployment, however the read window falls (a runtime event
+	// after a stop is a runtime event). Zero when none was recorded
+	// (checkpoints of earlier releases).
+	StatusEnd StatusEnd `json:"status_end,omitzero"`
 	// FirstRunFrom is where the service's first poll began to count events
 	// as news (now − FIRST_RUN_LOOKBACK at that poll); events before it are
 	// history for good. 0 in checkpoints of releases that did not store it.
@@ -105,6 +112,13 @@ type Checkpoint struct {
 	Sent map[string]Sent `json:"sent,omitempty"`
 	// Threads maps a deployment key to its Slack parent message ts.
 	Threads map[string]Thread `json:"threads,omitempty"`
+}
+
+// StatusEnd is a deployment the service status ended: see
+// Checkpoint.StatusEnd.
+type StatusEnd struct {
+	Start   int64 `json:"start"`
+	Through int64 `json:"through"`
 }
 
 // Sent records where one notification was delivered.
@@ -176,7 +190,7 @@ func (c Checkpoint) Clone() Checkpoint {
 // slice or map equals an empty one: both are stored the same way.
 func (c Checkpoint) Equal(o Checkpoint) bool {
 	if c.ServiceID != o.ServiceID || c.Version != o.Version || c.Generation != o.Generation ||
-		c.ReadThrough != o.ReadThrough || c.DeploymentStart != o.DeploymentStart ||
+		c.ReadThrough != o.ReadThrough || c.DeploymentStart != o.DeploymentStart || c.StatusEnd != o.StatusEnd ||
 		c.FirstRunFrom != o.FirstRunFrom || c.FirstRunReadFrom != o.FirstRunReadFrom || c.FirstRunAt != o.FirstRunAt ||
 		!slices.Equal(c.Edge, o.Edge) ||
 		len(c.Sent) != len(o.Sent) || !maps.Equal(c.Threads, o.Threads) {

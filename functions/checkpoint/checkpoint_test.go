@@ -1,6 +1,8 @@
 package checkpoint_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,6 +45,7 @@ func TestEqual(t *testing.T) {
 		{"version", func(c *checkpoint.Checkpoint) { c.Version++ }, false},
 		{"read through", func(c *checkpoint.Checkpoint) { c.ReadThrough++ }, false},
 		{"deployment start", func(c *checkpoint.Checkpoint) { c.DeploymentStart = 0 }, false},
+		{"status end", func(c *checkpoint.Checkpoint) { c.StatusEnd = checkpoint.StatusEnd{Start: 1, Through: 2} }, false},
 		{"first run from", func(c *checkpoint.Checkpoint) { c.FirstRunFrom++ }, false},
 		{"first run read from", func(c *checkpoint.Checkpoint) { c.FirstRunReadFrom++ }, false},
 		{"first run at", func(c *checkpoint.Checkpoint) { c.FirstRunAt++ }, false},
@@ -150,4 +153,29 @@ func TestPrune(t *testing.T) {
 
 	var zero checkpoint.Checkpoint
 	zero.Prune(1000) // nil maps: nothing to do, no panic
+}
+
+// A checkpoint of the last release (no status_end) reads as zero, and a
+// zero StatusEnd is not written: upgrades are silent both ways.
+func TestStatusEndJSON(t *testing.T) {
+	var old checkpoint.Checkpoint
+	if err := json.Unmarshal([]byte(`{"service_id":"s","version":3,"read_through":5,"deployment_start":4}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.StatusEnd != (checkpoint.StatusEnd{}) {
+		t.Fatalf("StatusEnd = %+v, want zero", old.StatusEnd)
+	}
+	b, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "status_end") {
+		t.Fatalf("zero StatusEnd written: %s", b)
+	}
+	old.StatusEnd = checkpoint.StatusEnd{Start: 10, Through: 20}
+	b, _ = json.Marshal(old)
+	var back checkpoint.Checkpoint
+	if err := json.Unmarshal(b, &back); err != nil || back.StatusEnd != old.StatusEnd {
+		t.Fatalf("round trip: %+v, %v (%s)", back.StatusEnd, err, b)
+	}
 }

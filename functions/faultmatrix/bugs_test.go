@@ -43,7 +43,7 @@ const (
 	// bugV2PodsNewest: a v2 failure or stall notified after the
 	// service's next deployment began reads the pod events of that one.
 	bugV2PodsNewest = "v2-pods-newest-deployment"
-	// bugStatusEndKeepsLaterEvents (open): a deployment ended by the
+	// bugStatusEndKeepsLaterEvents: a deployment ended by the
 	// service status (stopped, or failed by the status alone) takes the
 	// events that follow it.
 	bugStatusEndKeepsLaterEvents = "status-end-keeps-later-events"
@@ -61,6 +61,8 @@ type knownBug struct {
 	// allTriggers: its seeds show it with every fixed bug's trigger on
 	// (as TestFaultMatrix runs), not with its own alone.
 	allTriggers bool
+	// with are other fixed bugs whose triggers its seeds need.
+	with []string
 }
 
 var knownBugs = []knownBug{
@@ -80,7 +82,7 @@ var knownBugs = []knownBug{
 		`deployment.stalled scheduling, then deployment.recovered scheduling, neither of which happened. ` +
 		`Seed 18: svc-02, running since poll 11, is read at poll 11 only up to scheduling: reported ` +
 		`succeeded and closed, so at poll 12 the rest of its events are runtime events, and its ` +
-		`"Insufficient resources" event, already sent as the deployment's, is sent again under a second id.`, false, "", false},
+		`"Insufficient resources" event, already sent as the deployment's, is sent again under a second id.`, false, "", false, nil},
 	{bugFutureJoinsDeployment, []uint64{2, 32}, `A runtime event dated ahead (an hour to a year) stays in ` +
 		`every later read (start_time is before it), and timeline.Build sorts it after every event that ` +
 		`really happened, so it falls into the next deployment of its service: watch.build ` +
@@ -97,7 +99,7 @@ var knownBugs = []knownBug{
 		`event dated 3 days ahead at poll 5, sent to the webhook as a runtime abnormal while Slack failed; ` +
 		`at poll 6 the next deployment's start is read and it is due again as that deployment's abnormal ` +
 		`event: the webhook gets it under two ids). (Failure and stop times, and so durations, also become ` +
-		`the future date: statusTime returns LastEventAt.)`, false, "", false},
+		`the future date: statusTime returns LastEventAt.)`, false, "", false, nil},
 	{bugV2ShortPage, []uint64{1}, `FIXED (EventsV2 ends a short page before total with ErrIncomplete; watch then holds a v2 read's edge, open deployment and runtime notifications back, since records are read newest first). A v2 read cut short was taken for a whole one. ` +
 		`eventsapi.Client.EventsV2 ends without an error at a page shorter than its limit (500) even when total ` +
 		`says there is more (v2More, eventsapi/v2.go, only logs "paging stopped at a page shorter than the limit ` +
@@ -109,7 +111,7 @@ var knownBugs = []knownBug{
 		`the deployment's start, and the checkpoint drops it; at poll 21 its failure ("Service deployment timed ` +
 		`out..." / 服务部署超时..., status ERROR) is read as runtime: two service.abnormal are sent, ` +
 		`deployment.failed environment never is. (When offset must be a multiple of limit, a short page can be ` +
-		`read on with limit = its length, or end with ErrIncomplete.)`, false, "", false},
+		`read on with limit = its length, or end with ErrIncomplete.)`, false, "", false, nil},
 	{bugImpliedFromRuntime, []uint64{28}, `FIXED (a WARNING record never implies a failed deployment). A failure-worded runtime event on a service whose failed ` +
 		`deployment was already reported becomes a second deployment.failed. timeline.Build's implied deployment ` +
 		`(status failed, no deployment open in the read window: the failed one is older than the window) takes ` +
@@ -119,7 +121,7 @@ var knownBugs = []knownBug{
 		`image_build is sent; at poll 24 the status is still FAILED and a runtime WARNING "Service error. There ` +
 		`are 1 abnormal instances." / "服务异常，不正常的实例数为1" arrives: it is sent as deployment.failed ` +
 		`(phase unknown, a new id, started_at its own time), never as the service.abnormal it is. Trigger: such a ` +
-		`WARNING on a service whose last deployment failed.`, false, "", false},
+		`WARNING on a service whose last deployment failed.`, false, "", false, nil},
 	{bugV2PodsNewest, []uint64{50}, `FIXED (the pod events are read of the newest instance group created before the deployment ended, eventsapi.Service.DeploymentAt; none listed: the summary says so). A v2 failure or stall notified after the service's next ` +
 		`deployment began reads the pod events of that deployment. The pod-events request names the service ` +
 		`details' newest instance group (Service.DeploymentName), not the deployment notified, so a notification ` +
@@ -128,8 +130,8 @@ var knownBugs = []knownBug{
 		`pod_events nor pod_events_error. Seed 50: svc-01 (v2) fails in scheduling at poll 21 (pod event Warning ` +
 		`FailedScheduling); the checkpoint write crashes; at poll 22, when deployment svc-01-m2 has begun, the ` +
 		`failure is sent again (same id) without its pod events and without saying why. Its check is off by ` +
-		`default: such deliveries are counted ("asked of a newer deployment").`, false, "", true},
-	{bugStatusEndKeepsLaterEvents, []uint64{5}, `OPEN. A deployment ended by the service status (stopped, ` +
+		`default: such deliveries are counted ("asked of a newer deployment").`, false, "", true, nil},
+	{bugStatusEndKeepsLaterEvents, []uint64{5}, `FIXED (the checkpoint records the deployment the status ended and its newest event, StatusEnd, kept whether or not delivery succeeded; timeline.BuildAfter keeps later events out of it). A deployment ended by the service status (stopped, ` +
 		`stopping, deleting, finished; or failed with no failure event) ends at its newest event, not at the ` +
 		`status change, so an event that arrives after the stop joins it whenever the read window holds the ` +
 		`deployment's events; which deployment it joins (the real one, an implicit one begun by the window's first ` +
@@ -140,7 +142,7 @@ var knownBugs = []knownBug{
 		`the window past the deployment, is sent again as a runtime service.abnormal under another id: receivers ` +
 		`cannot deduplicate it. After a failure by the status alone, a later event joins the failed deployment, ` +
 		`whose abnormal events are no notification of their own. Trigger: a runtime event as the next activity ` +
-		`after such a deployment; off by default.`, true, "-faultmatrix.bug=truncated-read", false},
+		`after such a deployment; off by default.`, false, "-faultmatrix.bug=truncated-read", false, []string{bugTruncatedRead}},
 }
 
 // bugsFlag is the triggers a run may contain: every fixed bug's, unless
@@ -188,6 +190,9 @@ func TestFaultMatrixRegressions(t *testing.T) {
 			for _, seed := range b.seeds {
 				t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 					triggers := map[string]bool{b.name: true}
+					for _, o := range b.with {
+						triggers[o] = true
+					}
 					if b.allTriggers {
 						for _, o := range knownBugs {
 							triggers[o.name] = triggers[o.name] || !o.open

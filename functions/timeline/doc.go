@@ -172,6 +172,11 @@
 //     Latest open deployment at the status time (Stopped, End set); its
 //     Outcome stays in progress and it is no notification of its own. A
 //     stopped deployment never pins the read window.
+//   - A deployment the status ended (stopped, failed with no failure
+//     event, succeeded by running, Unconfirmed) has ByStatus set. Given
+//     the StatusEnd a previous read recorded for it (BuildAfter), events
+//     after its newest event then never join it: a runtime event after a
+//     stop is a runtime event whatever the read window holds.
 //   - Every abnormal event of a deployment is in its Abnormal list, whether or
 //     not it failed the deployment.
 //   - Activity: a deployment's LastEventAt is the newest OccurTime or

@@ -82,6 +82,11 @@ type Deployment struct {
 	// closed (End is the status time) and its Outcome stays what it was: a
 	// summary never calls it a success. It is no notification of its own.
 	Unconfirmed bool
+	// ByStatus is set when the service status, not an event, ended the
+	// deployment (a success by running, a failure by failed, a stop, or
+	// Unconfirmed). Events that arrive after that belong to no deployment
+	// begun at Start: see StatusEnd.
+	ByStatus bool
 	// Implied marks a failed deployment that no start or phase marker
 	// began: the service status is failed (or v2 ERROR), no deployment was
 	// open, and a failure event came after the last deployment (or there was
@@ -115,6 +120,15 @@ type Stall struct {
 	Until int64
 }
 
+// StatusEnd records that the service status ended the deployment that
+// began at Start when its newest event was at Through (ms). A later
+// Build given it keeps events after Through out of that deployment: they
+// are runtime events (or begin a deployment of their own), whatever the
+// read window holds. The zero value records nothing.
+type StatusEnd struct {
+	Start, Through int64
+}
+
 // Build rebuilds the deployments in events, one service's events ascending
 // by occur_time (a stably sorted copy is used when they are not), given the
 // service's current details svc and the current time now. th gives the stall
@@ -122,10 +136,23 @@ type Stall struct {
 // events; the returned events are copies. The rules are in the package
 // documentation.
 func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Thresholds) Timeline {
+	return BuildAfter(events, svc, now, th, StatusEnd{})
+}
+
+// BuildAfter is Build for a service whose deployment the status ended
+// earlier (end, from a previous Build's Latest deployment with ByStatus):
+// events after end.Through do not join the deployment that began at
+// end.Start.
+func BuildAfter(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Thresholds, end StatusEnd) Timeline {
 	if !slices.IsSortedFunc(events, byTime) {
 		events = slices.Clone(events)
 		slices.SortStableFunc(events, byTime)
 	}
+	return build(events, svc, now, th, end)
+}
+
+// build is BuildAfter over sorted events.
+func build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Thresholds, end StatusEnd) Timeline {
 	b := builder{th: th, buf: make([]eventsapi.Event, 0, len(events))}
 	for i, e := range events {
 		if duplicate(events, i) {
@@ -136,6 +163,10 @@ func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Th
 		case c.start:
 			b.closeSuperseded(e.OccurTime)
 			b.begin(e.OccurTime)
+		case b.open && end.Start != 0 && b.d.Start == end.Start && e.OccurTime > end.Through:
+			// The status ended this deployment before e happened.
+			b.tl.Runtime = append(b.tl.Runtime, e)
+			continue
 		case b.open:
 		case !b.have && c.marker && (!c.abnormal || c.failure):
 			// implicit: the window began mid-deployment. Abnormal events
@@ -395,6 +426,7 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 		case failed:
 			t := statusTime(svc, d.LastEventAt, now)
 			b.fail(t, nil)
+			d.ByStatus = true
 			if c := classify(eventsapi.Event{EventInfo: svc.ErrorMsg}); d.Phase == "" && c.phase >= 0 {
 				d.Phases[c.phase].Status = notifier.PhaseFailed
 				d.Phase = notifier.PhaseNames[c.phase]
@@ -404,6 +436,7 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 			}
 		case svc.Status == eventsapi.StatusRunning, svc.Status == eventsapi.StatusConcerning:
 			t := statusTime(svc, d.LastEventAt, now)
+			d.ByStatus = true
 			if b.inModelStartup() {
 				b.endPhase(modelStartup, t)
 				break
@@ -413,7 +446,7 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 			b.open = false
 		case svc.Status == eventsapi.StatusStopped, svc.Status == eventsapi.StatusStopping,
 			svc.Status == eventsapi.StatusDeleting, svc.Status == eventsapi.StatusFinished:
-			d.End, d.Stopped = statusTime(svc, d.LastEventAt, now), true
+			d.End, d.Stopped, d.ByStatus = statusTime(svc, d.LastEventAt, now), true, true
 			b.open = false
 		case svc.Status == eventsapi.StatusDeploying, svc.Status == eventsapi.StatusPending,
 			svc.Status == eventsapi.StatusWaiting:

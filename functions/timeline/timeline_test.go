@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,7 +162,7 @@ func TestBuildSeed(t *testing.T) {
 					succeeded(at(1), at(2)), succeeded(at(3), at(4)), succeeded(at(4), at(5)),
 					succeeded(at(6), at(7)), succeeded(at(8), last+30_000),
 				),
-				Model: "TF 3.0.0", Events: seed, LastEventAt: last, Latest: true,
+				Model: "TF 3.0.0", Events: seed, LastEventAt: last, Latest: true, ByStatus: true,
 			},
 		},
 	}
@@ -677,6 +678,54 @@ func TestBuildNoSuccessWithoutModelStartup(t *testing.T) {
 			}
 			if d.Unconfirmed && d.End == 0 {
 				t.Fatal("an unconfirmed deployment is closed: End must be set")
+			}
+		})
+	}
+}
+
+// Issue 17 (the fault matrix's status-end-keeps-later-events): events
+// after a deployment the status ended never join it once a read marked
+// where it ended.
+func TestBuildStatusEndedDeploymentTakesNoLaterEvents(t *testing.T) {
+	const t0 = int64(1_700_000_000_000)
+	dep := []eventsapi.Event{
+		ev("normal", "start to deploy service", t0),
+		ev("normal", "preparing environment", t0+1000),
+		ev("normal", "[TF 3.0.0] prepare environment success", t0+2000),
+	}
+	warning := eventsapi.Event{EventType: "WARNING", EventInfo: "Service error. There are 3 abnormal instances.", OccurTime: t0 + 70_000}
+	restarted := ev("abnormal", "Instance 1: out of memory (#2)", t0+80_000)
+	insufficient := ev("abnormal", "Insufficient resources. Wait until idle resources are sufficient.", t0+60_000)
+	stopped := svc(eventsapi.StatusStopped)
+	stopped.UpdateTime = t0 + 90_000
+	tests := []struct {
+		name    string
+		events  []eventsapi.Event
+		end     StatusEnd
+		own     int // events left in the deployment
+		runtime int
+	}{
+		{"unmarked: a warning joins", join(dep, []eventsapi.Event{warning}), StatusEnd{}, 4, 0},
+		{"marked: a warning after the stop", join(dep, []eventsapi.Event{warning}), StatusEnd{Start: t0, Through: t0 + 2000}, 3, 1},
+		{"marked: a restart after the stop", join(dep, []eventsapi.Event{restarted}), StatusEnd{Start: t0, Through: t0 + 2000}, 3, 1},
+		{"marked: its own phase's event too", join(dep, []eventsapi.Event{insufficient}), StatusEnd{Start: t0, Through: t0 + 2000}, 3, 1},
+		{"marked through it: it stays", join(dep, []eventsapi.Event{insufficient}), StatusEnd{Start: t0, Through: t0 + 60_000}, 4, 0},
+		{"a mark of another deployment changes nothing", join(dep, []eventsapi.Event{insufficient}), StatusEnd{Start: t0 - 1, Through: t0}, 4, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := BuildAfter(tc.events, stopped, ms(t0+120_000), nil, tc.end)
+			d, ok := tl.Latest()
+			if !ok || !d.Stopped || !d.ByStatus {
+				t.Fatalf("latest %+v: want a deployment stopped by the status", d)
+			}
+			if len(d.Events) != tc.own || len(tl.Runtime) != tc.runtime {
+				t.Fatalf("deployment has %d events, runtime %d; want %d, %d", len(d.Events), len(tl.Runtime), tc.own, tc.runtime)
+			}
+			for _, e := range tl.Runtime {
+				if slices.Contains(d.Abnormal, e) {
+					t.Fatalf("%q is both runtime and the deployment's", e.EventInfo)
+				}
 			}
 		})
 	}

@@ -181,13 +181,21 @@ func decide(v *view, tl timeline.Timeline) []due {
 	}
 
 	// Runtime events: abnormal ones are reported, one notification each.
+	// One dated within a deployment the status ended (the read window has
+	// moved past its start) keeps that deployment's notification id, as
+	// when it was read with it: a v2 record that repeats is never told
+	// again under a second id.
 	for _, e := range tl.Runtime {
 		if !timeline.IsAbnormal(e) || !v.isNew(e) {
 			continue
 		}
+		id := notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), runtimeKey(e))
+		if se := v.cp.StatusEnd; se.Start != 0 && e.OccurTime >= se.Start && e.OccurTime <= se.Through {
+			id = notificationID(deploymentKey(v.svc.ServiceID, se.Start), string(notifier.KindAbnormal), messageKey(e.EventInfo))
+		}
 		out = append(out, due{
 			n: notifier.Notification{
-				ID:        notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), runtimeKey(e)),
+				ID:        id,
 				Kind:      notifier.KindAbnormal,
 				Timestamp: notifier.At(v.now),
 				Summary:   withService(timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}), v.svc),

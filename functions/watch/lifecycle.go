@@ -53,6 +53,10 @@ import (
 //	          |                                 | the status is not applied, the old edge kept
 //	first     | more events than the cap        | the newest cap events are kept: older ones
 //	          |                                 | are history, as on any first poll
+//	any       | the status ended the latest     | StatusEnd = its start and newest event, in
+//	          | deployment (stop, failed or     | the checkpoint kept whether delivered or not:
+//	          | running without a terminal      | later events never join it
+//	          | event)                          |
 //	any       | settled                         | Sent/Threads older than the next window start
 //	          |                                 | pruned; FirstRunFrom kept (the history floor)
 //
@@ -148,6 +152,22 @@ func activity(e eventsapi.Event) int64 { return max(e.OccurTime, e.LastOccurTime
 // to move the read edge.
 func future(t int64, now time.Time) bool {
 	return t > now.Add(clockSkew).UnixMilli()
+}
+
+// markStatusEnd records in cp the latest deployment of tl when the service
+// status ended it, so that events after its newest one never join it on a
+// later read (timeline.BuildAfter). A mark already there for that
+// deployment stays: the first read that saw the status knew its events.
+func markStatusEnd(cp checkpoint.Checkpoint, tl timeline.Timeline) checkpoint.Checkpoint {
+	if d, ok := tl.Latest(); ok && d.ByStatus && cp.StatusEnd.Start != d.Start {
+		cp.StatusEnd = checkpoint.StatusEnd{Start: d.Start, Through: d.LastEventAt}
+	}
+	return cp
+}
+
+// statusEndOf is cp's mark for the timeline.
+func statusEndOf(cp checkpoint.Checkpoint) timeline.StatusEnd {
+	return timeline.StatusEnd{Start: cp.StatusEnd.Start, Through: cp.StatusEnd.Through}
 }
 
 // advance is the checkpoint after everything read was handled: the read

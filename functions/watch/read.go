@@ -333,6 +333,9 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*p
 		return nil, err
 	}
 	tl := p.build(v, events, capped)
+	if !capped && !v.heldBack {
+		base = markStatusEnd(base, tl) // kept whether or not delivery succeeds
+	}
 	pl := &plan{svc: svc, loaded: loaded, loadedOK: ok, cached: st.cached, base: base}
 	if !v.heldBack {
 		// A v2 read cut short holds only the newest records: what they
@@ -569,7 +572,7 @@ func (p *Poller) build(v *view, events []eventsapi.Event, capped bool) timeline.
 // buildTimeline is build's timeline of the events dated up to now.
 func (p *Poller) buildTimeline(v *view, svc eventsapi.Service, events []eventsapi.Event) timeline.Timeline {
 	if v.first {
-		return timeline.Build(events, svc, v.now, p.cfg.Thresholds)
+		return timeline.BuildAfter(events, svc, v.now, p.cfg.Thresholds, statusEndOf(v.cp))
 	}
 	open := v.cp.DeploymentStart
 	keep := make([]eventsapi.Event, 0, len(events))
@@ -578,7 +581,7 @@ func (p *Poller) buildTimeline(v *view, svc eventsapi.Service, events []eventsap
 			keep = append(keep, e)
 		}
 	}
-	tl := timeline.Build(keep, svc, v.now, p.cfg.Thresholds)
+	tl := timeline.BuildAfter(keep, svc, v.now, p.cfg.Thresholds, statusEndOf(v.cp))
 	// Only a first poll can start mid-deployment. Later, events before the
 	// first start marker (other than the open deployment's) are runtime
 	// events, not an implicit deployment.
