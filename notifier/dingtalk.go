@@ -51,16 +51,15 @@ const DingTalkHost = "oapi.dingtalk.com"
 type DingTalkConfig struct {
 	// URL is the robot's webhook,
 	// https://oapi.dingtalk.com/robot/send?access_token=...: a secret (the
-	// access token), never in errors or logs.
+	// access token), never in errors or logs. Another https host (a relay)
+	// or a loopback one is accepted as it is; only on the documented host
+	// must the path be /robot/send with an access_token.
 	URL string `json:"-"`
 	// Secret is the robot's signing secret (SEC...); empty: not signed.
 	Secret string `json:"-"`
 	// Keyword is one of a keyword-security robot's keywords; every message
 	// starts with it. Empty: none.
 	Keyword string
-	// AllowAnyHost accepts a URL on another host (https, or http on
-	// loopback): tests and relays.
-	AllowAnyHost bool
 	// HTTPClient sends the requests; nil means a client with a 15 s
 	// timeout. Redirects are never followed.
 	HTTPClient *http.Client `json:"-"`
@@ -92,18 +91,18 @@ var dingtalkWindows = []rateWindow{{n: 20, per: time.Minute}}
 // DINGTALK_WEBHOOK_URLS, DINGTALK_SECRET or DINGTALK_KEYWORD but never show
 // the URL or the secret.
 func NewDingTalk(cfg DingTalkConfig, logger *slog.Logger) (*DingTalk, error) {
-	u, err := parseEndpoint("DINGTALK_WEBHOOK_URLS", cfg.URL)
+	u, where, err := checkURL("DINGTALK_WEBHOOK_URLS", cfg.URL)
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.AllowAnyHost {
-		if u.Scheme != "https" || !strings.EqualFold(u.Hostname(), DingTalkHost) || u.Path != "/robot/send" {
+	token := u.Query().Get("access_token")
+	if where == hostDocumented {
+		if u.Path != "/robot/send" {
 			return nil, fmt.Errorf("DINGTALK_WEBHOOK_URLS: not a custom robot webhook (https://%s/robot/send?access_token=...)", DingTalkHost)
 		}
-	}
-	token := u.Query().Get("access_token")
-	if token == "" {
-		return nil, errors.New("DINGTALK_WEBHOOK_URLS: URL has no access_token")
+		if token == "" {
+			return nil, errors.New("DINGTALK_WEBHOOK_URLS: URL has no access_token")
+		}
 	}
 	if strings.ContainsAny(cfg.Secret, "\r\n") {
 		return nil, errors.New("DINGTALK_SECRET: contains a line break")
@@ -111,7 +110,10 @@ func NewDingTalk(cfg DingTalkConfig, logger *slog.Logger) (*DingTalk, error) {
 	if strings.IndexFunc(cfg.Keyword, unicode.IsControl) >= 0 || len(cfg.Keyword) > 200 {
 		return nil, errors.New("DINGTALK_KEYWORD: must be one line of at most 200 bytes")
 	}
-	secrets := []string{token, url.QueryEscape(token)}
+	var secrets []string
+	if token != "" {
+		secrets = append(secrets, token, url.QueryEscape(token))
+	}
 	if cfg.Secret != "" {
 		secrets = append(secrets, cfg.Secret)
 	}

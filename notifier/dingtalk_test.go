@@ -79,7 +79,7 @@ func dingtalkRobot(t *testing.T, secret, keyword string, now func() time.Time) (
 func TestDingTalkSignedRequestsWithKeyword(t *testing.T) {
 	clk := newFakeClockAt(time.UnixMilli(1599360473000))
 	rec, rejected := dingtalkRobot(t, "this is secret", "告警", clk.Now)
-	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", Keyword: "告警", AllowAnyHost: true, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", Keyword: "告警", Now: clk.Now, Sleep: clk.Sleep}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +97,14 @@ func TestDingTalkSignedRequestsWithKeyword(t *testing.T) {
 		t.Errorf("digest: %v, rejected %v", rs[0].Err, *rejected)
 	}
 	// Without the keyword the robot refuses: permanent, one try.
-	noKW, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", AllowAnyHost: true, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	noKW, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", Now: clk.Now, Sleep: clk.Sleep}, nil)
 	rec.hits.Store(0)
 	r := noKW.Notify(t.Context(), []Notification{fixture(KindFailed)})[0]
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "310000") || rec.hits.Load() != 1 {
 		t.Errorf("no keyword: %v after %d tries; want a permanent 310000", r.Err, rec.hits.Load())
 	}
 	// Without the secret too.
-	unsigned, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Keyword: "告警", AllowAnyHost: true, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	unsigned, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Keyword: "告警", Now: clk.Now, Sleep: clk.Sleep}, nil)
 	if r := unsigned.Notify(t.Context(), []Notification{fixture(KindFailed)})[0]; r.Err == nil || !strings.Contains(r.Err.Error(), "sign not match") {
 		t.Errorf("unsigned: %v; want sign not match", r.Err)
 	}
@@ -113,19 +113,24 @@ func TestDingTalkSignedRequestsWithKeyword(t *testing.T) {
 func TestDingTalkURLs(t *testing.T) {
 	tests := []struct {
 		url, secret, keyword string
-		anyHost              bool
 		wantErr              string
 	}{
-		{"https://oapi.dingtalk.com/robot/send?access_token=" + chatToken, chatSecret, "告警", false, ""},
-		{"https://oapi.dingtalk.com/robot/send", "", "", false, "DINGTALK_WEBHOOK_URLS: URL has no access_token"},
-		{"https://oapi.dingtalk.com/other?access_token=" + chatToken, "", "", false, "DINGTALK_WEBHOOK_URLS: not a custom robot webhook"},
-		{"https://evil.example/robot/send?access_token=" + chatToken, "", "", false, "DINGTALK_WEBHOOK_URLS: not a custom robot webhook"},
-		{"http://127.0.0.1/robot/send?access_token=" + chatToken, "", "", true, ""},
-		{"https://oapi.dingtalk.com/robot/send?access_token=" + chatToken, "a\nb", "", false, "DINGTALK_SECRET:"},
-		{"https://oapi.dingtalk.com/robot/send?access_token=" + chatToken, "", "two\nlines", false, "DINGTALK_KEYWORD:"},
+		{"https://oapi.dingtalk.com/robot/send?access_token=" + chatToken, chatSecret, "告警", ""},
+		{"https://oapi.dingtalk.com/robot/send", "", "", "DINGTALK_WEBHOOK_URLS: URL has no access_token"},
+		{"https://oapi.dingtalk.com/other?access_token=" + chatToken, "", "", "DINGTALK_WEBHOOK_URLS: not a custom robot webhook"},
+		{"http://oapi.dingtalk.com/robot/send?access_token=" + chatToken, "", "", "DINGTALK_WEBHOOK_URLS: http://"},
+		// Other https hosts (relays) and loopback: any path, the token may
+		// be the relay's to add.
+		{"https://relay.example/robot/send?access_token=" + chatToken, "", "", ""},
+		{"https://relay.example/dingtalk/" + chatToken, "", "", ""},
+		{"http://127.0.0.1/robot/send?access_token=" + chatToken, "", "", ""},
+		{"http://127.0.0.1/anything", "", "", ""},
+		{"http://relay.example/robot/send?access_token=" + chatToken, "", "", "DINGTALK_WEBHOOK_URLS: http://"},
+		{"https://oapi.dingtalk.com/robot/send?access_token=" + chatToken, "a\nb", "", "DINGTALK_SECRET:"},
+		{"https://oapi.dingtalk.com/robot/send?access_token=" + chatToken, "", "two\nlines", "DINGTALK_KEYWORD:"},
 	}
 	for _, tt := range tests {
-		_, err := NewDingTalk(DingTalkConfig{URL: tt.url, Secret: tt.secret, Keyword: tt.keyword, AllowAnyHost: tt.anyHost}, nil)
+		_, err := NewDingTalk(DingTalkConfig{URL: tt.url, Secret: tt.secret, Keyword: tt.keyword}, nil)
 		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.HasPrefix(err.Error(), tt.wantErr)) {
 			t.Errorf("NewDingTalk(%s) = %v, want %q", tt.url, err, tt.wantErr)
 		}
@@ -147,7 +152,7 @@ func TestDingTalkTwentyAMinute(t *testing.T) {
 		times = append(times, clk.Now().Sub(start))
 		fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
 	})
-	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, AllowAnyHost: true, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Now: clk.Now, Sleep: clk.Sleep}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,13 +50,12 @@ const (
 type FeishuConfig struct {
 	// URL is the bot's webhook, https://open.feishu.cn/open-apis/bot/v2/hook/...
 	// or https://open.larksuite.com/open-apis/bot/v2/hook/...: a secret (its
-	// path is the credential), never in errors or logs.
+	// path is the credential), never in errors or logs. Another https host
+	// (a private deployment, a relay) or a loopback one is accepted as it
+	// is; only on the documented hosts must the path be a custom bot's.
 	URL string `json:"-"`
 	// Secret is the bot's signing secret; empty: requests are not signed.
 	Secret string `json:"-"`
-	// AllowAnyHost accepts a URL on another host (https, or http on
-	// loopback): tests and relays.
-	AllowAnyHost bool
 	// HTTPClient sends the requests; nil means a client with a 15 s
 	// timeout. Redirects are never followed.
 	HTTPClient *http.Client `json:"-"`
@@ -85,15 +84,11 @@ var feishuWindows = []rateWindow{{n: 5, per: time.Second}, {n: 100, per: time.Mi
 // NewFeishu checks cfg and returns a Feishu destination. Errors name
 // FEISHU_WEBHOOK_URLS or FEISHU_SECRET but never show their values.
 func NewFeishu(cfg FeishuConfig, logger *slog.Logger) (*Feishu, error) {
-	u, err := parseEndpoint("FEISHU_WEBHOOK_URLS", cfg.URL)
+	u, where, err := checkURL("FEISHU_WEBHOOK_URLS", cfg.URL)
 	if err != nil {
 		return nil, err
 	}
-	host := strings.ToLower(u.Hostname())
-	if !cfg.AllowAnyHost {
-		if u.Scheme != "https" || (host != FeishuHost && host != LarkHost) {
-			return nil, fmt.Errorf("FEISHU_WEBHOOK_URLS: host must be %s or %s", FeishuHost, LarkHost)
-		}
+	if where == hostDocumented {
 		if !strings.HasPrefix(u.Path, "/open-apis/bot/v2/hook/") || len(u.Path) == len("/open-apis/bot/v2/hook/") {
 			return nil, errors.New("FEISHU_WEBHOOK_URLS: not a custom bot webhook (/open-apis/bot/v2/hook/...)")
 		}

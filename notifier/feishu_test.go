@@ -59,7 +59,7 @@ func feishuBot(t *testing.T, secret string, now func() time.Time) (*chatRecorder
 func TestFeishuSignedRequests(t *testing.T) {
 	clk := newFakeClockAt(time.Unix(1599360473, 0))
 	rec, rejected := feishuBot(t, "this is secret", clk.Now)
-	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "this is secret", AllowAnyHost: true, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "this is secret", Now: clk.Now, Sleep: clk.Sleep}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestFeishuSignedRequests(t *testing.T) {
 	}
 
 	// Another secret: Feishu refuses it (19021), permanently, at once.
-	bad, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "another secret", AllowAnyHost: true, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	bad, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "another secret", Now: clk.Now, Sleep: clk.Sleep}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestFeishuSignedRequests(t *testing.T) {
 
 func TestFeishuUnsigned(t *testing.T) {
 	rec := newChatRecorder(t, answerWith(200, `{"code":0,"msg":"success"}`))
-	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/x", AllowAnyHost: true}, nil)
+	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/x"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,26 +108,34 @@ func TestFeishuUnsigned(t *testing.T) {
 func TestFeishuHosts(t *testing.T) {
 	tests := []struct {
 		url, secret string
-		anyHost     bool
 		wantErr     string
 	}{
-		{"https://open.feishu.cn/open-apis/bot/v2/hook/" + chatToken, "", false, ""},
-		{"https://open.larksuite.com/open-apis/bot/v2/hook/" + chatToken, chatSecret, false, ""},
-		{"https://OPEN.FEISHU.CN/open-apis/bot/v2/hook/" + chatToken, "", false, ""},
-		{"https://open.feishu.cn.evil.example/open-apis/bot/v2/hook/" + chatToken, "", false, "FEISHU_WEBHOOK_URLS: host must be"},
-		{"https://open.feishu.cn/open-apis/im/v1/" + chatToken, "", false, "FEISHU_WEBHOOK_URLS: not a custom bot webhook"},
-		{"https://open.feishu.cn/open-apis/bot/v2/hook/", "", false, "FEISHU_WEBHOOK_URLS: not a custom bot webhook"},
-		{"http://open.feishu.cn/open-apis/bot/v2/hook/" + chatToken, "", false, "FEISHU_WEBHOOK_URLS: http://"},
-		{"http://127.0.0.1:8080/open-apis/bot/v2/hook/" + chatToken, "", false, "FEISHU_WEBHOOK_URLS: host must be"},
-		{"http://127.0.0.1:8080/any/" + chatToken, "", true, ""},
-		{"https://relay.example/any/" + chatToken, "", true, ""},
-		{"http://relay.example/any/" + chatToken, "", true, "FEISHU_WEBHOOK_URLS: http://"},
-		{"https://open.feishu.cn/open-apis/bot/v2/hook/" + chatToken, "two\nlines", false, "FEISHU_SECRET: contains a line break"},
+		{"https://open.feishu.cn/open-apis/bot/v2/hook/" + chatToken, "", ""},
+		{"https://open.larksuite.com/open-apis/bot/v2/hook/" + chatToken, chatSecret, ""},
+		{"https://OPEN.FEISHU.CN/open-apis/bot/v2/hook/" + chatToken, "", ""},
+		{"https://open.feishu.cn./open-apis/bot/v2/hook/" + chatToken, "", ""},
+		// On the documented hosts, a path that is not a custom bot's is a
+		// pasted wrong URL.
+		{"https://open.feishu.cn/open-apis/im/v1/" + chatToken, "", "FEISHU_WEBHOOK_URLS: not a custom bot webhook"},
+		{"https://open.feishu.cn/open-apis/bot/v2/hook/", "", "FEISHU_WEBHOOK_URLS: not a custom bot webhook"},
+		{"https://open.larksuite.com/any/" + chatToken, "", "FEISHU_WEBHOOK_URLS: not a custom bot webhook"},
+		{"http://open.feishu.cn/open-apis/bot/v2/hook/" + chatToken, "", "FEISHU_WEBHOOK_URLS: http://"},
+		// Loopback (a local stand-in) and other https hosts (a private
+		// deployment, a relay): any path.
+		{"http://127.0.0.1:8080/open-apis/bot/v2/hook/" + chatToken, "", ""},
+		{"http://127.0.0.1:8080/any/" + chatToken, "", ""},
+		{"http://localhost:8080/any/" + chatToken, "", ""},
+		{"http://[::1]:8080/any/" + chatToken, "", ""},
+		{"https://relay.example/any/" + chatToken, "", ""},
+		{"https://open.feishu.cn.evil.example/open-apis/bot/v2/hook/" + chatToken, "", ""},
+		{"http://relay.example/any/" + chatToken, "", "FEISHU_WEBHOOK_URLS: http://"},
+		{"ftp://relay.example/any/" + chatToken, "", "FEISHU_WEBHOOK_URLS: scheme"},
+		{"https://open.feishu.cn/open-apis/bot/v2/hook/" + chatToken, "two\nlines", "FEISHU_SECRET: contains a line break"},
 	}
 	for _, tt := range tests {
-		_, err := NewFeishu(FeishuConfig{URL: tt.url, Secret: tt.secret, AllowAnyHost: tt.anyHost}, nil)
+		_, err := NewFeishu(FeishuConfig{URL: tt.url, Secret: tt.secret}, nil)
 		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.HasPrefix(err.Error(), tt.wantErr)) {
-			t.Errorf("NewFeishu(%s, any host %v) = %v, want %q", tt.url, tt.anyHost, err, tt.wantErr)
+			t.Errorf("NewFeishu(%s) = %v, want %q", tt.url, err, tt.wantErr)
 		}
 		if err != nil && (strings.Contains(err.Error(), chatToken) || strings.Contains(err.Error(), "lines")) {
 			t.Errorf("error shows the URL or secret: %v", err)
@@ -150,7 +158,7 @@ func TestFeishuGatewayReset(t *testing.T) {
 		fmt.Fprint(w, `{"code":0,"msg":"success"}`)
 	})
 	clk := newFakeClock()
-	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/hook/x", AllowAnyHost: true, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/hook/x", Now: clk.Now, Sleep: clk.Sleep}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,6 +33,12 @@ type Var struct {
 	// Enables: setting it turns the destination kind on. Other variables
 	// only configure it, and are an error when set alone.
 	Enables bool
+	// Hosts are a URL variable's documented hosts (its platform's own), in
+	// lower case. A URL on another https host is accepted with a warning
+	// at start-up (see [checkURL]); none: every https host is as good as
+	// another (generic webhooks; Teams, whose Workflows hosts vary by
+	// region and cloud).
+	Hosts []string
 }
 
 // Limits are what a destination kind's platform allows; zero means none
@@ -61,9 +69,6 @@ type DestinationOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Retry bounds the retries of one message.
 	Retry RetryPolicy
-	// AllowAnyHost lets Feishu, DingTalk and WeCom URLs point at any host
-	// (https, or http on loopback): tests and relays only.
-	AllowAnyHost bool
 }
 
 // DestinationKind is one row of the registry.
@@ -158,21 +163,97 @@ func requires(env map[string]string, dependent, list string) error {
 }
 
 // perURL builds one destination per URL of list, named prefix + "-" +
-// ShortHash(url).
-func perURL(env map[string]string, list, prefix string, build func(url string) (Notifier, error)) ([]Destination, error) {
+// ShortHash(url). Once every URL is good, the entries on an https host
+// other than the variable's documented ones make one warning (see
+// [warnElsewhere]).
+func perURL(env map[string]string, list, prefix string, o DestinationOptions, build func(url string) (Notifier, error)) ([]Destination, error) {
 	urls, err := urlList(env, list)
 	if err != nil {
 		return nil, err
 	}
 	var dests []Destination
+	var elsewhere []int
 	for i, u := range urls {
 		n, err := build(u)
 		if err != nil {
 			return nil, varError(list, fmt.Sprintf("URL #%d", i+1), err)
 		}
+		if _, where, _ := checkURL(list, u); where == hostElsewhere {
+			elsewhere = append(elsewhere, i+1)
+		}
 		dests = append(dests, Destination{Name: prefix + "-" + ShortHash(u), Notifier: n})
 	}
+	warnElsewhere(o.Logger, list, len(urls), elsewhere)
 	return dests, nil
+}
+
+// hostClass is where a URL points, as the URL rule sees it.
+type hostClass int
+
+const (
+	// hostDocumented: the variable's documented host, or any https host
+	// of a variable that documents none.
+	hostDocumented hostClass = iota
+	// hostLoopback: a local stand-in (http or https on loopback).
+	hostLoopback
+	// hostElsewhere: an https host other than the documented ones: a
+	// private deployment or an egress relay.
+	hostElsewhere
+)
+
+// checkURL is the one rule every URL variable follows: https on any host,
+// http on loopback only (127.0.0.0/8, ::1, localhost); anything else is an
+// error naming the variable, never showing the URL. It says where the URL
+// points: the variable's documented host ([Var.Hosts]; a platform's path
+// checks apply there only, where they catch a pasted wrong URL), loopback,
+// or elsewhere (accepted; the registry warns once at start-up).
+func checkURL(name, raw string) (*url.URL, hostClass, error) {
+	u, err := parseEndpoint(name, raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if isLoopback(host) {
+		return u, hostLoopback, nil
+	}
+	if hosts := documentedHosts(name); len(hosts) > 0 && !slices.Contains(hosts, host) {
+		return u, hostElsewhere, nil
+	}
+	return u, hostDocumented, nil
+}
+
+// documentedHosts are the Hosts of the registry's variable name.
+func documentedHosts(name string) []string {
+	for _, v := range RegistryVars() {
+		if v.Name == name {
+			return v.Hosts
+		}
+	}
+	return nil
+}
+
+// warnElsewhere logs one warning for the variable name when any of its
+// entries (1-based, of n) is on an https host other than the documented
+// ones. It names the variable and the entries' numbers, never a URL or its
+// host: the URL is the credential.
+func warnElsewhere(log *slog.Logger, name string, n int, entries []int) {
+	if log == nil || len(entries) == 0 {
+		return
+	}
+	which := "its URL is"
+	if n > 1 {
+		nums := make([]string, len(entries))
+		for i, e := range entries {
+			nums[i] = "#" + strconv.Itoa(e)
+		}
+		which = "URL " + strings.Join(nums, ", ") + " is"
+		if len(entries) > 1 {
+			which = "URLs " + strings.Join(nums, ", ") + " are"
+		}
+	}
+	log.Warn(fmt.Sprintf("%s: %s on a host other than %s (a private deployment or a relay?); accepted",
+		name, which, strings.Join(documentedHosts(name), " or ")),
+		"variable", name, "urls", entries)
 }
 
 // Registry lists every destination kind, in a stable order: Slack (incoming
@@ -184,7 +265,7 @@ func Registry() []DestinationKind {
 			Name: "slack-webhook",
 			Desc: "Slack incoming webhook: one Block Kit message per notification",
 			Vars: []Var{
-				{Name: "SLACK_WEBHOOK_URL", Desc: "Slack incoming webhook URL", Secret: true, Enables: true},
+				{Name: "SLACK_WEBHOOK_URL", Desc: "Slack incoming webhook URL", Secret: true, Enables: true, Hosts: []string{"hooks.slack.com"}},
 			},
 			Limits: Limits{PerSecond: 1, Note: "50 blocks, 3000 characters a section, 150 a header; a digest beyond 5 at once"},
 			New: func(env map[string]string, o DestinationOptions) ([]Destination, error) {
@@ -196,6 +277,9 @@ func Registry() []DestinationKind {
 				if err != nil {
 					return nil, varError("SLACK_WEBHOOK_URL", "", err)
 				}
+				if _, where, _ := checkURL("SLACK_WEBHOOK_URL", u); where == hostElsewhere {
+					warnElsewhere(o.Logger, "SLACK_WEBHOOK_URL", 1, []int{1})
+				}
 				return []Destination{{Name: "slack-webhook", Notifier: n}}, nil
 			},
 		},
@@ -205,7 +289,7 @@ func Registry() []DestinationKind {
 			Vars: []Var{
 				{Name: "SLACK_BOT_TOKEN", Desc: "Slack bot token xoxb-... for threads and updates", Secret: true, Enables: true},
 				{Name: "SLACK_CHANNEL", Desc: "Slack channel id or name for the bot token"},
-				{Name: "SLACK_API_URL", Desc: "Slack Web API base URL (tests; default https://slack.com/api/)"},
+				{Name: "SLACK_API_URL", Desc: "Slack Web API base URL (tests; default https://slack.com/api/)", Hosts: []string{"slack.com"}},
 			},
 			Limits: Limits{PerSecond: 1, Note: "50 blocks, 3000 characters a section, 150 a header; a digest beyond 5 at once"},
 			New: func(env map[string]string, o DestinationOptions) ([]Destination, error) {
@@ -218,9 +302,15 @@ func Registry() []DestinationKind {
 				case channel == "":
 					return nil, &VarError{Var: "SLACK_CHANNEL", Msg: "required when SLACK_BOT_TOKEN is set"}
 				}
-				n, err := NewSlackBot(SlackBotConfig{Token: token, Channel: channel, APIURL: strings.TrimSpace(env["SLACK_API_URL"]), HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+				apiURL := strings.TrimSpace(env["SLACK_API_URL"])
+				n, err := NewSlackBot(SlackBotConfig{Token: token, Channel: channel, APIURL: apiURL, HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
 				if err != nil {
 					return nil, varError("SLACK_BOT_TOKEN", "", err)
+				}
+				if apiURL != "" {
+					if _, where, _ := checkURL("SLACK_API_URL", apiURL); where == hostElsewhere {
+						warnElsewhere(o.Logger, "SLACK_API_URL", 1, []int{1})
+					}
 				}
 				return []Destination{{Name: "slack-bot:" + channel, Notifier: n}}, nil
 			},
@@ -237,7 +327,7 @@ func Registry() []DestinationKind {
 				if err := requires(env, "WEBHOOK_SECRET", "WEBHOOK_URLS"); err != nil {
 					return nil, err
 				}
-				return perURL(env, "WEBHOOK_URLS", "webhook", func(u string) (Notifier, error) {
+				return perURL(env, "WEBHOOK_URLS", "webhook", o, func(u string) (Notifier, error) {
 					return NewWebhook(WebhookConfig{URL: u, Secret: env["WEBHOOK_SECRET"], HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
 				})
 			},
@@ -250,7 +340,7 @@ func Registry() []DestinationKind {
 			},
 			Limits: Limits{MessageBytes: MaxTeamsBody, PerSecond: 4, Note: "Teams takes about 28 KB a message; a digest beyond 5 at once"},
 			New: func(env map[string]string, o DestinationOptions) ([]Destination, error) {
-				return perURL(env, "TEAMS_WEBHOOK_URLS", "teams", func(u string) (Notifier, error) {
+				return perURL(env, "TEAMS_WEBHOOK_URLS", "teams", o, func(u string) (Notifier, error) {
 					return NewTeams(TeamsConfig{URL: u, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
 				})
 			},
@@ -259,7 +349,7 @@ func Registry() []DestinationKind {
 			Name: "feishu",
 			Desc: "Feishu/Lark custom bots: one interactive card per notification, signed when the secret is set",
 			Vars: []Var{
-				{Name: "FEISHU_WEBHOOK_URLS", Desc: "comma-separated Feishu/Lark custom bot webhook URLs (open.feishu.cn or open.larksuite.com)", Secret: true, List: true, Enables: true},
+				{Name: "FEISHU_WEBHOOK_URLS", Desc: "comma-separated Feishu/Lark custom bot webhook URLs (open.feishu.cn or open.larksuite.com)", Secret: true, List: true, Enables: true, Hosts: []string{FeishuHost, LarkHost}},
 				{Name: "FEISHU_SECRET", Desc: "Feishu/Lark bots' signing secret (signature verification)", Secret: true},
 			},
 			Limits: Limits{MessageBytes: MaxFeishuBody, PerSecond: 5, PerMinute: 100, Note: "a digest beyond 5 at once or beyond the rate limit"},
@@ -267,8 +357,8 @@ func Registry() []DestinationKind {
 				if err := requires(env, "FEISHU_SECRET", "FEISHU_WEBHOOK_URLS"); err != nil {
 					return nil, err
 				}
-				return perURL(env, "FEISHU_WEBHOOK_URLS", "feishu", func(u string) (Notifier, error) {
-					return NewFeishu(FeishuConfig{URL: u, Secret: env["FEISHU_SECRET"], AllowAnyHost: o.AllowAnyHost, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+				return perURL(env, "FEISHU_WEBHOOK_URLS", "feishu", o, func(u string) (Notifier, error) {
+					return NewFeishu(FeishuConfig{URL: u, Secret: env["FEISHU_SECRET"], HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
 				})
 			},
 		},
@@ -276,7 +366,7 @@ func Registry() []DestinationKind {
 			Name: "dingtalk",
 			Desc: "DingTalk custom robots: one markdown message per notification, signed when the secret is set",
 			Vars: []Var{
-				{Name: "DINGTALK_WEBHOOK_URLS", Desc: "comma-separated DingTalk custom robot webhook URLs (https://oapi.dingtalk.com/robot/send?access_token=...)", Secret: true, List: true, Enables: true},
+				{Name: "DINGTALK_WEBHOOK_URLS", Desc: "comma-separated DingTalk custom robot webhook URLs (https://oapi.dingtalk.com/robot/send?access_token=...)", Secret: true, List: true, Enables: true, Hosts: []string{DingTalkHost}},
 				{Name: "DINGTALK_SECRET", Desc: "DingTalk robots' signing secret SEC... (加签)", Secret: true},
 				{Name: "DINGTALK_KEYWORD", Desc: "a keyword of keyword-security DingTalk robots; every message carries it"},
 			},
@@ -287,8 +377,8 @@ func Registry() []DestinationKind {
 						return nil, err
 					}
 				}
-				return perURL(env, "DINGTALK_WEBHOOK_URLS", "dingtalk", func(u string) (Notifier, error) {
-					return NewDingTalk(DingTalkConfig{URL: u, Secret: env["DINGTALK_SECRET"], Keyword: env["DINGTALK_KEYWORD"], AllowAnyHost: o.AllowAnyHost, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+				return perURL(env, "DINGTALK_WEBHOOK_URLS", "dingtalk", o, func(u string) (Notifier, error) {
+					return NewDingTalk(DingTalkConfig{URL: u, Secret: env["DINGTALK_SECRET"], Keyword: env["DINGTALK_KEYWORD"], HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
 				})
 			},
 		},
@@ -296,12 +386,12 @@ func Registry() []DestinationKind {
 			Name: "wecom",
 			Desc: "WeCom group robots: one markdown message per notification",
 			Vars: []Var{
-				{Name: "WECOM_WEBHOOK_URLS", Desc: "comma-separated WeCom group robot webhook URLs (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...)", Secret: true, List: true, Enables: true},
+				{Name: "WECOM_WEBHOOK_URLS", Desc: "comma-separated WeCom group robot webhook URLs (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...)", Secret: true, List: true, Enables: true, Hosts: []string{WeComHost}},
 			},
 			Limits: Limits{MessageBytes: MaxWeComContent, PerMinute: 20, Note: "markdown content cut at 4096 bytes; a digest beyond 5 at once or beyond 20 a minute"},
 			New: func(env map[string]string, o DestinationOptions) ([]Destination, error) {
-				return perURL(env, "WECOM_WEBHOOK_URLS", "wecom", func(u string) (Notifier, error) {
-					return NewWeCom(WeComConfig{URL: u, AllowAnyHost: o.AllowAnyHost, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+				return perURL(env, "WECOM_WEBHOOK_URLS", "wecom", o, func(u string) (Notifier, error) {
+					return NewWeCom(WeComConfig{URL: u, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
 				})
 			},
 		},

@@ -67,7 +67,7 @@ var teamsWindows = []rateWindow{{n: 4, per: time.Second}}
 // NewTeams checks cfg and returns a Teams destination. Errors name
 // TEAMS_WEBHOOK_URLS but never show the URL.
 func NewTeams(cfg TeamsConfig, logger *slog.Logger) (*Teams, error) {
-	u, err := parseEndpoint("TEAMS_WEBHOOK_URLS", cfg.URL)
+	u, _, err := checkURL("TEAMS_WEBHOOK_URLS", cfg.URL)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ var _ Notifier = (*Webhook)(nil)
 // or secret is an error that names the setting (WEBHOOK_URLS,
 // WEBHOOK_SECRET) but never shows its value.
 func NewWebhook(cfg WebhookConfig, logger *slog.Logger) (*Webhook, error) {
-	u, err := parseEndpoint("WEBHOOK_URLS", cfg.URL)
+	u, _, err := checkURL("WEBHOOK_URLS", cfg.URL)
 	if err != nil {
 		return nil, err
 	}

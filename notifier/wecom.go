@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -35,11 +34,10 @@ const WeComHost = "qyapi.weixin.qq.com"
 type WeComConfig struct {
 	// URL is the robot's webhook,
 	// https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...: a secret
-	// (the key), never in errors or logs.
+	// (the key), never in errors or logs. Another https host (a private
+	// deployment, a relay) or a loopback one is accepted as it is; only on
+	// the documented host must the path be /cgi-bin/webhook/send with a key.
 	URL string `json:"-"`
-	// AllowAnyHost accepts a URL on another host (https, or http on
-	// loopback): tests and relays.
-	AllowAnyHost bool
 	// HTTPClient sends the requests; nil means a client with a 15 s
 	// timeout. Redirects are never followed.
 	HTTPClient *http.Client `json:"-"`
@@ -69,22 +67,26 @@ var wecomWindows = []rateWindow{{n: 20, per: time.Minute}}
 // NewWeCom checks cfg and returns a WeCom destination. Errors name
 // WECOM_WEBHOOK_URLS but never show the URL.
 func NewWeCom(cfg WeComConfig, logger *slog.Logger) (*WeCom, error) {
-	u, err := parseEndpoint("WECOM_WEBHOOK_URLS", cfg.URL)
+	u, where, err := checkURL("WECOM_WEBHOOK_URLS", cfg.URL)
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.AllowAnyHost {
-		if u.Scheme != "https" || !strings.EqualFold(u.Hostname(), WeComHost) || u.Path != "/cgi-bin/webhook/send" {
+	key := u.Query().Get("key")
+	if where == hostDocumented {
+		if u.Path != "/cgi-bin/webhook/send" {
 			return nil, fmt.Errorf("WECOM_WEBHOOK_URLS: not a group robot webhook (https://%s/cgi-bin/webhook/send?key=...)", WeComHost)
 		}
+		if key == "" {
+			return nil, errors.New("WECOM_WEBHOOK_URLS: URL has no key")
+		}
 	}
-	key := u.Query().Get("key")
-	if key == "" {
-		return nil, errors.New("WECOM_WEBHOOK_URLS: URL has no key")
+	var secrets []string
+	if key != "" {
+		secrets = append(secrets, key, url.QueryEscape(key))
 	}
 	c := chatCommon{HTTPClient: cfg.HTTPClient, Version: cfg.Version, Now: cfg.Now, Sleep: cfg.Sleep, Retry: cfg.Retry, DigestThreshold: cfg.DigestThreshold}
 	f := wecomFormat{target: u.String()}
-	return &WeCom{newChatBot("wecom", u, f, c, time.Minute, wecomWindows, []string{key, url.QueryEscape(key)}, logger)}, nil
+	return &WeCom{newChatBot("wecom", u, f, c, time.Minute, wecomWindows, secrets, logger)}, nil
 }
 
 // wecomFlavor: WeCom breaks lines on "\n" and greys text with

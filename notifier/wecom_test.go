@@ -53,16 +53,21 @@ func TestWeComDelivers(t *testing.T) {
 func TestWeComURLs(t *testing.T) {
 	tests := []struct {
 		url     string
-		anyHost bool
 		wantErr string
 	}{
-		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + chatToken, false, ""},
-		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send", false, "WECOM_WEBHOOK_URLS: URL has no key"},
-		{"https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=" + chatToken, false, "WECOM_WEBHOOK_URLS: not a group robot webhook"},
-		{"http://localhost:9/cgi-bin/webhook/send?key=" + chatToken, true, ""},
+		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + chatToken, ""},
+		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send", "WECOM_WEBHOOK_URLS: URL has no key"},
+		{"https://qyapi.weixin.qq.com/cgi-bin/other?key=" + chatToken, "WECOM_WEBHOOK_URLS: not a group robot webhook"},
+		{"http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + chatToken, "WECOM_WEBHOOK_URLS: http://"},
+		// A private deployment, a relay, a local stand-in: any path.
+		{"https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=" + chatToken, ""},
+		{"https://wecom.corp.example/cgi-bin/webhook/send?key=" + chatToken, ""},
+		{"http://localhost:9/cgi-bin/webhook/send?key=" + chatToken, ""},
+		{"http://127.0.0.2:9/relay", ""},
+		{"http://wecom.corp.example/cgi-bin/webhook/send?key=" + chatToken, "WECOM_WEBHOOK_URLS: http://"},
 	}
 	for _, tt := range tests {
-		_, err := NewWeCom(WeComConfig{URL: tt.url, AllowAnyHost: tt.anyHost}, nil)
+		_, err := NewWeCom(WeComConfig{URL: tt.url}, nil)
 		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.HasPrefix(err.Error(), tt.wantErr)) {
 			t.Errorf("NewWeCom(%s) = %v, want %q", tt.url, err, tt.wantErr)
 		}

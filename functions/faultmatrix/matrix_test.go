@@ -451,7 +451,7 @@ const (
 func (e *env) newDestinations(secret string) {
 	t := e.t
 	retry := notifier.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
-	opts := notifier.DestinationOptions{HTTPClient: &http.Client{Timeout: peerTimeout}, Sleep: noSleep, Retry: retry, AllowAnyHost: true}
+	opts := notifier.DestinationOptions{HTTPClient: &http.Client{Timeout: peerTimeout}, Sleep: noSleep, Retry: retry}
 	vars := map[string]string{
 		"WEBHOOK_URLS": e.hook.URL, "WEBHOOK_SECRET": secret,
 		"SLACK_BOT_TOKEN": slackToken, "SLACK_CHANNEL": "C0FAULTS", "SLACK_API_URL": e.slack.URL,

@@ -27,8 +27,9 @@ notifications. Exit status 0 only if every due notification was delivered.
 Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves the schedule instead.
 
 Flags:
-  -demo   poll the built-in simulated ModelArts (a success, a failure, a stall
-          and a runtime abnormal event); checkpoints in .modelarts-notifier/
+  -demo   poll the built-in simulated ModelArts: five services (a success, a
+          failure, a stalled image pull, a runtime abnormal event and a v2
+          service stalled in scheduling); checkpoints in .modelarts-notifier/
   -h      this help
 
 Environment:

@@ -22,10 +22,10 @@ import (
 const usageHead = `Usage: report -service ID [-since 24h] [-format text|json] [-notify] [-demo]
 
 A one-off report of one ModelArts service: every deployment in the window,
-its five phases and abnormal events. -notify also posts it to the configured
-Slack and webhook destinations. Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set)
-it answers {"service_id": "...", "since": "24h", "notify": false} with the
-report JSON.
+its five phases and abnormal events. -notify also posts it to every
+configured destination (Slack, webhooks, Teams, Feishu, DingTalk, WeCom).
+Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it answers {"service_id":
+"...", "since": "24h", "notify": false} with the report JSON.
 
 Flags:
 `
@@ -49,7 +49,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	service := fs.String("service", "", "service id (required; with -demo, defaults to the demo's first service)")
 	since := fs.String("since", "24h", "how far back to read: a duration (90m, 24h) or days (7d)")
 	format := fs.String("format", "text", "output format: text or json")
-	notify := fs.Bool("notify", false, "also post the report to the configured Slack and webhook destinations")
+	notify := fs.Bool("notify", false, "also post the report to every configured destination")
 	demoMode := fs.Bool("demo", false, "report on the built-in simulated ModelArts")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)

@@ -90,21 +90,25 @@ func (c *Common) Destinations(log *slog.Logger, hc *http.Client, extra ...notifi
 
 // buildDestinations builds every configured destination of every kind in
 // notifier.Registry, with o. A bad value is a *ConfigError naming its
-// variable.
+// variable; bad values of several kinds are ConfigErrors, one per kind.
 func (c *Common) buildDestinations(o notifier.DestinationOptions) ([]notifier.Destination, error) {
 	var all []notifier.Destination
+	var p problems
 	for _, k := range notifier.Registry() {
 		ds, err := k.New(c.DestinationVars, o)
 		var ve *notifier.VarError
 		switch {
 		case errors.As(err, &ve):
-			return nil, &ConfigError{Var: ve.Var, Reason: ve.Msg}
+			p.add(&ConfigError{Var: ve.Var, Reason: ve.Msg})
 		case err != nil:
 			// Not the registry's contract: say nothing of the error, which
 			// might show a value.
-			return nil, bad(k.Vars[0].Name, "not a valid %s configuration", k.Name)
+			p.bad(k.Vars[0].Name, "not a valid %s configuration", k.Name)
 		}
 		all = append(all, ds...)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 	return all, nil
 }

@@ -6,6 +6,7 @@
 package setup
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +17,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kelseyhightower/envconfig"
 
@@ -111,6 +113,74 @@ func bad(v, format string, args ...any) error {
 	return &ConfigError{Var: v, Reason: fmt.Sprintf(format, args...)}
 }
 
+// ConfigErrors is every bad or missing variable of one configuration, in
+// the order they were checked, one per variable. Its text lists each on a
+// line of its own, naming the variable (and, like ConfigError, never
+// quoting a secret).
+type ConfigErrors []*ConfigError
+
+func (es ConfigErrors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "configuration: %d problems:", len(es))
+	for _, e := range es {
+		b.WriteString("\n  " + e.Var + ": " + e.Reason)
+	}
+	return b.String()
+}
+
+// Unwrap gives errors.As and errors.Is each *ConfigError.
+func (es ConfigErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// problems collects what is wrong with a configuration, so that one
+// message lists all of it. A variable found bad once is not reported
+// again: its later checks would see a value that never parsed.
+type problems struct{ list ConfigErrors }
+
+// add records err: a *ConfigError, a ConfigErrors, or (not expected)
+// another error, kept as a problem of the environment as a whole.
+func (p *problems) add(err error) {
+	var ces ConfigErrors
+	var ce *ConfigError
+	switch {
+	case err == nil:
+	case errors.As(err, &ces):
+		for _, e := range ces {
+			p.add(e)
+		}
+	case errors.As(err, &ce):
+		if !p.has(ce.Var) {
+			p.list = append(p.list, ce)
+		}
+	default:
+		p.list = append(p.list, &ConfigError{Var: "environment", Reason: err.Error()})
+	}
+}
+
+// bad records a problem of the variable v.
+func (p *problems) bad(v, format string, args ...any) { p.add(bad(v, format, args...)) }
+
+// has reports whether v is already known to be bad.
+func (p *problems) has(v string) bool {
+	return slices.ContainsFunc(p.list, func(e *ConfigError) bool { return e.Var == v })
+}
+
+// err is nil, the one *ConfigError, or ConfigErrors.
+func (p *problems) err() error {
+	switch len(p.list) {
+	case 0:
+		return nil
+	case 1:
+		return p.list[0]
+	}
+	return p.list
+}
+
 // LoadPoller reads and validates the poller's configuration from the
 // environment. inLambda makes a durable checkpoint store mandatory.
 func LoadPoller(inLambda bool) (*Poller, error) { return LoadPollerWith(inLambda, nil) }
@@ -121,13 +191,13 @@ func LoadPoller(inLambda bool) (*Poller, error) { return LoadPollerWith(inLambda
 // environment alone.
 func LoadPollerWith(inLambda bool, override func(*Poller)) (*Poller, error) {
 	var c Poller
-	if err := process(&c); err != nil {
-		return nil, err
-	}
+	var p problems
+	process(&c, &p)
 	if override != nil {
 		override(&c)
 	}
-	if err := c.Validate(inLambda); err != nil {
+	c.validate(inLambda, &p)
+	if err := p.err(); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -140,68 +210,100 @@ func LoadReport() (*Report, error) { return LoadReportWith(nil) }
 // validation, as LoadPollerWith.
 func LoadReportWith(override func(*Report)) (*Report, error) {
 	var c Report
-	if err := process(&c); err != nil {
-		return nil, err
-	}
+	var p problems
+	process(&c, &p)
 	if override != nil {
 		override(&c)
 	}
 	if c.StallThresholds == nil {
 		c.StallThresholds = timeline.DefaultThresholds()
 	}
-	if err := c.Common.Validate(); err != nil {
+	c.Common.validate(&p)
+	if err := p.err(); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// process fills spec from the environment, turning envconfig's errors into
-// one ConfigError naming the variable (and never quoting a secret's value).
-func process(spec any) error {
-	err := envconfig.Process("", spec)
+// process fills spec (a pointer to a configuration struct) from the
+// environment, one variable at a time, so that every value that does not
+// parse is a problem naming its variable (and never quoting a secret's
+// value), not only the first. A field whose value does not parse is left
+// zero.
+func process(spec any, p *problems) {
+	processFields(reflect.ValueOf(spec).Elem(), p)
+	if n, ok := spec.(interface{ readDestinationVars() }); ok {
+		n.readDestinationVars()
+	}
+}
+
+// processFields fills the envconfig fields of the struct v, and of the
+// structs it embeds, each through envconfig on a struct of that field
+// alone (with its tags: default, required, ...).
+func processFields(v reflect.Value, p *problems) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		switch {
+		case f.Tag.Get("ignored") == "true" || !f.IsExported():
+		case f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("envconfig") == "":
+			processFields(v.Field(i), p)
+		case f.Tag.Get("envconfig") != "":
+			one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+			if err := envconfig.Process("", one.Interface()); err != nil {
+				p.add(envconfigError(err))
+				continue
+			}
+			v.Field(i).Set(one.Elem().Field(0))
+		}
+	}
+}
+
+// envconfigError turns one of envconfig's errors into a ConfigError naming
+// the variable.
+func envconfigError(err error) error {
 	var pe *envconfig.ParseError
 	if errors.As(err, &pe) {
 		return bad(pe.KeyName, "invalid value: %v", pe.Err)
 	}
-	if err != nil {
-		// "required key X missing value"
-		msg := strings.TrimPrefix(err.Error(), "required key ")
-		if name, _, ok := strings.Cut(msg, " "); ok {
-			return bad(name, "required, not set")
-		}
-		return fmt.Errorf("configuration: %w", err)
+	// "required key X missing value"
+	msg := strings.TrimPrefix(err.Error(), "required key ")
+	if name, _, ok := strings.Cut(msg, " "); ok {
+		return bad(name, "required, not set")
 	}
-	if n, ok := spec.(interface{ readDestinationVars() }); ok {
-		n.readDestinationVars()
-	}
-	return nil
+	return bad("environment", "%v", err)
 }
 
-// Validate checks the poller's values.
+// Validate checks the poller's values: nil, a *ConfigError, or
+// ConfigErrors listing every bad or missing variable.
 func (c *Poller) Validate(inLambda bool) error {
-	if err := c.Common.Validate(); err != nil {
-		return err
-	}
+	var p problems
+	c.validate(inLambda, &p)
+	return p.err()
+}
+
+func (c *Poller) validate(inLambda bool, p *problems) {
+	c.Common.validate(p)
 	if c.StallThresholds == nil {
 		c.StallThresholds = timeline.DefaultThresholds()
 	}
 	if c.FirstRunLookback <= 0 || c.FirstRunLookback.D() > MaxFirstRunLookback {
-		return bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h, at most %s", duration.Format(MaxFirstRunLookback))
+		p.bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h, at most %s", duration.Format(MaxFirstRunLookback))
 	}
 	if c.CheckpointTable != "" && !tableName.MatchString(c.CheckpointTable) {
-		return bad("CHECKPOINT_TABLE", "not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
+		p.bad("CHECKPOINT_TABLE", "not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
 	}
 	if c.CheckpointTable == "" && c.CheckpointFile == "" {
 		if inLambda {
-			return bad("CHECKPOINT_TABLE", "required in Lambda (its file system does not survive between runs)")
+			p.bad("CHECKPOINT_TABLE", "required in Lambda (its file system does not survive between runs)")
+		} else {
+			c.CheckpointFile = DefaultCheckpointFile
 		}
-		c.CheckpointFile = DefaultCheckpointFile
 	}
 	if inLambda && !c.HasDestination() {
 		vars := EnablingVars()
-		return bad(vars[0], "no destination configured: set %s or %s", strings.Join(vars[:len(vars)-1], ", "), vars[len(vars)-1])
+		p.bad(vars[0], "no destination configured: set %s or %s", strings.Join(vars[:len(vars)-1], ", "), vars[len(vars)-1])
 	}
-	return nil
 }
 
 var (
@@ -210,45 +312,70 @@ var (
 	projectID = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 )
 
-// Validate checks the values both functions share.
+// Validate checks the values both functions share: nil, a *ConfigError,
+// or ConfigErrors listing every bad or missing variable.
 func (c *Common) Validate() error {
-	if !regionRE.MatchString(c.Region) {
-		return bad("MODELARTS_REGION", "%q is not a region name such as cn-north-4", c.Region)
+	var p problems
+	c.validate(&p)
+	return p.err()
+}
+
+func (c *Common) validate(p *problems) {
+	regionOK := regionRE.MatchString(c.Region)
+	if !regionOK {
+		p.bad("MODELARTS_REGION", "%q is not a region name such as cn-north-4", c.Region)
 	}
-	if c.Endpoint == "" {
+	if c.Endpoint == "" && regionOK {
 		c.Endpoint = eventsapi.DefaultEndpoint(c.Region)
 	}
-	if err := checkURL(c.Endpoint); err != nil {
-		return bad("MODELARTS_ENDPOINT", "%v", err)
+	if c.Endpoint != "" {
+		if err := checkURL(c.Endpoint); err != nil {
+			p.bad("MODELARTS_ENDPOINT", "%v", err)
+		}
 	}
 	if c.ProjectID == "" {
-		return bad("MODELARTS_PROJECT_ID", "required, not set")
-	}
-	if err := eventsapi.ValidateID(c.ProjectID); err != nil {
-		return bad("MODELARTS_PROJECT_ID", "%v", err)
-	}
-	if !projectID.MatchString(c.ProjectID) {
-		return bad("MODELARTS_PROJECT_ID", "%q is not a project id: 32 hexadecimal characters (the console's My Credentials page lists them per region)", c.ProjectID)
+		p.bad("MODELARTS_PROJECT_ID", "required, not set")
+	} else if err := eventsapi.ValidateID(c.ProjectID); err != nil {
+		p.bad("MODELARTS_PROJECT_ID", "%v", err)
+	} else if !projectID.MatchString(c.ProjectID) {
+		p.bad("MODELARTS_PROJECT_ID", "%q is not a project id: 32 hexadecimal characters (the console's My Credentials page lists them per region)", c.ProjectID)
 	}
 	switch c.API {
 	case "auto", "v1", "v2":
 	default:
-		return bad("MODELARTS_API", "%q: want auto, v1 or v2", c.API)
+		p.bad("MODELARTS_API", "%q: want auto, v1 or v2", c.API)
 	}
 	if c.Concurrency < 1 || c.Concurrency > 256 {
-		return bad("MODELARTS_CONCURRENCY", "%d: want a number of services from 1 to 256", c.Concurrency)
+		p.bad("MODELARTS_CONCURRENCY", "%d: want a number of services from 1 to 256", c.Concurrency)
 	}
 	seen := map[string]bool{}
 	for _, id := range c.ServiceIDs {
 		if err := eventsapi.ValidateID(id); err != nil {
-			return bad("MODELARTS_SERVICE_IDS", "%v", err)
+			p.bad("MODELARTS_SERVICE_IDS", "%v", err)
+			break
 		}
 		if seen[id] {
-			return bad("MODELARTS_SERVICE_IDS", "%q is listed twice", id)
+			p.bad("MODELARTS_SERVICE_IDS", "%q is listed twice", id)
+			break
 		}
 		seen[id] = true
 	}
 
+	c.validateCredentials(p, regionOK)
+
+	if _, err := c.buildDestinations(notifier.DestinationOptions{}); err != nil {
+		p.add(err)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		p.bad("LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+}
+
+// validateCredentials checks that exactly one kind of ModelArts
+// credentials is set, and completely.
+func (c *Common) validateCredentials(p *problems, regionOK bool) {
 	iam := c.DomainName != "" || c.Username != "" || c.Password != ""
 	aksk := c.AccessKey != "" || c.SecretKey != "" || c.SecurityToken != ""
 	// The kinds of credentials set, each named by the variables that set it.
@@ -271,42 +398,41 @@ func (c *Common) Validate() error {
 	}
 	switch {
 	case len(kinds) == 0:
-		return bad("MODELARTS_TOKEN", "no ModelArts credentials: set MODELARTS_TOKEN, or HUAWEICLOUD_DOMAIN_NAME + HUAWEICLOUD_USERNAME + HUAWEICLOUD_PASSWORD, or HUAWEICLOUD_ACCESS_KEY + HUAWEICLOUD_SECRET_KEY")
+		p.bad("MODELARTS_TOKEN", "no ModelArts credentials: set MODELARTS_TOKEN, or HUAWEICLOUD_DOMAIN_NAME + HUAWEICLOUD_USERNAME + HUAWEICLOUD_PASSWORD, or HUAWEICLOUD_ACCESS_KEY + HUAWEICLOUD_SECRET_KEY")
 	case len(kinds) > 1:
 		// Name the variable of the kind found last: the first is the one
 		// kept when the others are unset.
-		return bad(firstVars[len(firstVars)-1], "more than one kind of ModelArts credentials is set: %s; set exactly one",
+		p.bad(firstVars[len(firstVars)-1], "more than one kind of ModelArts credentials is set: %s; set exactly one",
 			strings.Join(kinds, " and "))
 	case iam:
-		for name, v := range map[string]string{"HUAWEICLOUD_DOMAIN_NAME": c.DomainName, "HUAWEICLOUD_USERNAME": c.Username, "HUAWEICLOUD_PASSWORD": c.Password.Reveal()} {
-			if v == "" {
-				return bad(name, "required with IAM password authentication")
+		for _, v := range []struct {
+			name string
+			set  bool
+		}{
+			{"HUAWEICLOUD_DOMAIN_NAME", c.DomainName != ""},
+			{"HUAWEICLOUD_USERNAME", c.Username != ""},
+			{"HUAWEICLOUD_PASSWORD", c.Password != ""},
+		} {
+			if !v.set {
+				p.bad(v.name, "required with IAM password authentication")
 			}
 		}
-		if c.IAMEndpoint == "" {
+		if c.IAMEndpoint == "" && regionOK {
 			c.IAMEndpoint = eventsapi.DefaultIAMEndpoint(c.Region)
 		}
-		if err := checkURL(c.IAMEndpoint); err != nil {
-			return bad("HUAWEICLOUD_IAM_ENDPOINT", "%v", err)
+		if c.IAMEndpoint != "" {
+			if err := checkURL(c.IAMEndpoint); err != nil {
+				p.bad("HUAWEICLOUD_IAM_ENDPOINT", "%v", err)
+			}
 		}
 	case aksk:
 		if c.AccessKey == "" {
-			return bad("HUAWEICLOUD_ACCESS_KEY", "required with AK/SK authentication")
+			p.bad("HUAWEICLOUD_ACCESS_KEY", "required with AK/SK authentication")
 		}
 		if c.SecretKey == "" {
-			return bad("HUAWEICLOUD_SECRET_KEY", "required with AK/SK authentication")
+			p.bad("HUAWEICLOUD_SECRET_KEY", "required with AK/SK authentication")
 		}
 	}
-
-	if _, err := c.buildDestinations(notifier.DestinationOptions{}); err != nil {
-		return err
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		return bad("LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
-	}
-	return nil
 }
 
 // HasDestination reports whether any notification destination is set.
@@ -421,18 +547,105 @@ func specDocs(spec any) ([]varDoc, error) {
 	return varDocs(t.Elem()), nil
 }
 
-// Usage writes every variable of spec with its default and meaning.
+// UsageWidth bounds the lines of -h, in terminal columns.
+const UsageWidth = 100
+
+// Usage writes every variable of spec with its meaning and default, for
+// -h: the name on a line of its own, then the meaning and the default
+// indented below it, wrapped within UsageWidth columns.
 func Usage(w io.Writer, spec any) error {
 	docs, err := specDocs(spec)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	var b strings.Builder
 	for _, d := range docs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.name, d.def, d.desc)
+		b.WriteString("  " + d.name + "\n")
+		lines := wrap(d.desc, "      ", UsageWidth)
+		if d.def != "" {
+			lines = append(lines, wrap("default: "+d.def, "      ", UsageWidth)...)
+		}
+		for _, l := range lines {
+			b.WriteString(l + "\n")
+		}
 	}
-	return tw.Flush()
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// wrap breaks text into lines of at most width columns, each starting with
+// indent. Words break at spaces; a word too wide for a line of its own
+// breaks after a comma, or else where the line ends.
+func wrap(text, indent string, width int) []string {
+	avail := max(width-columns(indent), 1)
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		for _, piece := range splitWide(word, avail) {
+			switch {
+			case line == "":
+				line = piece
+			case columns(line)+1+columns(piece) <= avail:
+				line += " " + piece
+			default:
+				lines = append(lines, indent+line)
+				line = piece
+			}
+		}
+	}
+	if line != "" {
+		lines = append(lines, indent+line)
+	}
+	return lines
+}
+
+// splitWide cuts word into pieces of at most avail columns: after its
+// last comma that fits, or else at the last rune that fits.
+func splitWide(word string, avail int) []string {
+	var out []string
+	for columns(word) > avail {
+		comma, fits, w := 0, 0, 0
+		for i, r := range word {
+			if w += runeColumns(r); w > avail {
+				break
+			}
+			fits = i + utf8.RuneLen(r)
+			if r == ',' {
+				comma = fits
+			}
+		}
+		cut := cmp.Or(comma, fits)
+		if cut == 0 { // a rune wider than the line
+			_, cut = utf8.DecodeRuneInString(word)
+		}
+		out = append(out, word[:cut])
+		word = word[cut:]
+	}
+	return append(out, word)
+}
+
+// columns is how many terminal columns s takes: East Asian wide and
+// full-width runes take two, control and combining runes none.
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeColumns(r)
+	}
+	return n
+}
+
+func runeColumns(r rune) int {
+	switch {
+	case unicode.IsControl(r) || unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+		return 0
+	case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0x303E, r >= 0x3041 && r <= 0x33FF,
+		r >= 0x3400 && r <= 0x4DBF, r >= 0x4E00 && r <= 0x9FFF, r >= 0xA000 && r <= 0xA4CF,
+		r >= 0xAC00 && r <= 0xD7A3, r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F,
+		r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1F64F,
+		r >= 0x20000 && r <= 0x3FFFD:
+		return 2
+	}
+	return 1
 }
 
 // Reference writes the README's reference of variables, generated from

@@ -170,18 +170,21 @@ func TestDestinationsFromSecret(t *testing.T) {
 	}
 }
 
-// A bad value that came from the secret stops start-up naming the
-// variable, and not the value.
+// Bad values that came from the secret stop start-up naming each
+// variable, and not the values.
 func TestBadSecretValueNamesTheVariable(t *testing.T) {
 	setEnv(t, base())
-	sm := secretsManager(t, arn, `{"FEISHU_WEBHOOK_URLS":"https://evil.example/open-apis/bot/v2/hook/s3cr3t-9","DINGTALK_SECRET":"SECs3cr3t-12"}`)
+	sm := secretsManager(t, arn, `{"FEISHU_WEBHOOK_URLS":"https://open.feishu.cn/open-apis/im/v1/s3cr3t-9","DINGTALK_SECRET":"SECs3cr3t-12"}`)
 	if _, err := ApplySecrets(context.Background(), sm, arn); err != nil {
 		t.Fatal(err)
 	}
 	_, err := LoadPoller(false)
 	var ce *ConfigError
-	if !errors.As(err, &ce) || ce.Var != "FEISHU_WEBHOOK_URLS" || !strings.Contains(err.Error(), "host must be") {
+	if !errors.As(err, &ce) || ce.Var != "FEISHU_WEBHOOK_URLS" || !strings.Contains(err.Error(), "not a custom bot webhook") {
 		t.Fatalf("err = %v, want FEISHU_WEBHOOK_URLS named", err)
+	}
+	if !strings.Contains(err.Error(), "\n  DINGTALK_SECRET: set, but DINGTALK_WEBHOOK_URLS is empty") {
+		t.Errorf("err = %v, want DINGTALK_SECRET named too", err)
 	}
 	if strings.Contains(err.Error(), "s3cr3t") {
 		t.Errorf("error shows a value: %v", err)
@@ -217,7 +220,7 @@ func TestUsageAndReferenceListTheRegistry(t *testing.T) {
 		if err := Usage(&buf, spec); err != nil {
 			t.Fatal(err)
 		}
-		outputs[name] = buf.String()
+		outputs[name] = usageRows(buf.String())
 	}
 	for name, out := range outputs {
 		for _, v := range notifier.RegistryVars() {
@@ -235,4 +238,24 @@ func TestUsageAndReferenceListTheRegistry(t *testing.T) {
 	if err := Usage(&bytes.Buffer{}, Poller{}); err == nil {
 		t.Error("Usage of a struct value (not a pointer): no error")
 	}
+}
+
+// usageRows joins each variable of Usage's output (its name on a line,
+// its wrapped meaning and default indented below) into one row: "NAME
+// meaning default: ...".
+func usageRows(out string) string {
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "      "):
+			b.WriteString(" " + strings.TrimSpace(line))
+		case strings.HasPrefix(line, "  "):
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(strings.TrimSpace(line))
+		}
+	}
+	return b.String() + "\n"
 }

@@ -46,7 +46,7 @@ func newChatStandIns(t *testing.T, now func() time.Time, destSecret string) map[
 	}
 	out[notifiertest.PlatformTeams] = chatStandIn{teams, tm}
 	feishu := notifiertest.NewFeishu(t, notifiertest.ChatConfig{Secret: feishuSecret, Now: now})
-	fs, err := notifier.NewFeishu(notifier.FeishuConfig{URL: feishu.WebhookURL, Secret: secret(feishuSecret), AllowAnyHost: true,
+	fs, err := notifier.NewFeishu(notifier.FeishuConfig{URL: feishu.WebhookURL, Secret: secret(feishuSecret),
 		HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -54,13 +54,13 @@ func newChatStandIns(t *testing.T, now func() time.Time, destSecret string) map[
 	out[notifiertest.PlatformFeishu] = chatStandIn{feishu, fs}
 	ding := notifiertest.NewDingTalk(t, notifiertest.ChatConfig{Secret: dingtalkSecret, Keyword: dingtalkWord, Now: now})
 	dt, err := notifier.NewDingTalk(notifier.DingTalkConfig{URL: ding.WebhookURL, Secret: secret(dingtalkSecret), Keyword: dingtalkWord,
-		AllowAnyHost: true, HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
+		HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out[notifiertest.PlatformDingTalk] = chatStandIn{ding, dt}
 	wecom := notifiertest.NewWeCom(t, notifiertest.ChatConfig{Now: now})
-	wc, err := notifier.NewWeCom(notifier.WeComConfig{URL: wecom.WebhookURL, AllowAnyHost: true, HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
+	wc, err := notifier.NewWeCom(notifier.WeComConfig{URL: wecom.WebhookURL, HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
