@@ -78,6 +78,9 @@ build-ReportFunction:
 ## Emulator on a free loopback port (or RIE_PORT), against the built-in
 ## simulated ModelArts. It prints the curl that invokes it; Ctrl-C stops it.
 RIE_FUNCTION ?= poller
+RIE_DEMO_DIR := $(CURDIR)/.modelarts-notifier/rie-$(RIE_FUNCTION)
+# The demo's failed deployment (bert-ner), which a report invoke names.
+DEMO_SERVICE := a1b2c3d4-0002-4000-8000-000000000002
 ifeq ($(filter run-rie,$(MAKECMDGOALS)),run-rie)
 FREE_PORTS := $(shell node -e "const n=require('net');const a=n.createServer().listen(0,'127.0.0.1',()=>{const b=n.createServer().listen(0,'127.0.0.1',()=>{console.log(a.address().port,b.address().port);a.close();b.close()})})")
 RIE_PORT ?= $(word 1,$(FREE_PORTS))
@@ -86,15 +89,18 @@ endif
 run-rie: $(RIE)
 	mkdir -p bin/host/$(RIE_FUNCTION)
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc,demo -o bin/host/$(RIE_FUNCTION)/bootstrap ./functions/$(RIE_FUNCTION)
+	rm -rf $(RIE_DEMO_DIR)
 	@echo
+	@echo "The demo under the emulator keeps its state in $(patsubst $(CURDIR)/%,%,$(RIE_DEMO_DIR)), apart from make run's"
+	@echo "and fresh at each make run-rie: its first invoke reports the demo, a second nothing new."
 	@echo "Invoke it from another terminal:"
 	@if [ "$(RIE_FUNCTION)" = report ]; then \
-	  echo "  curl -s -d '{\"since\": \"24h\"}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations"; \
+	  echo "  curl -s -d '{\"service_id\": \"$(DEMO_SERVICE)\", \"since\": \"24h\"}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations"; \
 	else \
 	  echo "  curl -s -d '{}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations"; \
 	fi
 	@echo
-	$(RIE) --runtime-interface-emulator-address 127.0.0.1:$(RIE_PORT) --runtime-api-address 127.0.0.1:$(RIE_API_PORT) bin/host/$(RIE_FUNCTION)/bootstrap -demo
+	DEMO_STATE_DIR=$(RIE_DEMO_DIR) $(RIE) --runtime-interface-emulator-address 127.0.0.1:$(RIE_PORT) --runtime-api-address 127.0.0.1:$(RIE_API_PORT) bin/host/$(RIE_FUNCTION)/bootstrap -demo
 
 clean:
 	rm -rf $(TOOLS) .aws-sam bin .modelarts-notifier

@@ -13,6 +13,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,9 +29,12 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/functions/setup"
 )
 
-// Dir is the dot-folder of the working directory that holds the demo's
-// checkpoints and scenario anchor.
-const Dir = ".modelarts-notifier"
+// Dir is the folder that holds the demo's checkpoints and scenario
+// anchor: DEMO_STATE_DIR when set (make run-rie gives the emulator's demo
+// its own, so that it does not find make run's checkpoints and answer
+// that nothing is new), else the dot-folder .modelarts-notifier of the
+// working directory.
+var Dir = cmp.Or(os.Getenv("DEMO_STATE_DIR"), ".modelarts-notifier")
 
 // Demo is a running simulated ModelArts.
 type Demo struct {
@@ -110,7 +114,7 @@ type anchorFile struct {
 // event is within the first-run lookback of one hour).
 func loadAnchor(now time.Time) (time.Time, error) {
 	path := filepath.Join(Dir, "demo-scenario.json")
-	_, cpErr := os.Stat(filepath.Join(Dir, "demo-checkpoints.json"))
+	_, cpErr := os.Stat(CheckpointFile)
 	if b, err := os.ReadFile(path); err == nil && cpErr == nil {
 		var a anchorFile
 		if err := json.Unmarshal(b, &a); err != nil || a.Anchor.IsZero() {
@@ -135,6 +139,9 @@ func loadAnchor(now time.Time) (time.Time, error) {
 // at the simulated ModelArts (with a file checkpoint in Dir), and what stops
 // it.
 func ForPoller(ctx context.Context, log *slog.Logger) (func(*setup.Poller), func(), error) {
+	if _, err := os.Stat(CheckpointFile); err == nil {
+		log.Info("demo: checkpoints of an earlier run are kept: only what is new since then is reported; delete the folder to start afresh", "dir", Dir)
+	}
 	d, err := Start(ctx, log)
 	if err != nil {
 		return nil, nil, err
