@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -249,5 +250,29 @@ func TestTemplateLint(t *testing.T) {
 	cmd.Dir = moduleRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("cfn-lint --include-checks I -- template.yaml: %v\n%s", err, out)
+	}
+}
+
+// Issue 17: a failure waited up to five minutes before anyone heard of
+// it. The poll runs every minute by default, and the missed-runs alarm's
+// period matches it.
+func TestTemplatePollsEveryMinute(t *testing.T) {
+	b, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Parameters map[string]struct {
+			Default any `yaml:"Default"`
+		} `yaml:"Parameters"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(doc.Parameters["PollSchedule"].Default); got != "rate(1 minute)" {
+		t.Errorf("PollSchedule default %q, want rate(1 minute)", got)
+	}
+	if got := fmt.Sprint(doc.Parameters["PollPeriodSeconds"].Default); got != "60" {
+		t.Errorf("PollPeriodSeconds default %q, want 60", got)
 	}
 }
