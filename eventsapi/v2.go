@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 )
 
 // v2Limit is the page size the client asks the v2 list and events APIs
@@ -331,24 +330,6 @@ func (s *recordSet) add(ev Event) bool {
 	}
 	s.hashes[k] = struct{}{}
 	return true
-}
-
-// PodEvent is one Kubernetes event of a v2 deployment's pods (GET
-// .../deployments/{deployment_name}/instances/all/pods/all/events).
-type PodEvent struct {
-	// Type is "Normal" or "Warning".
-	Type string `json:"type"`
-	// Reason is the Kubernetes reason, e.g. FailedScheduling,
-	// ImagePullBackOff, Unhealthy, OOMKilled.
-	Reason  string `json:"reason"`
-	Message string `json:"message"`
-	// ReportingComponent is e.g. default-scheduler or kubelet.
-	ReportingComponent string `json:"reporting_component"`
-	Count              int    `json:"count"`
-	// FirstTimestamp and LastTimestamp are the first and last occurrence
-	// (zero when the API gave none that could be read).
-	FirstTimestamp time.Time `json:"first_timestamp"`
-	LastTimestamp  time.Time `json:"last_timestamp"`
 }
 
 // PodEvents returns the events of every pod of every instance of a v2

@@ -169,14 +169,16 @@ func TestDecodeServiceV2(t *testing.T) {
 					{"name":"new","update_at":1780000004000,"create_at":"1780000003000"},
 					{"name":"old","update_at":1780000001000,"create_at":"1780000000000"}]}}`,
 			want: eventsapi.Service{ServiceID: "s", ServiceName: "n", Status: "deploying", RawStatus: "UPGRADING", UpdateTime: 1780000005000,
-				Generation: "v2", DeployTimeoutMinutes: 30, DeploymentName: "new"},
+				Generation: "v2", DeployTimeoutMinutes: 30, DeploymentName: "new",
+				Deployments: []eventsapi.DeploymentRef{{Name: "new", CreatedAt: 1780000003000}, {Name: "old", CreatedAt: 1780000000000}}},
 		},
 		{
 			name: "number times, top-level timeout wins",
 			body: `{"id":"s","name":"n","status":"FAILED","failure_reason":"Failed to start service n.","update_at":1780000005000,"deploy_timeout_minutes":"15",
 				"version":{"deploy_timeout_minutes":30,"instance_groups":[{"name":"only","update_at":"1780000004000"}]}}`,
 			want: eventsapi.Service{ServiceID: "s", ServiceName: "n", Status: "failed", RawStatus: "FAILED", ErrorMsg: "Failed to start service n.",
-				UpdateTime: 1780000005000, Generation: "v2", DeployTimeoutMinutes: 15, DeploymentName: "only"},
+				UpdateTime: 1780000005000, Generation: "v2", DeployTimeoutMinutes: 15, DeploymentName: "only",
+				Deployments: []eventsapi.DeploymentRef{{Name: "only"}}},
 		},
 		{
 			name: "version as a string, bad times",

@@ -10,25 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// Title is a short human title for a kind, e.g. "Deployment failed".
-func (k Kind) Title() string {
-	switch k {
-	case KindSucceeded:
-		return "Deployment succeeded"
-	case KindFailed:
-		return "Deployment failed"
-	case KindStalled:
-		return "Deployment stalled"
-	case KindRecovered:
-		return "Deployment recovered"
-	case KindAbnormal:
-		return "Abnormal events"
-	case KindReport:
-		return "Deployment report"
-	}
-	return string(k)
-}
-
 // FormatDuration writes a duration in milliseconds for people, in one
 // format used by every rendering (terminal, Slack): the largest unit and
 // the next one, the smaller rounded half up, a zero smaller unit left out:

@@ -324,6 +324,9 @@ func (s *Server) ServiceV2(serviceID string) (eventsapi.Service, bool) {
 	if n := len(svc.groups); n > 0 {
 		out.DeploymentName = svc.groups[n-1].name
 	}
+	for _, g := range svc.groups {
+		out.Deployments = append(out.Deployments, eventsapi.DeploymentRef{Name: g.name, CreatedAt: g.createAt})
+	}
 	return out, true
 }
 

@@ -5,18 +5,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
 )
 
 // realisticStream returns n events of one service, ascending: deployments
 // that succeed, fail in image_pull, or wait on insufficient resources before
 // failing, each followed by runtime events (probes, restarts, throttling).
-func realisticStream(n int) []eventsapi.Event {
-	evs := make([]eventsapi.Event, 0, n+32)
+func realisticStream(n int) []model.Event {
+	evs := make([]model.Event, 0, n+32)
 	t := int64(1_562_597_251_764)
 	add := func(typ, info string, step time.Duration) {
 		t += step.Milliseconds()
-		evs = append(evs, eventsapi.Event{EventType: typ, EventInfo: info, OccurTime: t})
+		evs = append(evs, model.Event{EventType: typ, EventInfo: info, OccurTime: t})
 	}
 	for k := 0; len(evs) < n; k++ {
 		model := fmt.Sprintf("[TF 3.%d.0]", k)
@@ -53,7 +53,7 @@ func realisticStream(n int) []eventsapi.Event {
 func BenchmarkBuild(b *testing.B) {
 	const n = 1000
 	evs := realisticStream(n)
-	svc := eventsapi.Service{ServiceID: "s", Status: eventsapi.StatusDeploying}
+	svc := model.Service{ServiceID: "s", Status: model.StatusDeploying}
 	now := time.UnixMilli(evs[n-1].OccurTime + 60_000)
 	th := DefaultThresholds()
 	b.ReportAllocs()
@@ -65,7 +65,7 @@ func BenchmarkBuild(b *testing.B) {
 
 func TestRealisticStream(t *testing.T) {
 	evs := realisticStream(1000)
-	tl := Build(evs, eventsapi.Service{Status: eventsapi.StatusDeploying}, time.UnixMilli(evs[999].OccurTime), nil)
+	tl := Build(evs, model.Service{Status: model.StatusDeploying}, time.UnixMilli(evs[999].OccurTime), nil)
 	checkTimeline(t, evs, tl)
 	var outcomes = map[string]int{}
 	for _, d := range tl.Deployments {

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
 )
 
-// Phase indexes, in notifier.PhaseNames order.
+// Phase indexes, in domain.PhaseNames order.
 const (
 	imageBuild = iota
 	environment
@@ -34,7 +34,7 @@ type class struct {
 }
 
 // classify classifies one event.
-func classify(e eventsapi.Event) class {
+func classify(e model.Event) class {
 	// event_info is classified; event_info_cn (v2's Chinese text) when
 	// event_info is empty or matches no row.
 	r := table.scan(e.EventInfo)
@@ -53,8 +53,8 @@ func classOf(r scanned, eventType string) class {
 	c.failWord = has(kFailure)
 	c.failure = c.failWord && (has(kTerminal) || !c.insufficient && !c.retry)
 	c.abnormal = c.failWord || has(kAbnormal|kRetry|kInsufficient) ||
-		strings.EqualFold(eventType, eventsapi.EventTypeAbnormal) ||
-		strings.EqualFold(eventType, eventsapi.EventTypeWarning)
+		strings.EqualFold(eventType, model.EventTypeAbnormal) ||
+		strings.EqualFold(eventType, model.EventTypeWarning)
 	if c.abnormal {
 		c.hint = r.hint
 		if c.hint == hintNone && c.phase >= 0 {
@@ -111,16 +111,16 @@ func classOf(r scanned, eventType string) class {
 // or final wording whatever else the text says ("deployment timed out",
 // 设置为失败, 创建失败, 服务部署失败, 服务部署超时, 部署时间超过). The rows
 // are in markers.go; see the package documentation.
-func IsFailure(e eventsapi.Event) bool { return classify(e).failure }
+func IsFailure(e model.Event) bool { return classify(e).failure }
 
 // IsAbnormal reports whether e is abnormal: its event_type is "abnormal" or
 // "warning" (in any case), or its text has failure wording (retried or
 // not), retry wording, insufficient-resource wording or other abnormal
 // wording of the marker table (markers.go).
-func IsAbnormal(e eventsapi.Event) bool { return classify(e).abnormal }
+func IsAbnormal(e model.Event) bool { return classify(e).abnormal }
 
 // IsStart reports whether e's text is a deployment start marker.
-func IsStart(e eventsapi.Event) bool { return classify(e).start }
+func IsStart(e model.Event) bool { return classify(e).start }
 
 // HintFor returns what to do about an abnormal event e: a short hint and,
 // where Huawei documents one, a troubleshooting page: the English (en-us)
@@ -128,7 +128,7 @@ func IsStart(e eventsapi.Event) bool { return classify(e).start }
 // event_info_cn) is Chinese; a page in the other language when that is
 // the only one. Both are empty for an event that is not abnormal or whose
 // text no hint row (or phase) of the marker table covers.
-func HintFor(e eventsapi.Event) (hint, helpURL string) {
+func HintFor(e model.Event) (hint, helpURL string) {
 	h := hintRef{classify(e).hint, chinese(textOf(e))}
 	return h.text(), h.url()
 }
@@ -151,7 +151,7 @@ func chinese(s string) bool {
 // ID, a NUL and LastOccurTime's 8 big-endian bytes: the record's identity
 // and its last occurrence, so a repeat of it (a later update_at) is a
 // changed record, and a translation of its text changes nothing.
-func Fingerprint(e eventsapi.Event) string {
+func Fingerprint(e model.Event) string {
 	const (
 		offset = 14695981039346656037
 		prime  = 1099511628211

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
 )
 
 func TestIsFailureIsAbnormal(t *testing.T) {
@@ -132,13 +132,13 @@ func TestParseModel(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
-	e := eventsapi.Event{EventType: "normal", EventInfo: "start to deploy service", OccurTime: 1562597251764}
+	e := model.Event{EventType: "normal", EventInfo: "start to deploy service", OccurTime: 1562597251764}
 	// The value is stored in checkpoints: it must never change.
 	const want = "6c1ac03fdf2c6e98" // FNV-1a 64, checked with an independent implementation
 	if got := Fingerprint(e); got != want {
 		t.Errorf("Fingerprint(%v) = %q, want %q", e, got, want)
 	}
-	variants := []eventsapi.Event{
+	variants := []model.Event{
 		{EventType: "abnormal", EventInfo: e.EventInfo, OccurTime: e.OccurTime},
 		{EventType: e.EventType, EventInfo: e.EventInfo + ".", OccurTime: e.OccurTime},
 		{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime + 1},

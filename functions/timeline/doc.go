@@ -217,7 +217,7 @@
 //
 // # Summaries
 //
-// Deployment.Summary converts a deployment for the notifier. Durations of an
+// Deployment.Summary converts a deployment for the domain. Durations of an
 // open deployment or phase run up to now (a phase of a superseded deployment
 // up to that deployment's End); a phase that never began has no duration.
 // Events and abnormal events are capped to the most recent MaxSummaryEvents

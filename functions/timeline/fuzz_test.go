@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
-	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/domain"
 )
 
 // fuzzEvents turns fuzz input into events: one per line of text; the i-th
@@ -17,28 +17,28 @@ import (
 // warning. A line "cn:text" is a v2 record with only event_info_cn (id the
 // line's number, repeated until (step>>2 & 7) minutes later); a line
 // "en|zh" a v2 record with both texts.
-func fuzzEvents(text string, steps []byte) []eventsapi.Event {
+func fuzzEvents(text string, steps []byte) []model.Event {
 	const maxEvents = 300
 	lines := strings.Split(text, "\n")
 	if len(lines) > maxEvents {
 		lines = lines[:maxEvents]
 	}
-	evs := make([]eventsapi.Event, len(lines))
+	evs := make([]model.Event, len(lines))
 	t := int64(1_562_597_251_764)
 	for i, line := range lines {
-		typ := eventsapi.EventTypeNormal
+		typ := model.EventTypeNormal
 		var s byte
 		if len(steps) > 0 {
 			s = steps[i%len(steps)]
 			t += int64(int8(s)) * 7919
 			switch {
 			case s&1 == 1:
-				typ = eventsapi.EventTypeAbnormal
+				typ = model.EventTypeAbnormal
 			case s&2 == 2:
-				typ = eventsapi.EventTypeWarning
+				typ = model.EventTypeWarning
 			}
 		}
-		e := eventsapi.Event{EventType: typ, EventInfo: line, OccurTime: t}
+		e := model.Event{EventType: typ, EventInfo: line, OccurTime: t}
 		v2 := func() {
 			e.ID, e.Count, e.LastOccurTime = fmt.Sprint(i), 1+int(s>>2&7), t+int64(s>>2&7)*60_000
 		}
@@ -98,16 +98,16 @@ func FuzzBuild(f *testing.F) {
 	f.Add("部署【x】创建失败。", []byte{1}, "failed", int64(0))
 	f.Add("Readiness probe failed\ncn:部署【x】创建失败。\nerrorless", []byte{2, 0x1d}, "ERROR", int64(1))
 
-	th := Thresholds{notifier.PhaseImageBuild: time.Minute} // the others default
+	th := Thresholds{domain.PhaseImageBuild: time.Minute} // the others default
 	f.Fuzz(func(t *testing.T, text string, steps []byte, status string, nowDelta int64) {
 		evs := fuzzEvents(text, steps)
 		last := int64(0)
 		for _, e := range evs {
 			last = max(last, e.OccurTime)
 		}
-		service := eventsapi.Service{ServiceID: "s", Status: status, ErrorMsg: text, TransitionAt: last + 1}
-		if status == eventsapi.RawStatusError {
-			service.Status, service.RawStatus = eventsapi.StatusConcerning, status
+		service := model.Service{ServiceID: "s", Status: status, ErrorMsg: text, TransitionAt: last + 1}
+		if status == model.RawStatusError {
+			service.Status, service.RawStatus = model.StatusConcerning, status
 		}
 		now := ms(last + nowDelta)
 		tl := Build(evs, service, now, th)
@@ -129,9 +129,9 @@ func FuzzBuild(f *testing.F) {
 }
 
 // checkTimeline checks the invariants of every timeline.
-func checkTimeline(t *testing.T, in []eventsapi.Event, tl Timeline) {
+func checkTimeline(t *testing.T, in []model.Event, tl Timeline) {
 	t.Helper()
-	distinct := map[eventsapi.Event]bool{}
+	distinct := map[model.Event]bool{}
 	for _, e := range in {
 		distinct[e] = true
 	}
@@ -163,7 +163,7 @@ func checkTimeline(t *testing.T, in []eventsapi.Event, tl Timeline) {
 		case d.Phase != "" && phaseIndex(d.Phase) < 0:
 			t.Fatalf("%s: phase %q", where, d.Phase)
 		}
-		if d.Implied && (!d.Latest || d.Failure == nil || len(d.Events) != 1 || d.Outcome != notifier.StatusFailed) {
+		if d.Implied && (!d.Latest || d.Failure == nil || len(d.Events) != 1 || d.Outcome != domain.OutcomeFailed) {
 			t.Fatalf("%s: implied, but latest %v failure %v events %d outcome %s", where, d.Latest, d.Failure, len(d.Events), d.Outcome)
 		}
 		if d.Hint == "" && d.HelpURL != "" {
@@ -173,22 +173,22 @@ func checkTimeline(t *testing.T, in []eventsapi.Event, tl Timeline) {
 		// that did (or failed or stalled waiting for it) succeeded.
 		lastPhase := -1
 		for i, p := range d.Phases {
-			if p.Status != notifier.PhasePending {
+			if p.Status != domain.PhasePending {
 				lastPhase = i
 			}
 		}
 		for i := 0; i < lastPhase; i++ {
-			if st := d.Phases[i].Status; st != notifier.PhasePending && st != notifier.PhaseSucceeded {
+			if st := d.Phases[i].Status; st != domain.PhasePending && st != domain.PhaseSucceeded {
 				t.Fatalf("%s: phase %s is %s before the later phase %s (%s)", where, d.Phases[i].Name, st,
 					d.Phases[lastPhase].Name, d.Phases[lastPhase].Status)
 			}
 		}
 		switch d.Outcome {
-		case notifier.StatusSucceeded, notifier.StatusFailed, notifier.StatusStalled, notifier.StatusInProgress:
+		case domain.OutcomeSucceeded, domain.OutcomeFailed, domain.OutcomeStalled, domain.OutcomeInProgress:
 		default:
 			t.Fatalf("%s: Outcome %q", where, d.Outcome)
 		}
-		if d.Outcome == notifier.StatusFailed && d.Failure == nil && !d.Latest {
+		if d.Outcome == domain.OutcomeFailed && d.Failure == nil && !d.Latest {
 			t.Fatalf("%s: failed with no failure event, and not Latest", where)
 		}
 		prevStart := int64(-1 << 63)

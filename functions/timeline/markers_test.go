@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
-	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/domain"
 )
 
 // sourceKeys are the source keys of shared/MODELARTS-EVENT-TEXT.md, plus
@@ -116,7 +116,7 @@ func phaseName(p int) string {
 	if p < 0 {
 		return ""
 	}
-	return notifier.PhaseNames[p]
+	return domain.PhaseNames[p]
 }
 
 type phrase struct {
@@ -131,21 +131,21 @@ type phrase struct {
 var documented = []phrase{
 	// The API example (A1) and the legacy console (U1).
 	{"A1", "en", "start to deploy service", "start", "", hintNone},
-	{"A1", "en", "building image for model [TF 3.0.0]", "begin", notifier.PhaseImageBuild, hintNone},
-	{"A1", "en", "model (TF 3.0.0) build image success", "end", notifier.PhaseImageBuild, hintNone},
-	{"A1", "en", "preparing environment", "begin", notifier.PhaseEnvironment, hintNone},
-	{"A1", "en", "[TF 3.0.0] prepare environment success", "end", notifier.PhaseEnvironment, hintNone},
-	{"A1", "en", "[TF 3.0.0] schedule resource success", "end", notifier.PhaseScheduling, hintNone},
-	{"A1", "en", "[TF 3.0.0] pulling model image", "begin", notifier.PhaseImagePull, hintNone},
-	{"A1", "en", "[TF 3.0.0] pull image success", "end", notifier.PhaseImagePull, hintNone},
-	{"A1", "en", "[TF 3.0.0] starting model", "begin", notifier.PhaseModelStartup, hintNone},
+	{"A1", "en", "building image for model [TF 3.0.0]", "begin", domain.PhaseImageBuild, hintNone},
+	{"A1", "en", "model (TF 3.0.0) build image success", "end", domain.PhaseImageBuild, hintNone},
+	{"A1", "en", "preparing environment", "begin", domain.PhaseEnvironment, hintNone},
+	{"A1", "en", "[TF 3.0.0] prepare environment success", "end", domain.PhaseEnvironment, hintNone},
+	{"A1", "en", "[TF 3.0.0] schedule resource success", "end", domain.PhaseScheduling, hintNone},
+	{"A1", "en", "[TF 3.0.0] pulling model image", "begin", domain.PhaseImagePull, hintNone},
+	{"A1", "en", "[TF 3.0.0] pull image success", "end", domain.PhaseImagePull, hintNone},
+	{"A1", "en", "[TF 3.0.0] starting model", "begin", domain.PhaseModelStartup, hintNone},
 	{"U1", "en", "The service starts to deploy.", "start", "", hintNone},
-	{"U1", "en", "Insufficient resources. Wait until idle resources are sufficient.", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"U1", "en", "Insufficient xxx. The scheduling failed. Supplementary information: xxx", "retried", notifier.PhaseScheduling, hintInsufficient},
-	{"U1", "en", "The image starts to create.", "begin", notifier.PhaseImageBuild, hintNone},
-	{"U1", "en", "Failed to create model image xxx. For details, see logs :\nxxx.", "failure", notifier.PhaseImageBuild, hintImageBuild},
-	{"U1", "en", "Failed to create the image.", "failure", notifier.PhaseImageBuild, hintImageBuild},
-	{"U1", "en", "The image created.", "end", notifier.PhaseImageBuild, hintNone},
+	{"U1", "en", "Insufficient resources. Wait until idle resources are sufficient.", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"U1", "en", "Insufficient xxx. The scheduling failed. Supplementary information: xxx", "retried", domain.PhaseScheduling, hintInsufficient},
+	{"U1", "en", "The image starts to create.", "begin", domain.PhaseImageBuild, hintNone},
+	{"U1", "en", "Failed to create model image xxx. For details, see logs :\nxxx.", "failure", domain.PhaseImageBuild, hintImageBuild},
+	{"U1", "en", "Failed to create the image.", "failure", domain.PhaseImageBuild, hintImageBuild},
+	{"U1", "en", "The image created.", "end", domain.PhaseImageBuild, hintNone},
 	{"U1", "en", "Service xxx failed. Error: xxx", "failure", "", hintNone},
 	{"U1", "en", "Failed to update the service. Perform a rollback.", "failure", "", hintNone},
 	{"U1", "en", "The service is being updated.", "normal", "", hintNone},
@@ -164,27 +164,27 @@ var documented = []phrase{
 	{"U1", "en", "Failed to stop the service. Error: xxx", "failure", "", hintNone},
 	{"U1", "en", "The subscription license xxx is to expire.", "normal", "", hintNone},
 	{"U1", "en", "Service xxx started.", "done", "", hintNone},
-	{"U1", "en", "Failed to start service xxx.", "failure", notifier.PhaseModelStartup, hintStartFailed},
+	{"U1", "en", "Failed to start service xxx.", "failure", domain.PhaseModelStartup, hintStartFailed},
 	{"U1", "en", "Service deployment timed out. Error: xxx", "failure", "", hintTimeout},
 	{"U1", "en", "Failed to update the service. The update has been rolled back.", "failure", "", hintRolledBack},
 	{"U1", "en", "Failed to update the service. The rollback failed.", "failure", "", hintRollback},
 
 	// Troubleshooting pages (English).
-	{"T1", "en", "Schedule failed due to insufficient resources. Retry later.", "retried", notifier.PhaseScheduling, hintInsufficient},
-	{"T1", "en", "ModelArts.3976: No resources are available for the selected specification.", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T1", "en", "insufficient CPU", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T1", "en", "insufficient memory", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T1", "en", "x node(s) had taint {node.kubernetes.io/disk-pressure: }", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T1", "en", "No space", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T2", "en", "failed to pull image, retry later", "retried", notifier.PhaseImagePull, hintImagePull},
-	{"T3", "en", "Failed to start the pod container in deployment [%s].", "retried", notifier.PhaseModelStartup, hintPodStart},
+	{"T1", "en", "Schedule failed due to insufficient resources. Retry later.", "retried", domain.PhaseScheduling, hintInsufficient},
+	{"T1", "en", "ModelArts.3976: No resources are available for the selected specification.", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T1", "en", "insufficient CPU", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T1", "en", "insufficient memory", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T1", "en", "x node(s) had taint {node.kubernetes.io/disk-pressure: }", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T1", "en", "No space", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T2", "en", "failed to pull image, retry later", "retried", domain.PhaseImagePull, hintImagePull},
+	{"T3", "en", "Failed to start the pod container in deployment [%s].", "retried", domain.PhaseModelStartup, hintPodStart},
 	{"T4", "en", "Service error. There are XXX abnormal instances.", "retried", "", hintAbnormalInstances},
-	{"T10", "en", "No Module named XXX", "failure", notifier.PhaseModelStartup, hintNoModule},
-	{"T10", "en", "ModuleNotFoundError: No module named 'model_service.tfserving_model_service'", "failure", notifier.PhaseModelStartup, hintNoModule},
-	{"T6", "en", "upgrade rollback failure and insufficient resources", "retried", notifier.PhaseScheduling, hintRollback},
-	{"T8", "en", "ModelArts.8504: The model warmup file does not exist", "abnormal", notifier.PhaseModelStartup, hintWarmup},
-	{"T8", "en", "ModelArts.8505: The model warmup task status is not successful", "abnormal", notifier.PhaseModelStartup, hintWarmup},
-	{"E1", "en", "Insufficient resources. Please try later.", "abnormal", notifier.PhaseScheduling, hintInsufficient},
+	{"T10", "en", "No Module named XXX", "failure", domain.PhaseModelStartup, hintNoModule},
+	{"T10", "en", "ModuleNotFoundError: No module named 'model_service.tfserving_model_service'", "failure", domain.PhaseModelStartup, hintNoModule},
+	{"T6", "en", "upgrade rollback failure and insufficient resources", "retried", domain.PhaseScheduling, hintRollback},
+	{"T8", "en", "ModelArts.8504: The model warmup file does not exist", "abnormal", domain.PhaseModelStartup, hintWarmup},
+	{"T8", "en", "ModelArts.8505: The model warmup task status is not successful", "abnormal", domain.PhaseModelStartup, hintWarmup},
+	{"E1", "en", "Insufficient resources. Please try later.", "abnormal", domain.PhaseScheduling, hintInsufficient},
 
 	// New-version console and troubleshooting (Chinese).
 	{"U2", "zh", "服务部署失败，%s。", "failure", "", hintNone},
@@ -193,42 +193,42 @@ var documented = []phrase{
 	{"U2", "zh", "批量服务删除失败，%s。", "failure", "", hintNone},
 	{"T5", "zh", "部署【XXX】创建失败。", "failure", "", hintNone},
 	{"T5", "zh", "部署【XXX】创建失败。部署时间超过20分钟", "failure", "", hintTimeout},
-	{"T5", "zh", "部署【XXX】创建失败。资源池资源不足", "failure", notifier.PhaseScheduling, hintInsufficient},
+	{"T5", "zh", "部署【XXX】创建失败。资源池资源不足", "failure", domain.PhaseScheduling, hintInsufficient},
 	{"T5", "zh", "部署【XXX】创建失败。DEW凭据不存在", "failure", "", hintDEW},
 	{"T5", "zh", "部署【XXX】创建失败。DEW凭据中未解析到AK/SK或者解析到的AK/SK不可用", "failure", "", hintDEW},
 	{"T5", "zh", "部署【XXX】创建失败。sfs turbo 不可用", "failure", "", hintStorage},
 	{"T4", "zh", "服务异常，不正常的实例数为XXX", "abnormal", "", hintAbnormalInstances},
 	{"T6", "zh", "升级回滚失败", "failure", "", hintRollback},
-	{"T6", "zh", "资源不足", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T7", "zh", "Pod调度失败", "failure", notifier.PhaseScheduling, hintAffinity},
-	{"T7", "en", "0/3 nodes are available: 3 node(s) didn't match pod affinity rules.", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T7", "en", "didn't match pod affinity rules", "abnormal", notifier.PhaseScheduling, hintAffinity},
-	{"T7", "en", "Insufficient", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"T9", "zh", "提示拉取镜像失败", "failure", notifier.PhaseImagePull, hintImagePull},
-	{"T9", "zh", "提示资源不足，服务调度失败", "retried", notifier.PhaseScheduling, hintInsufficient},
-	{"T9", "zh", "提示内存不足", "abnormal", notifier.PhaseModelStartup, hintOOM},
-	{"T9", "zh", "服务启动失败", "failure", notifier.PhaseModelStartup, hintStartFailed},
-	{"E1", "zh", "资源不足，请稍后重试。", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"M1", "zh", "构建镜像失败。", "failure", notifier.PhaseImageBuild, hintImageBuild},
-	{"M1", "en", "Failed to build the image.", "failure", notifier.PhaseImageBuild, hintImageBuild},
-	{"M1", "zh+en", "构建镜像失败。 Failed to build the image.", "failure", notifier.PhaseImageBuild, hintImageBuild},
+	{"T6", "zh", "资源不足", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T7", "zh", "Pod调度失败", "failure", domain.PhaseScheduling, hintAffinity},
+	{"T7", "en", "0/3 nodes are available: 3 node(s) didn't match pod affinity rules.", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T7", "en", "didn't match pod affinity rules", "abnormal", domain.PhaseScheduling, hintAffinity},
+	{"T7", "en", "Insufficient", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"T9", "zh", "提示拉取镜像失败", "failure", domain.PhaseImagePull, hintImagePull},
+	{"T9", "zh", "提示资源不足，服务调度失败", "retried", domain.PhaseScheduling, hintInsufficient},
+	{"T9", "zh", "提示内存不足", "abnormal", domain.PhaseModelStartup, hintOOM},
+	{"T9", "zh", "服务启动失败", "failure", domain.PhaseModelStartup, hintStartFailed},
+	{"E1", "zh", "资源不足，请稍后重试。", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"M1", "zh", "构建镜像失败。", "failure", domain.PhaseImageBuild, hintImageBuild},
+	{"M1", "en", "Failed to build the image.", "failure", domain.PhaseImageBuild, hintImageBuild},
+	{"M1", "zh+en", "构建镜像失败。 Failed to build the image.", "failure", domain.PhaseImageBuild, hintImageBuild},
 
 	// Kubernetes (pod level).
-	{"K1", "en", `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/x/y:1": rpc error: code = Unknown desc = manifest unknown`, "retried", notifier.PhaseImagePull, hintImagePull},
-	{"K1", "en", "Error: ErrImagePull", "retried", notifier.PhaseImagePull, hintImagePull},
-	{"K1", "en", "Error: ImagePullBackOff", "retried", notifier.PhaseImagePull, hintImagePull},
-	{"K1", "en", `Back-off pulling image "<image>"`, "abnormal", notifier.PhaseImagePull, hintImagePull},
-	{"K2", "en", "OOMKilled", "abnormal", notifier.PhaseModelStartup, hintOOM},
-	{"K2", "en", "Out of memory", "abnormal", notifier.PhaseModelStartup, hintOOM},
-	{"K2", "en", "Back-off restarting failed container", "retried", notifier.PhaseModelStartup, hintCrashLoop},
-	{"K2", "en", "CrashLoopBackOff", "abnormal", notifier.PhaseModelStartup, hintCrashLoop},
-	{"K3", "en", "Liveness probe failed: HTTP probe failed with statuscode: 500", "retried", notifier.PhaseModelStartup, hintProbe},
-	{"K4", "en", "Container app-container failed liveness probe, will be restarted", "retried", notifier.PhaseModelStartup, hintProbe},
-	{"K4", "en", `Readiness probe failed: Get "http://10.244.1.25:8080/ready": dial tcp 10.244.1.25:8080: connect: connection refused`, "retried", notifier.PhaseModelStartup, hintProbe},
-	{"K4", "en", "0/2 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) had taint {node-role.kubernetes.io/master: }.", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"K4", "en", "0/4 nodes are available: 4 Insufficient nvidia.com/gpu.", "abnormal", notifier.PhaseScheduling, hintInsufficient},
-	{"K4", "en", `Back-off pulling image "flask-app-2-4-pod:latest"`, "abnormal", notifier.PhaseImagePull, hintImagePull},
-	{"K4", "en", "FailedScheduling", "abnormal", notifier.PhaseScheduling, hintInsufficient},
+	{"K1", "en", `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/x/y:1": rpc error: code = Unknown desc = manifest unknown`, "retried", domain.PhaseImagePull, hintImagePull},
+	{"K1", "en", "Error: ErrImagePull", "retried", domain.PhaseImagePull, hintImagePull},
+	{"K1", "en", "Error: ImagePullBackOff", "retried", domain.PhaseImagePull, hintImagePull},
+	{"K1", "en", `Back-off pulling image "<image>"`, "abnormal", domain.PhaseImagePull, hintImagePull},
+	{"K2", "en", "OOMKilled", "abnormal", domain.PhaseModelStartup, hintOOM},
+	{"K2", "en", "Out of memory", "abnormal", domain.PhaseModelStartup, hintOOM},
+	{"K2", "en", "Back-off restarting failed container", "retried", domain.PhaseModelStartup, hintCrashLoop},
+	{"K2", "en", "CrashLoopBackOff", "abnormal", domain.PhaseModelStartup, hintCrashLoop},
+	{"K3", "en", "Liveness probe failed: HTTP probe failed with statuscode: 500", "retried", domain.PhaseModelStartup, hintProbe},
+	{"K4", "en", "Container app-container failed liveness probe, will be restarted", "retried", domain.PhaseModelStartup, hintProbe},
+	{"K4", "en", `Readiness probe failed: Get "http://10.244.1.25:8080/ready": dial tcp 10.244.1.25:8080: connect: connection refused`, "retried", domain.PhaseModelStartup, hintProbe},
+	{"K4", "en", "0/2 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) had taint {node-role.kubernetes.io/master: }.", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"K4", "en", "0/4 nodes are available: 4 Insufficient nvidia.com/gpu.", "abnormal", domain.PhaseScheduling, hintInsufficient},
+	{"K4", "en", `Back-off pulling image "flask-app-2-4-pod:latest"`, "abnormal", domain.PhaseImagePull, hintImagePull},
+	{"K4", "en", "FailedScheduling", "abnormal", domain.PhaseScheduling, hintInsufficient},
 }
 
 func TestDocumentedPhrases(t *testing.T) {
@@ -236,11 +236,11 @@ func TestDocumentedPhrases(t *testing.T) {
 		checkSources(t, p.text, p.source)
 		for _, v := range []struct {
 			how string
-			e   eventsapi.Event
+			e   model.Event
 		}{
-			{"event_info", eventsapi.Event{EventType: "normal", EventInfo: p.text}},
+			{"event_info", model.Event{EventType: "normal", EventInfo: p.text}},
 			// v2: the same text as event_info_cn with no event_info.
-			{"event_info_cn", eventsapi.Event{EventType: "normal", EventInfoCN: p.text, ID: "x", Count: 1}},
+			{"event_info_cn", model.Event{EventType: "normal", EventInfoCN: p.text, ID: "x", Count: 1}},
 		} {
 			c := classify(v.e)
 			if got := label(c); got != p.class {
@@ -274,7 +274,7 @@ func TestBilingualPairs(t *testing.T) {
 	for _, p := range pairs {
 		en := classify(ev("abnormal", p.en, 1))
 		zh := classify(ev("abnormal", p.zh, 1))
-		v2 := classify(eventsapi.Event{EventType: "abnormal", EventInfo: p.en, EventInfoCN: p.zh, ID: "1"})
+		v2 := classify(model.Event{EventType: "abnormal", EventInfo: p.en, EventInfoCN: p.zh, ID: "1"})
 		if en.abnormal != zh.abnormal || en.phase != zh.phase || en.hint != zh.hint || en.failure != zh.failure {
 			t.Errorf("%s: %q classifies as %+v, %q as %+v", p.source, p.en, en, p.zh, zh)
 		}
@@ -289,11 +289,11 @@ func TestBilingualPairs(t *testing.T) {
 
 // event_info_cn counts when event_info matches no row.
 func TestClassifyChineseFallback(t *testing.T) {
-	e := eventsapi.Event{EventType: "normal", EventInfo: "Deployment x: see console", EventInfoCN: "部署【x】创建失败。", ID: "1"}
+	e := model.Event{EventType: "normal", EventInfo: "Deployment x: see console", EventInfoCN: "部署【x】创建失败。", ID: "1"}
 	if !IsFailure(e) {
 		t.Errorf("IsFailure(%+v) = false: event_info has no marker, event_info_cn fails", e)
 	}
-	e = eventsapi.Event{EventType: "normal", EventInfo: "[m] pull image success", EventInfoCN: "拉取镜像失败", ID: "1"}
+	e = model.Event{EventType: "normal", EventInfo: "[m] pull image success", EventInfoCN: "拉取镜像失败", ID: "1"}
 	if c := classify(e); c.failWord || !c.end {
 		t.Errorf("classify(%+v): event_info has a marker, so it alone decides; got %+v", e, c)
 	}
@@ -331,7 +331,7 @@ func TestWordsAndSubstrings(t *testing.T) {
 
 // Warning events (v2) are abnormal, like abnormal ones.
 func TestWarningIsAbnormal(t *testing.T) {
-	for _, typ := range []string{eventsapi.EventTypeWarning, "WARNING", "abnormal"} {
+	for _, typ := range []string{model.EventTypeWarning, "WARNING", "abnormal"} {
 		if !IsAbnormal(ev(typ, "something new", 1)) {
 			t.Errorf("IsAbnormal(type %q) = false", typ)
 		}
@@ -356,15 +356,15 @@ func TestAutomatonSize(t *testing.T) {
 func TestHintLanguage(t *testing.T) {
 	tests := []struct {
 		name string
-		e    eventsapi.Event
+		e    model.Event
 		want string
 	}{
-		{"english, en page", eventsapi.Event{EventType: "abnormal", EventInfo: "Failed to start the pod container in deployment [x]."}, urlT3EN},
-		{"english, en and zh pages", eventsapi.Event{EventType: "abnormal", EventInfo: "Service error. There are 2 abnormal instances."}, urlT4EN},
-		{"chinese, zh page", eventsapi.Event{EventType: "abnormal", EventInfo: "服务异常，不正常的实例数为2"}, urlT4ZH},
-		{"v2 english text with chinese twin", eventsapi.Event{EventType: "abnormal", EventInfo: "Service error. There are 2 abnormal instances.", EventInfoCN: "服务异常，不正常的实例数为2"}, urlT4EN},
-		{"v2 chinese only", eventsapi.Event{EventType: "abnormal", EventInfoCN: "服务异常，不正常的实例数为2"}, urlT4ZH},
-		{"english, only a zh page exists", eventsapi.Event{EventType: "abnormal", EventInfo: "Failed to start service svc."}, urlT9ZH},
+		{"english, en page", model.Event{EventType: "abnormal", EventInfo: "Failed to start the pod container in deployment [x]."}, urlT3EN},
+		{"english, en and zh pages", model.Event{EventType: "abnormal", EventInfo: "Service error. There are 2 abnormal instances."}, urlT4EN},
+		{"chinese, zh page", model.Event{EventType: "abnormal", EventInfo: "服务异常，不正常的实例数为2"}, urlT4ZH},
+		{"v2 english text with chinese twin", model.Event{EventType: "abnormal", EventInfo: "Service error. There are 2 abnormal instances.", EventInfoCN: "服务异常，不正常的实例数为2"}, urlT4EN},
+		{"v2 chinese only", model.Event{EventType: "abnormal", EventInfoCN: "服务异常，不正常的实例数为2"}, urlT4ZH},
+		{"english, only a zh page exists", model.Event{EventType: "abnormal", EventInfo: "Failed to start service svc."}, urlT9ZH},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,8 +3,8 @@ package timeline
 import (
 	"time"
 
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
-	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/domain"
 )
 
 // MaxSummaryEvents caps the events and the abnormal events of a summary, to
@@ -17,19 +17,19 @@ const MaxSummaryEvents = 100
 // up to now; a phase that never began has no duration. Events are capped to
 // MaxSummaryEvents (the first event and the most recent others), abnormal
 // events to the most recent MaxSummaryEvents. Slices are never nil.
-func (d Deployment) Summary(projectID string, svc eventsapi.Service, now time.Time) notifier.Summary {
+func (d Deployment) Summary(projectID string, svc model.Service, now time.Time) domain.Summary {
 	nowMS := now.UnixMilli()
-	s := notifier.Summary{
+	s := domain.Summary{
 		ProjectID:      projectID,
 		ServiceID:      svc.ServiceID,
 		ServiceName:    svc.ServiceName,
-		Status:         d.Outcome,
+		Status:         d.Outcome.Status(),
 		Phase:          d.Phase,
 		Model:          d.Model,
 		ServiceStatus:  svc.Status,
 		ErrorMsg:       d.ErrorMsg,
-		StartedAt:      notifier.FromMillis(d.Start),
-		Phases:         make([]notifier.Phase, numPhases),
+		StartedAt:      domain.FromMillis(d.Start),
+		Phases:         make([]domain.Phase, numPhases),
 		AbnormalEvents: convert(lastN(d.Abnormal, MaxSummaryEvents)),
 		Events:         convert(capKeepFirst(d.Events, MaxSummaryEvents)),
 	}
@@ -38,19 +38,19 @@ func (d Deployment) Summary(projectID string, svc eventsapi.Service, now time.Ti
 	durations := make([]int64, numPhases+1)
 	end := d.End
 	if end != 0 {
-		s.EndedAt = notifier.FromMillis(end)
+		s.EndedAt = domain.FromMillis(end)
 	} else {
 		end = nowMS
 	}
 	durations[numPhases] = max(end-d.Start, 0)
 	s.DurationMS = &durations[numPhases]
 	for i, ph := range d.Phases {
-		p := notifier.Phase{Name: ph.Name, Status: ph.Status}
+		p := domain.Phase{Name: ph.Name, Status: ph.Status}
 		if ph.Start != 0 {
-			p.StartedAt = notifier.FromMillis(ph.Start)
+			p.StartedAt = domain.FromMillis(ph.Start)
 			phEnd := ph.End
 			if phEnd != 0 {
-				p.EndedAt = notifier.FromMillis(phEnd)
+				p.EndedAt = domain.FromMillis(phEnd)
 			} else {
 				phEnd = end
 			}
@@ -68,15 +68,15 @@ func (d Deployment) Summary(projectID string, svc eventsapi.Service, now time.Ti
 // and evs as both the abnormal events and the events, capped to the most
 // recent MaxSummaryEvents. ErrorMsg is the service's error_msg when its status
 // is failed (or v2 ERROR). Slices are never nil.
-func RuntimeSummary(projectID string, svc eventsapi.Service, evs []eventsapi.Event) notifier.Summary {
+func RuntimeSummary(projectID string, svc model.Service, evs []model.Event) domain.Summary {
 	evs = lastN(evs, MaxSummaryEvents)
-	s := notifier.Summary{
+	s := domain.Summary{
 		ProjectID:      projectID,
 		ServiceID:      svc.ServiceID,
 		ServiceName:    svc.ServiceName,
-		Status:         notifier.StatusAbnormal,
+		Status:         domain.StatusAbnormal,
 		ServiceStatus:  svc.Status,
-		Phases:         []notifier.Phase{},
+		Phases:         []domain.Phase{},
 		AbnormalEvents: convert(evs),
 		Events:         convert(evs),
 	}
@@ -91,11 +91,11 @@ func RuntimeSummary(projectID string, svc eventsapi.Service, evs []eventsapi.Eve
 }
 
 // convert returns evs in the notifier's shape, each event_info cut at
-// notifier.MaxEventInfoBytes (marked truncated), never nil.
-func convert(evs []eventsapi.Event) []notifier.Event {
-	out := make([]notifier.Event, len(evs))
+// domain.MaxEventInfoBytes (marked truncated), never nil.
+func convert(evs []model.Event) []domain.Event {
+	out := make([]domain.Event, len(evs))
 	for i, e := range evs {
-		out[i] = notifier.TruncateEvent(notifier.Event{
+		out[i] = domain.TruncateEvent(domain.Event{
 			ID: e.ID, EventType: e.EventType, EventInfo: e.EventInfo, EventInfoCN: e.EventInfoCN,
 			EventCount: e.Count, OccurTime: e.OccurTime, LastOccurTime: e.LastOccurTime,
 		})
@@ -104,7 +104,7 @@ func convert(evs []eventsapi.Event) []notifier.Event {
 }
 
 // lastN returns the last n of evs.
-func lastN(evs []eventsapi.Event, n int) []eventsapi.Event {
+func lastN(evs []model.Event, n int) []model.Event {
 	if len(evs) > n {
 		return evs[len(evs)-n:]
 	}
@@ -112,11 +112,11 @@ func lastN(evs []eventsapi.Event, n int) []eventsapi.Event {
 }
 
 // capKeepFirst returns evs capped to n: the first event and the last n-1.
-func capKeepFirst(evs []eventsapi.Event, n int) []eventsapi.Event {
+func capKeepFirst(evs []model.Event, n int) []model.Event {
 	if len(evs) <= n {
 		return evs
 	}
-	out := make([]eventsapi.Event, 0, n)
+	out := make([]model.Event, 0, n)
 	out = append(out, evs[0])
 	return append(out, evs[len(evs)-n+1:]...)
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
-	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/domain"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -42,20 +42,20 @@ func golden(t *testing.T, name string, v any) {
 func TestSummaryGolden(t *testing.T) {
 	seed := load(t, "seed.json")
 	last := seed[8].OccurTime
-	running := svc(eventsapi.StatusRunning)
+	running := svc(model.StatusRunning)
 	running.TransitionAt = last + 30_000
-	failed := svc(eventsapi.StatusFailed)
+	failed := svc(model.StatusFailed)
 	failed.ErrorMsg = "Insufficient resources."
 	insufficient := load(t, "insufficient.json")
 
 	tests := []struct {
 		name   string
-		events []eventsapi.Event
-		svc    eventsapi.Service
+		events []model.Event
+		svc    model.Service
 		now    int64
 	}{
 		{"summary_succeeded.json", seed, running, last + 60_000},
-		{"summary_in_progress.json", seed, svc(eventsapi.StatusDeploying), last + 60_000},
+		{"summary_in_progress.json", seed, svc(model.StatusDeploying), last + 60_000},
 		{"summary_failed.json", insufficient, failed, insufficient[7].OccurTime + 60_000},
 	}
 	for _, tt := range tests {
@@ -73,13 +73,13 @@ func TestSummaryDurations(t *testing.T) {
 	seed := load(t, "seed.json")
 	last := seed[8].OccurTime
 	now := last + 45_000
-	deploying := svc(eventsapi.StatusDeploying)
+	deploying := svc(model.StatusDeploying)
 	d, _ := Build(seed[:4], deploying, ms(now), nil).Latest() // environment running
 
 	s := d.Summary("p", deploying, ms(now))
 	type dur struct {
 		Name   string
-		Status notifier.PhaseStatus
+		Status domain.PhaseStatus
 		MS     *int64
 		Ended  bool
 	}
@@ -89,11 +89,11 @@ func TestSummaryDurations(t *testing.T) {
 	}
 	i64 := func(v int64) *int64 { return &v }
 	want := []dur{
-		{notifier.PhaseImageBuild, ok, i64(17), true},
-		{notifier.PhaseEnvironment, run, i64(now - seed[3].OccurTime), false}, // so far
-		{notifier.PhaseScheduling, pnd, nil, false},
-		{notifier.PhaseImagePull, pnd, nil, false},
-		{notifier.PhaseModelStartup, pnd, nil, false},
+		{domain.PhaseImageBuild, ok, i64(17), true},
+		{domain.PhaseEnvironment, run, i64(now - seed[3].OccurTime), false}, // so far
+		{domain.PhaseScheduling, pnd, nil, false},
+		{domain.PhaseImagePull, pnd, nil, false},
+		{domain.PhaseModelStartup, pnd, nil, false},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("phases (-want +got):\n%s", diff)
@@ -101,21 +101,21 @@ func TestSummaryDurations(t *testing.T) {
 	if !s.EndedAt.IsZero() || s.DurationMS == nil || *s.DurationMS != now-seed[0].OccurTime {
 		t.Errorf("open deployment: ended %v, duration %v; want no end, %d ms so far", s.EndedAt, s.DurationMS, now-seed[0].OccurTime)
 	}
-	if s.Status != notifier.StatusInProgress || s.Phase != notifier.PhaseEnvironment || s.ServiceStatus != "deploying" {
+	if s.Status != domain.StatusInProgress || s.Phase != domain.PhaseEnvironment || s.ServiceStatus != "deploying" {
 		t.Errorf("status %s phase %s service status %s", s.Status, s.Phase, s.ServiceStatus)
 	}
 }
 
 func TestSummaryCapsEvents(t *testing.T) {
-	evs := []eventsapi.Event{ev("normal", "start to deploy service", 1000)}
+	evs := []model.Event{ev("normal", "start to deploy service", 1000)}
 	for i := range 150 {
 		evs = append(evs, ev("abnormal", fmt.Sprintf("probe %d returned 503", i), int64(2000+i)))
 	}
-	d, _ := Build(evs, svc(eventsapi.StatusDeploying), ms(5000), nil).Latest()
+	d, _ := Build(evs, svc(model.StatusDeploying), ms(5000), nil).Latest()
 	if len(d.Events) != 151 || len(d.Abnormal) != 150 {
 		t.Fatalf("deployment has %d events, %d abnormal; want 151, 150", len(d.Events), len(d.Abnormal))
 	}
-	s := d.Summary("p", svc(eventsapi.StatusDeploying), ms(5000))
+	s := d.Summary("p", svc(model.StatusDeploying), ms(5000))
 	if len(s.Events) != MaxSummaryEvents || len(s.AbnormalEvents) != MaxSummaryEvents {
 		t.Fatalf("summary has %d events, %d abnormal; want %d each", len(s.Events), len(s.AbnormalEvents), MaxSummaryEvents)
 	}
@@ -134,15 +134,15 @@ func TestSummaryCapsEvents(t *testing.T) {
 }
 
 func TestSummaryEmptySlicesAreJSONArrays(t *testing.T) {
-	d, _ := Build([]eventsapi.Event{ev("normal", "start to deploy service", 1000)}, svc(eventsapi.StatusDeploying), ms(2000), nil).Latest()
-	b, err := json.Marshal(d.Summary("p", svc(eventsapi.StatusDeploying), ms(2000)))
+	d, _ := Build([]model.Event{ev("normal", "start to deploy service", 1000)}, svc(model.StatusDeploying), ms(2000), nil).Latest()
+	b, err := json.Marshal(d.Summary("p", svc(model.StatusDeploying), ms(2000)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(b, []byte(`"abnormal_events":[]`)) {
 		t.Errorf("summary JSON %s: want \"abnormal_events\":[]", b)
 	}
-	b, err = json.Marshal(RuntimeSummary("p", svc(eventsapi.StatusRunning), nil))
+	b, err = json.Marshal(RuntimeSummary("p", svc(model.StatusRunning), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,9 +155,9 @@ func TestSummaryEmptySlicesAreJSONArrays(t *testing.T) {
 
 func TestRuntimeSummary(t *testing.T) {
 	rt := load(t, "runtime_after_success.json")
-	s := svc(eventsapi.StatusRunning)
+	s := svc(model.StatusRunning)
 	tl := Build(rt, s, ms(rt[12].OccurTime), nil)
-	var abnormal []eventsapi.Event
+	var abnormal []model.Event
 	for _, e := range tl.Runtime {
 		if IsAbnormal(e) {
 			abnormal = append(abnormal, e)

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/functions/duration"
-	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/domain"
 )
 
-// Thresholds maps a phase name (notifier.PhaseNames) to how long that phase
+// Thresholds maps a phase name (domain.PhaseNames) to how long that phase
 // may go without an event before it has stalled. Phases missing from the map
 // (or with a non-positive value) use DefaultThresholds. The zero value (nil)
 // is the defaults.
@@ -19,7 +19,7 @@ import (
 // Decoder, so it can be a configuration field directly.
 type Thresholds map[string]time.Duration
 
-// defaultThresholds is in notifier.PhaseNames order.
+// defaultThresholds is in domain.PhaseNames order.
 var defaultThresholds = [numPhases]time.Duration{
 	30 * time.Minute, // image_build
 	10 * time.Minute, // environment
@@ -32,7 +32,7 @@ var defaultThresholds = [numPhases]time.Duration{
 // environment 10m, scheduling 15m, image_pull 20m, model_startup 20m.
 func DefaultThresholds() Thresholds {
 	t := make(Thresholds, numPhases)
-	for i, name := range notifier.PhaseNames {
+	for i, name := range domain.PhaseNames {
 		t[name] = defaultThresholds[i]
 	}
 	return t
@@ -52,7 +52,7 @@ func (t Thresholds) For(phase string) time.Duration {
 
 // of is For by phase index, for the hot path.
 func (t Thresholds) of(p int) time.Duration {
-	if d := t[notifier.PhaseNames[p]]; d > 0 {
+	if d := t[domain.PhaseNames[p]]; d > 0 {
 		return d
 	}
 	return defaultThresholds[p]
@@ -79,7 +79,7 @@ func ParseThresholds(s string) (Thresholds, error) {
 		p := phaseIndex(name)
 		if p < 0 {
 			return nil, fmt.Errorf("stall thresholds: item %q: unknown phase %q (want one of %s)",
-				item, name, strings.Join(notifier.PhaseNames, ", "))
+				item, name, strings.Join(domain.PhaseNames, ", "))
 		}
 		if seen[p] {
 			return nil, fmt.Errorf("stall thresholds: item %q: phase %s given twice", item, name)
@@ -113,7 +113,7 @@ func (t *Thresholds) Decode(value string) error {
 // Names that are not phases are left out.
 func (t Thresholds) String() string {
 	var b strings.Builder
-	for _, name := range notifier.PhaseNames {
+	for _, name := range domain.PhaseNames {
 		d, ok := t[name]
 		if !ok {
 			continue
@@ -128,7 +128,7 @@ func (t Thresholds) String() string {
 	return b.String()
 }
 
-// phaseIndex returns name's index in notifier.PhaseNames, or -1.
+// phaseIndex returns name's index in domain.PhaseNames, or -1.
 func phaseIndex(name string) int {
-	return slices.Index(notifier.PhaseNames, name)
+	return slices.Index(domain.PhaseNames, name)
 }

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
-	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/model"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/domain"
 )
 
 // PhaseUnknown is the phase of a failed deployment whose phase nothing
 // names: an implied deployment (Deployment.Implied) whose failure event
 // names no phase, after no event that names one. It is not one of the
-// five phases (notifier.PhaseNames): no PhaseSpan has it.
+// five phases (domain.PhaseNames): no PhaseSpan has it.
 const PhaseUnknown = "unknown"
 
 // Timeline is one service's events, rebuilt into deployments.
@@ -21,7 +21,7 @@ type Timeline struct {
 	// Deployments are ascending by Start; the last one is Latest.
 	Deployments []Deployment
 	// Runtime holds the events outside any deployment, ascending, verbatim.
-	Runtime []eventsapi.Event
+	Runtime []model.Event
 }
 
 // Latest returns the newest deployment, the only one the service status
@@ -40,23 +40,23 @@ type Deployment struct {
 	// service status ended it, the status time; for a superseded deployment,
 	// the next deployment's Start); 0 while it is open.
 	Start, End int64
-	// Outcome is notifier.StatusSucceeded, StatusFailed, StatusStalled or
+	// Outcome is domain.OutcomeSucceeded, StatusFailed, StatusStalled or
 	// StatusInProgress.
-	Outcome notifier.Status
+	Outcome domain.Outcome
 	// Phase is the failed or stalled phase, else the latest phase that began
 	// ("" when none began; PhaseUnknown for an implied deployment whose
 	// phase nothing names).
 	Phase string
-	// Phases are the five phases in notifier.PhaseNames order.
+	// Phases are the five phases in domain.PhaseNames order.
 	Phases [numPhases]PhaseSpan
 	// Model names the model when the events do (e.g. "TF 3.0.0").
 	Model string
 	// Events are every event of this deployment, ascending, verbatim.
-	Events []eventsapi.Event
+	Events []model.Event
 	// Abnormal are its abnormal events (IsAbnormal), including a failure.
-	Abnormal []eventsapi.Event
+	Abnormal []model.Event
 	// Failure is the event that failed it, if an event did.
-	Failure *eventsapi.Event
+	Failure *model.Event
 	// ErrorMsg is the service's error_msg when the service status is failed
 	// and this deployment (the Latest) failed.
 	ErrorMsg string
@@ -105,7 +105,7 @@ type Deployment struct {
 // (ms); 0 when not (yet) known. A phase that never began has no times.
 type PhaseSpan struct {
 	Name   string
-	Status notifier.PhaseStatus
+	Status domain.PhaseStatus
 	Start  int64
 	End    int64
 }
@@ -135,7 +135,7 @@ type StatusEnd struct {
 // thresholds (nil: the defaults). Build never panics and does not modify
 // events; the returned events are copies. The rules are in the package
 // documentation.
-func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Thresholds) Timeline {
+func Build(events []model.Event, svc model.Service, now time.Time, th Thresholds) Timeline {
 	return BuildAfter(events, svc, now, th, StatusEnd{})
 }
 
@@ -143,7 +143,7 @@ func Build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Th
 // earlier (end, from a previous Build's Latest deployment with ByStatus):
 // events after end.Through do not join the deployment that began at
 // end.Start.
-func BuildAfter(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Thresholds, end StatusEnd) Timeline {
+func BuildAfter(events []model.Event, svc model.Service, now time.Time, th Thresholds, end StatusEnd) Timeline {
 	if !slices.IsSortedFunc(events, byTime) {
 		events = slices.Clone(events)
 		slices.SortStableFunc(events, byTime)
@@ -152,8 +152,8 @@ func BuildAfter(events []eventsapi.Event, svc eventsapi.Service, now time.Time, 
 }
 
 // build is BuildAfter over sorted events.
-func build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Thresholds, end StatusEnd) Timeline {
-	b := builder{th: th, buf: make([]eventsapi.Event, 0, len(events))}
+func build(events []model.Event, svc model.Service, now time.Time, th Thresholds, end StatusEnd) Timeline {
+	b := builder{th: th, buf: make([]model.Event, 0, len(events))}
 	for i, e := range events {
 		if duplicate(events, i) {
 			continue
@@ -184,11 +184,11 @@ func build(events []eventsapi.Event, svc eventsapi.Service, now time.Time, th Th
 	return b.tl
 }
 
-func byTime(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) }
+func byTime(a, b model.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) }
 
 // duplicate reports whether events[i] equals an earlier event at the same
 // millisecond.
-func duplicate(events []eventsapi.Event, i int) bool {
+func duplicate(events []model.Event, i int) bool {
 	for j := i - 1; j >= 0 && events[j].OccurTime == events[i].OccurTime; j-- {
 		if events[j] == events[i] {
 			return true
@@ -201,10 +201,10 @@ func duplicate(events []eventsapi.Event, i int) bool {
 type builder struct {
 	th   Thresholds
 	tl   Timeline
-	buf  []eventsapi.Event // backing array of every deployment's Events
-	from int               // index in buf of the open deployment's first event
-	open bool              // d is open: it has no terminal event yet
-	d    Deployment        // the newest deployment, open or not; valid when have
+	buf  []model.Event // backing array of every deployment's Events
+	from int           // index in buf of the open deployment's first event
+	open bool          // d is open: it has no terminal event yet
+	d    Deployment    // the newest deployment, open or not; valid when have
 	have bool
 	cur  int // index of the latest phase of d that began, or -1
 	// runtimeFrom is len(tl.Runtime) when d began: runtime events from
@@ -228,9 +228,9 @@ func (h hintRef) url() string  { return hints[h.id].url(h.zh) }
 // begin starts a new deployment at t.
 func (b *builder) begin(t int64) {
 	b.flush()
-	b.d = Deployment{Start: t, Outcome: notifier.StatusInProgress}
+	b.d = Deployment{Start: t, Outcome: domain.OutcomeInProgress}
 	for i := range b.d.Phases {
-		b.d.Phases[i] = PhaseSpan{Name: notifier.PhaseNames[i], Status: notifier.PhasePending}
+		b.d.Phases[i] = PhaseSpan{Name: domain.PhaseNames[i], Status: domain.PhasePending}
 	}
 	b.have, b.open, b.cur = true, true, -1
 	b.from = len(b.buf)
@@ -253,7 +253,7 @@ func (b *builder) flush() {
 	}
 	b.d.Events = b.buf[b.from:len(b.buf):len(b.buf)]
 	if b.cur >= 0 && b.d.Phase == "" {
-		b.d.Phase = notifier.PhaseNames[b.cur]
+		b.d.Phase = domain.PhaseNames[b.cur]
 	}
 	h := b.failHint
 	if h.id == hintNone {
@@ -267,11 +267,11 @@ func (b *builder) flush() {
 }
 
 // add applies one event to the open deployment.
-func (b *builder) add(e eventsapi.Event, c class) {
+func (b *builder) add(e model.Event, c class) {
 	d := &b.d
 	if len(b.buf) > b.from { // not its first event: was the gap a stall?
 		if w := b.waiting(); w >= 0 && longer(d.LastEventAt, e.OccurTime, b.th.of(w)) {
-			d.Stalls = append(d.Stalls, Stall{Phase: notifier.PhaseNames[w], Since: d.LastEventAt, Until: e.OccurTime})
+			d.Stalls = append(d.Stalls, Stall{Phase: domain.PhaseNames[w], Since: d.LastEventAt, Until: e.OccurTime})
 		}
 	}
 	b.buf = append(b.buf, e)
@@ -309,7 +309,7 @@ func (b *builder) add(e eventsapi.Event, c class) {
 
 // textOf is the text of e that is shown first: event_info, else
 // event_info_cn.
-func textOf(e eventsapi.Event) string {
+func textOf(e model.Event) string {
 	if e.EventInfo != "" {
 		return e.EventInfo
 	}
@@ -319,7 +319,7 @@ func textOf(e eventsapi.Event) string {
 // waiting returns the phase the open deployment is in: the running phase,
 // else the next one (between phases, or before the first), or -1.
 func (b *builder) waiting() int {
-	if b.cur >= 0 && b.d.Phases[b.cur].Status == notifier.PhaseRunning {
+	if b.cur >= 0 && b.d.Phases[b.cur].Status == domain.PhaseRunning {
 		return b.cur
 	}
 	if b.cur+1 < numPhases {
@@ -332,11 +332,11 @@ func (b *builder) waiting() int {
 // (succeeded) at t. The caller checks p > b.cur.
 func (b *builder) beginPhase(p int, t int64) {
 	for i := range p {
-		if ph := &b.d.Phases[i]; ph.Status == notifier.PhaseRunning {
-			ph.End, ph.Status = t, notifier.PhaseSucceeded
+		if ph := &b.d.Phases[i]; ph.Status == domain.PhaseRunning {
+			ph.End, ph.Status = t, domain.PhaseSucceeded
 		}
 	}
-	b.d.Phases[p].Start, b.d.Phases[p].Status = t, notifier.PhaseRunning
+	b.d.Phases[p].Start, b.d.Phases[p].Status = t, domain.PhaseRunning
 	b.cur = p
 }
 
@@ -345,28 +345,28 @@ func (b *builder) beginPhase(p int, t int64) {
 // or at t when an earlier phase is still running. The end of environment
 // begins scheduling; the end of model startup is the deployment's success.
 func (b *builder) endPhase(p int, t int64) {
-	if p < b.cur || b.d.Phases[p].Status != notifier.PhasePending && b.d.Phases[p].Status != notifier.PhaseRunning {
+	if p < b.cur || b.d.Phases[p].Status != domain.PhasePending && b.d.Phases[p].Status != domain.PhaseRunning {
 		return // never backwards, never twice
 	}
 	if p > b.cur {
 		at := b.d.Start
 		for i := range p {
 			switch ph := b.d.Phases[i]; ph.Status {
-			case notifier.PhaseRunning:
+			case domain.PhaseRunning:
 				at = t
-			case notifier.PhaseSucceeded:
+			case domain.PhaseSucceeded:
 				at = max(at, ph.End)
 			}
 		}
 		b.beginPhase(p, min(at, t))
 	}
 	ph := &b.d.Phases[p]
-	ph.End, ph.Status = t, notifier.PhaseSucceeded
+	ph.End, ph.Status = t, domain.PhaseSucceeded
 	switch p {
 	case environment:
 		b.beginPhase(scheduling, t)
 	case modelStartup:
-		b.d.Outcome, b.d.End = notifier.StatusSucceeded, t
+		b.d.Outcome, b.d.End = domain.OutcomeSucceeded, t
 		b.open = false
 	}
 }
@@ -376,25 +376,25 @@ func (b *builder) endPhase(p int, t int64) {
 // ended, so the deployment waits in model startup. Only then may the
 // status running end it as a success.
 func (b *builder) inModelStartup() bool {
-	return b.d.Phases[modelStartup].Status == notifier.PhaseRunning ||
-		b.d.Phases[imagePull].Status == notifier.PhaseSucceeded
+	return b.d.Phases[modelStartup].Status == domain.PhaseRunning ||
+		b.d.Phases[imagePull].Status == domain.PhaseSucceeded
 }
 
 // fail ends the open deployment as failed at t, by the event f (nil when the
 // service status failed it).
-func (b *builder) fail(t int64, f *eventsapi.Event) {
+func (b *builder) fail(t int64, f *model.Event) {
 	d := &b.d
-	d.Outcome, d.End, d.Failure = notifier.StatusFailed, t, f
+	d.Outcome, d.End, d.Failure = domain.OutcomeFailed, t, f
 	if b.cur >= 0 {
 		p := b.waiting()
 		if p < 0 {
 			p = b.cur
 		}
 		ph := &d.Phases[p]
-		if ph.Status == notifier.PhaseRunning {
+		if ph.Status == domain.PhaseRunning {
 			ph.End = t
 		}
-		ph.Status = notifier.PhaseFailed
+		ph.Status = domain.PhaseFailed
 		d.Phase = ph.Name
 	}
 	b.open = false
@@ -403,17 +403,17 @@ func (b *builder) fail(t int64, f *eventsapi.Event) {
 // failedStatus reports whether svc says its deployment failed: status
 // failed, or the v2 status ERROR (which eventsapi normalises to concerning,
 // a running service otherwise).
-func failedStatus(svc eventsapi.Service) bool {
-	return svc.Status == eventsapi.StatusFailed || svc.RawStatus == eventsapi.RawStatusError
+func failedStatus(svc model.Service) bool {
+	return svc.Status == model.StatusFailed || svc.RawStatus == model.RawStatusError
 }
 
 // finish applies the service status to the newest deployment, when it is
 // still open, and marks it Latest; or, when the status says failed and no
 // deployment was open, implies a failed deployment from a failure event
 // after the newest one.
-func (b *builder) finish(svc eventsapi.Service, now int64) {
+func (b *builder) finish(svc model.Service, now int64) {
 	failed := failedStatus(svc)
-	if failed && (!b.have || !b.open && b.d.Outcome != notifier.StatusFailed) && b.imply(svc) {
+	if failed && (!b.have || !b.open && b.d.Outcome != domain.OutcomeFailed) && b.imply(svc) {
 		return
 	}
 	if !b.have {
@@ -427,14 +427,14 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 			t := statusTime(svc, d.LastEventAt, now)
 			b.fail(t, nil)
 			d.ByStatus = true
-			if c := classify(eventsapi.Event{EventInfo: svc.ErrorMsg}); d.Phase == "" && c.phase >= 0 {
-				d.Phases[c.phase].Status = notifier.PhaseFailed
-				d.Phase = notifier.PhaseNames[c.phase]
+			if c := classify(model.Event{EventInfo: svc.ErrorMsg}); d.Phase == "" && c.phase >= 0 {
+				d.Phases[c.phase].Status = domain.PhaseFailed
+				d.Phase = domain.PhaseNames[c.phase]
 			}
 			if h := errorMsgHint(svc); h.id != hintNone {
 				b.failHint = h
 			}
-		case svc.Status == eventsapi.StatusRunning, svc.Status == eventsapi.StatusConcerning:
+		case svc.Status == model.StatusRunning, svc.Status == model.StatusConcerning:
 			t := statusTime(svc, d.LastEventAt, now)
 			d.ByStatus = true
 			if b.inModelStartup() {
@@ -444,21 +444,21 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 			// Never a success the events do not show.
 			d.End, d.Unconfirmed = t, true
 			b.open = false
-		case svc.Status == eventsapi.StatusStopped, svc.Status == eventsapi.StatusStopping,
-			svc.Status == eventsapi.StatusDeleting, svc.Status == eventsapi.StatusFinished:
+		case svc.Status == model.StatusStopped, svc.Status == model.StatusStopping,
+			svc.Status == model.StatusDeleting, svc.Status == model.StatusFinished:
 			d.End, d.Stopped, d.ByStatus = statusTime(svc, d.LastEventAt, now), true, true
 			b.open = false
-		case svc.Status == eventsapi.StatusDeploying, svc.Status == eventsapi.StatusPending,
-			svc.Status == eventsapi.StatusWaiting:
+		case svc.Status == model.StatusDeploying, svc.Status == model.StatusPending,
+			svc.Status == model.StatusWaiting:
 			if w := b.waiting(); w >= 0 && longer(d.LastEventAt, now, b.th.of(w)) {
-				d.Outcome = notifier.StatusStalled
-				d.Phases[w].Status = notifier.PhaseStalled
-				d.Phase = notifier.PhaseNames[w]
+				d.Outcome = domain.OutcomeStalled
+				d.Phases[w].Status = domain.PhaseStalled
+				d.Phase = domain.PhaseNames[w]
 				d.Stalls = append(d.Stalls, Stall{Phase: d.Phase, Since: d.LastEventAt})
 			}
 		}
 	}
-	if d.Outcome == notifier.StatusFailed && failed {
+	if d.Outcome == domain.OutcomeFailed && failed {
 		d.ErrorMsg = svc.ErrorMsg
 	}
 	b.flush()
@@ -466,11 +466,11 @@ func (b *builder) finish(svc eventsapi.Service, now int64) {
 
 // errorMsgHint is the hint of the service's error_msg, read as an abnormal
 // event's text.
-func errorMsgHint(svc eventsapi.Service) hintRef {
+func errorMsgHint(svc model.Service) hintRef {
 	if svc.ErrorMsg == "" {
 		return hintRef{}
 	}
-	c := classify(eventsapi.Event{EventType: eventsapi.EventTypeAbnormal, EventInfo: svc.ErrorMsg})
+	c := classify(model.Event{EventType: model.EventTypeAbnormal, EventInfo: svc.ErrorMsg})
 	return hintRef{c.hint, chinese(svc.ErrorMsg)}
 }
 
@@ -480,7 +480,7 @@ func errorMsgHint(svc eventsapi.Service) hintRef {
 // deployment was open to take it. Its phase is the one its text (or
 // error_msg) names, else the one the newest earlier of those runtime events
 // names, else PhaseUnknown. It reports whether there was such an event.
-func (b *builder) imply(svc eventsapi.Service) bool {
+func (b *builder) imply(svc model.Service) bool {
 	from := 0
 	if b.have {
 		from = b.runtimeFrom
@@ -489,7 +489,7 @@ func (b *builder) imply(svc eventsapi.Service) bool {
 	at, retried := -1, -1
 	var c, rc class
 	for i := from; i < len(rt) && at < 0; i++ {
-		if strings.EqualFold(rt[i].EventType, eventsapi.EventTypeWarning) {
+		if strings.EqualFold(rt[i].EventType, model.EventTypeWarning) {
 			continue // a warning is never what failed a service
 		}
 		switch k := classify(rt[i]); {
@@ -508,7 +508,7 @@ func (b *builder) imply(svc eventsapi.Service) bool {
 	e := rt[at]
 	phase := c.phase
 	if phase < 0 {
-		phase = classify(eventsapi.Event{EventInfo: svc.ErrorMsg}).phase
+		phase = classify(model.Event{EventInfo: svc.ErrorMsg}).phase
 	}
 	for i := at - 1; i >= from && phase < 0; i-- {
 		phase = classify(rt[i]).phase
@@ -522,14 +522,14 @@ func (b *builder) imply(svc eventsapi.Service) bool {
 	b.buf = append(b.buf, e)
 	d := &b.d
 	f := e
-	d.End, d.Outcome, d.Failure, d.Implied, d.Latest = e.OccurTime, notifier.StatusFailed, &f, true, true
+	d.End, d.Outcome, d.Failure, d.Implied, d.Latest = e.OccurTime, domain.OutcomeFailed, &f, true, true
 	d.LastEventAt = max(e.OccurTime, e.LastOccurTime)
-	d.Abnormal = []eventsapi.Event{e}
+	d.Abnormal = []model.Event{e}
 	d.ErrorMsg = svc.ErrorMsg
 	d.Phase = PhaseUnknown
 	if phase >= 0 {
-		d.Phases[phase].Status = notifier.PhaseFailed
-		d.Phase = notifier.PhaseNames[phase]
+		d.Phases[phase].Status = domain.PhaseFailed
+		d.Phase = domain.PhaseNames[phase]
 	}
 	b.failHint = hintRef{c.hint, chinese(textOf(e))}
 	if b.failHint.id == hintNone {
@@ -543,7 +543,7 @@ func (b *builder) imply(svc eventsapi.Service) bool {
 // statusTime is when the service status changed, as well as it is known:
 // transition_at, else update_time, when not before the last event nor after
 // now; else the last event's time.
-func statusTime(svc eventsapi.Service, last, now int64) int64 {
+func statusTime(svc model.Service, last, now int64) int64 {
 	for _, t := range [...]int64{svc.TransitionAt, svc.UpdateTime} {
 		if t >= last && t <= now {
 			return t

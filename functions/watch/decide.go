@@ -137,12 +137,12 @@ func decide(v *view, tl timeline.Timeline) []due {
 					at: d.LastEventAt,
 				})
 			}
-		case d.Outcome == notifier.StatusFailed:
+		case d.Outcome == notifier.OutcomeFailed:
 			add(notifier.KindFailed, notifier.StatusFailed, "")
 			continue // its abnormal events are part of the failure summary
-		case d.Outcome == notifier.StatusSucceeded:
+		case d.Outcome == notifier.OutcomeSucceeded:
 			add(notifier.KindSucceeded, notifier.StatusSucceeded, "")
-		case d.Outcome == notifier.StatusStalled:
+		case d.Outcome == notifier.OutcomeStalled:
 			add(notifier.KindStalled, notifier.StatusStalled, d.Phase, d.Phase)
 		}
 
@@ -277,7 +277,7 @@ func withService(s notifier.Summary, svc eventsapi.Service) notifier.Summary {
 // (its start plus the deploy timeout). Polls and reports both use it.
 func deploymentSummary(projectID string, svc eventsapi.Service, d timeline.Deployment, now time.Time) notifier.Summary {
 	s := withService(d.Summary(projectID, svc, now), svc)
-	if !d.Stopped && !d.Unconfirmed && (d.Outcome == notifier.StatusInProgress || d.Outcome == notifier.StatusStalled) && svc.DeployTimeoutMinutes > 0 {
+	if !d.Stopped && !d.Unconfirmed && (d.Outcome == notifier.OutcomeInProgress || d.Outcome == notifier.OutcomeStalled) && svc.DeployTimeoutMinutes > 0 {
 		s.FailsAt = notifier.FromMillis(d.Start + int64(svc.DeployTimeoutMinutes)*time.Minute.Milliseconds())
 	}
 	return s

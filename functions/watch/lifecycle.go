@@ -218,7 +218,7 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 	}
 	next.DeploymentStart = 0
 	if last, ok := tl.Latest(); ok && !last.Stopped && !last.Unconfirmed &&
-		(last.Outcome == notifier.StatusInProgress || last.Outcome == notifier.StatusStalled) {
+		(last.Outcome == notifier.OutcomeInProgress || last.Outcome == notifier.OutcomeStalled) {
 		next.DeploymentStart = last.Start
 	}
 	return next

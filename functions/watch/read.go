@@ -357,7 +357,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*p
 		}
 	}
 	for _, d := range tl.Deployments {
-		if d.Outcome == notifier.StatusStalled {
+		if d.Outcome == notifier.OutcomeStalled {
 			pl.stalled++
 		}
 	}

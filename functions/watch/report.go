@@ -102,7 +102,7 @@ func BuildReport(ctx context.Context, api API, projectID, serviceID, generation,
 		// The latest v2 deployment that failed or stalled: its Warning pod
 		// events say why (one request).
 		if i == len(tl.Deployments)-1 && svc.Generation == eventsapi.GenerationV2 && svc.DeploymentName != "" &&
-			(d.Outcome == notifier.StatusFailed || d.Outcome == notifier.StatusStalled) {
+			(d.Outcome == notifier.OutcomeFailed || d.Outcome == notifier.OutcomeStalled) {
 			end := d.End
 			if end == 0 {
 				end = now.UnixMilli()

@@ -1,4 +1,4 @@
-package notifier
+package domain
 
 import "encoding/json"
 

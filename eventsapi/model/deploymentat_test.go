@@ -1,4 +1,4 @@
-package eventsapi
+package model
 
 import "testing"
 
