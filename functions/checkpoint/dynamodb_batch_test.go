@@ -38,11 +38,10 @@ func testDynamoDBBatches(t *testing.T, client *dynamodb.Client) {
 }
 
 // hookedDynamo forwards to DynamoDB, records requests and the most
-// requests in flight at once, and lets a test replace BatchGetItem or fail
-// puts.
+// requests in flight at once, can hold requests at a barrier, and lets a
+// test replace BatchGetItem or fail puts.
 type hookedDynamo struct {
 	checkpoint.DynamoDBAPI
-	delay       time.Duration
 	batchGet    func(ctx context.Context, in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error)
 	failPut     func(serviceID string) error
 	mu          sync.Mutex
@@ -51,17 +50,91 @@ type hookedDynamo struct {
 	gets        []*dynamodb.GetItemInput
 	inFlight    map[string]int
 	maxInFlight map[string]int
+	barriers    map[string]*barrier
 }
 
-func (h *hookedDynamo) enter(op string) func() {
+// barrier holds the calls that reach it until want of them are held at
+// once, then lets them and every later call through. A store that never
+// has want calls in flight at once never opens it.
+type barrier struct {
+	want int
+	mu   sync.Mutex
+	held int
+	open chan struct{}
+	once sync.Once
+}
+
+func newBarrier(want int) *barrier { return &barrier{want: want, open: make(chan struct{})} }
+
+func (b *barrier) wait(ctx context.Context) {
+	b.mu.Lock()
+	b.held++
+	if b.held == b.want {
+		b.release()
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.open:
+	case <-ctx.Done():
+	}
+}
+
+func (b *barrier) release() { b.once.Do(func() { close(b.open) }) }
+
+// barrierTimeout bounds the wait for a barrier to open: only a store that
+// does not make its calls concurrently, and so never opens it, waits this
+// long. No test asserts on how long anything takes.
+const barrierTimeout = time.Minute
+
+// throughBarrier runs run (which must not call t.Fatal) while a barrier
+// holds h's op calls until want of them are in flight at once: it proves
+// that run makes want such calls concurrently. It fails the test if run
+// ends, or barrierTimeout passes, without the barrier opening, naming the
+// most calls that were in flight at once.
+func throughBarrier(t *testing.T, h *hookedDynamo, op string, want int, run func()) {
+	t.Helper()
+	b := newBarrier(want)
+	h.mu.Lock()
+	if h.barriers == nil {
+		h.barriers = map[string]*barrier{}
+	}
+	h.barriers[op] = b
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.barriers, op)
+		h.mu.Unlock()
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run()
+	}()
+	select {
+	case <-b.open:
+		<-done
+	case <-done:
+		t.Fatalf("%s calls: at most %d were in flight at once, want %d at once", op, h.max(op), want)
+	case <-time.After(barrierTimeout):
+		b.release()
+		<-done
+		t.Fatalf("%s calls: after %v only %d were in flight at once, each held until %d are; the store does not make %d at once",
+			op, barrierTimeout, h.max(op), want, want)
+	}
+}
+
+func (h *hookedDynamo) enter(ctx context.Context, op string) func() {
 	h.mu.Lock()
 	if h.inFlight == nil {
 		h.inFlight, h.maxInFlight = map[string]int{}, map[string]int{}
 	}
 	h.inFlight[op]++
 	h.maxInFlight[op] = max(h.maxInFlight[op], h.inFlight[op])
+	b := h.barriers[op]
 	h.mu.Unlock()
-	time.Sleep(h.delay)
+	if b != nil {
+		b.wait(ctx)
+	}
 	return func() {
 		h.mu.Lock()
 		h.inFlight[op]--
@@ -76,7 +149,7 @@ func (h *hookedDynamo) max(op string) int {
 }
 
 func (h *hookedDynamo) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	defer h.enter("get")()
+	defer h.enter(ctx, "get")()
 	h.mu.Lock()
 	h.gets = append(h.gets, in)
 	h.mu.Unlock()
@@ -84,7 +157,7 @@ func (h *hookedDynamo) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o
 }
 
 func (h *hookedDynamo) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	defer h.enter("put")()
+	defer h.enter(ctx, "put")()
 	h.mu.Lock()
 	h.puts = append(h.puts, in)
 	h.mu.Unlock()
@@ -97,7 +170,7 @@ func (h *hookedDynamo) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o
 }
 
 func (h *hookedDynamo) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	defer h.enter("batch")()
+	defer h.enter(ctx, "batch")()
 	h.mu.Lock()
 	h.batchGets = append(h.batchGets, in)
 	h.mu.Unlock()
@@ -124,7 +197,7 @@ func saveServices(t *testing.T, s checkpoint.Store, prefix string, n int) []stri
 }
 
 func testDynamoDBLoadManyChunks(t *testing.T, client *dynamodb.Client) {
-	hooked := &hookedDynamo{DynamoDBAPI: client, delay: 20 * time.Millisecond}
+	hooked := &hookedDynamo{DynamoDBAPI: client}
 	table := checkpointtest.NewTable(t, client)
 	store := checkpoint.NewDynamoDB(hooked, table)
 	ids := saveServices(t, store, "svc", 950)
@@ -136,7 +209,13 @@ func testDynamoDBLoadManyChunks(t *testing.T, client *dynamodb.Client) {
 
 	reads0, _ := store.Requests()
 	units0, _ := store.Consumed()
-	got, err := store.LoadMany(t.Context(), ask)
+	// 10 chunks, 4 at once: the first 4 are held until all 4 are in
+	// flight together.
+	var (
+		got map[string]checkpoint.Checkpoint
+		err error
+	)
+	throughBarrier(t, hooked, "batch", 4, func() { got, err = store.LoadMany(t.Context(), ask) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +241,8 @@ func testDynamoDBLoadManyChunks(t *testing.T, client *dynamodb.Client) {
 			seen[id] = true
 		}
 	}
-	if m := hooked.max("batch"); m > 4 || m < 2 {
-		t.Errorf("at most %d BatchGetItem calls were in flight at once; want 2 to 4", m)
+	if m := hooked.max("batch"); m != 4 {
+		t.Errorf("at most %d BatchGetItem calls were in flight at once; want 4", m)
 	}
 	reads, _ := store.Requests()
 	units, _ := store.Consumed()
@@ -236,7 +315,6 @@ func testDynamoDBUnprocessedKeys(t *testing.T, client *dynamodb.Client) {
 
 	// Keys that stay unprocessed fail the call after 8 calls, naming them.
 	hooked.batchGets = nil
-	start := time.Now()
 	got, err = store.LoadMany(t.Context(), append(slices.Clone(ids[:10]), stuck...))
 	if err == nil || got != nil {
 		t.Fatalf("LoadMany with keys that are never processed = %d checkpoints, %v; want an error", len(got), err)
@@ -253,16 +331,31 @@ func testDynamoDBUnprocessedKeys(t *testing.T, client *dynamodb.Client) {
 	if len(hooked.batchGets) != 8 {
 		t.Errorf("%d BatchGetItem calls, want 8 (the bound)", len(hooked.batchGets))
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("giving up took %v; the backoff is bounded", d)
-	}
 
-	// The backoff stops when the context does.
+	// The backoff stops when the context does: the context ends as the
+	// first answer (all keys unprocessed) comes back, so the store meets
+	// its end at the hour-long backoff, not in a request.
 	checkpoint.SetRetry(store, 8, time.Hour, time.Hour)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	hooked.batchGets = nil
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	if _, err := store.LoadMany(ctx, stuck); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("LoadMany whose context ends in the backoff = %v, want DeadlineExceeded", err)
+	half := hooked.batchGet
+	hooked.batchGet = func(ctx context.Context, in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+		defer cancel()
+		return half(ctx, in)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := store.LoadMany(ctx, stuck)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) || len(hooked.batchGets) != 1 {
+			t.Errorf("LoadMany whose context ends before the backoff = %v after %d BatchGetItem calls, want context.Canceled after 1", err, len(hooked.batchGets))
+		}
+	case <-time.After(barrierTimeout):
+		t.Errorf("LoadMany still waits %v after its context ended: the backoff does not stop with the context", barrierTimeout)
 	}
 }
 
@@ -311,7 +404,7 @@ func testDynamoDBLoadManyFailures(t *testing.T, client *dynamodb.Client) {
 }
 
 func testDynamoDBSaveManyConcurrency(t *testing.T, client *dynamodb.Client) {
-	hooked := &hookedDynamo{DynamoDBAPI: client, delay: 10 * time.Millisecond}
+	hooked := &hookedDynamo{DynamoDBAPI: client}
 	store := checkpoint.NewDynamoDB(hooked, checkpointtest.NewTable(t, client))
 	const n = 200
 	cps := make([]*checkpoint.Checkpoint, n)
@@ -319,17 +412,15 @@ func testDynamoDBSaveManyConcurrency(t *testing.T, client *dynamodb.Client) {
 		cp := checkpointtest.RealisticSample(fmt.Sprintf("svc-%04d", i), 50, 2)
 		cps[i] = &cp
 	}
-	start := time.Now()
-	if err := errors.Join(store.SaveMany(t.Context(), cps)...); err != nil {
+	// 200 services, 16 at once: the first 16 puts are held until all 16
+	// are in flight together; no more may be in flight at any time.
+	var errs []error
+	throughBarrier(t, hooked, "put", 16, func() { errs = store.SaveMany(t.Context(), cps) })
+	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	elapsed := time.Since(start)
-	if m := hooked.max("put"); m > 16 || m < 8 {
-		t.Errorf("at most %d PutItem calls were in flight at once; want 8 to 16", m)
-	}
-	// 200 puts of 10 ms, 16 at a time: ~130 ms, not 2 s.
-	if elapsed > time.Second {
-		t.Errorf("SaveMany of %d took %v: the puts did not run concurrently", n, elapsed)
+	if m := hooked.max("put"); m != 16 {
+		t.Errorf("at most %d PutItem calls were in flight at once; want 16", m)
 	}
 	for _, in := range hooked.puts {
 		if in.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal || aws.ToString(in.ConditionExpression) != "attribute_not_exists(#id)" {
