@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"sync/atomic"
 	"time"
-
-	"github.com/sethvargo/go-retry"
 )
 
 // DefaultMaxBodyBytes caps a response body (a 1,000-event page is a few
@@ -236,57 +234,56 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 		}
 		log.InfoContext(ctx, "retrying", args...)
 	}
-	// go-retry drives the attempts; the waits are made here (c.sleep, the
-	// throttle window), so that it is told to wait 0.
-	driver := retry.BackoffFunc(func() (time.Duration, bool) {
-		wait, stop := b.Next()
-		if !stop {
-			if b.throttled {
+	// One plain loop drives the attempts: it asks the operation's backoff
+	// for each wait and makes it itself (c.sleep, or the shared throttle
+	// window), so tests replace the clock and nothing else waits.
+	body, err := func() ([]byte, error) {
+		for {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if err := c.awaitThrottle(ctx, log); err != nil {
+				return nil, err
+			}
+			body, err := c.attempt(ctx, target, log)
+			retryable := false
+			var ae *APIError
+			switch {
+			case err == nil:
+				return body, nil
+			case ctx.Err() != nil:
+			case errors.As(err, &ae):
+				if IsThrottled(ae) {
+					c.throttled(ctx, log, ae, b.currentDelay())
+					b.throttled = true
+				}
+				if Retryable(ae.StatusCode) {
+					b.hint, b.lastErr, retryable = ae.RetryAfter, err, true
+				}
+			case errors.Is(err, errPermanent):
+			default: // network error, truncated body
+				b.lastErr, retryable = err, true
+			}
+			if !retryable {
+				return nil, err
+			}
+			wait, stop := b.Next()
+			throttled := b.throttled
+			b.throttled = false
+			switch {
+			case stop:
+				return nil, err
+			case throttled:
 				// A throttled request waits at the window, like every
 				// other request: the window lasts at least its wait.
 				c.throttle.extend(c.now().Add(wait), b.lastErr)
-			} else {
-				b.pending = wait
+			default:
+				if err := c.sleep(ctx, wait); err != nil {
+					return nil, err
+				}
 			}
 		}
-		b.throttled = false
-		return 0, stop
-	})
-	body, err := retry.DoValue(ctx, driver, func(ctx context.Context) ([]byte, error) {
-		if b.pending > 0 {
-			wait := b.pending
-			b.pending = 0
-			if err := c.sleep(ctx, wait); err != nil {
-				return nil, err
-			}
-		}
-		if err := c.awaitThrottle(ctx, log); err != nil {
-			return nil, err
-		}
-		body, err := c.attempt(ctx, target, log)
-		var ae *APIError
-		switch {
-		case err == nil:
-			return body, nil
-		case ctx.Err() != nil:
-			return nil, err
-		case errors.As(err, &ae):
-			if IsThrottled(ae) {
-				c.throttled(ctx, log, ae, b.currentDelay())
-				b.throttled = true
-			}
-			if !Retryable(ae.StatusCode) {
-				return nil, err
-			}
-			b.hint, b.lastErr = ae.RetryAfter, err
-			return nil, retry.RetryableError(err)
-		case errors.Is(err, errPermanent):
-			return nil, err
-		default: // network error, truncated body
-			b.lastErr = err
-			return nil, retry.RetryableError(err)
-		}
-	})
+	}()
 	if err != nil {
 		c.stats.failures.Add(1)
 		log.DebugContext(ctx, "request failed", "error", err.Error())

@@ -94,9 +94,6 @@ type opBackoff struct {
 	// window, and refuses one that outlives the deadline or the budget.
 	throttled bool
 	window    func(now time.Time) (time.Duration, error)
-	// pending is the wait granted by Next that the client makes before
-	// the next attempt (go-retry itself is told to wait 0).
-	pending time.Duration
 }
 
 // currentDelay is the backoff delay before jitter of the next retry: the
@@ -118,7 +115,8 @@ func newOpBackoff(ctx context.Context, p retryPolicy, now func() time.Time) *opB
 	return &opBackoff{ctx: ctx, policy: p, exp: exp, now: now, start: now()}
 }
 
-// Next implements retry.Backoff.
+// Next returns the wait before the next attempt, or stop: the retries,
+// the budget or the deadline are used up. It has retry.Backoff's shape.
 func (b *opBackoff) Next() (time.Duration, bool) {
 	if b.retries >= b.policy.maxRetries {
 		return 0, true
