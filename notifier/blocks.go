@@ -21,15 +21,6 @@ const (
 	maxFallback    = 3000
 )
 
-// EscapeSlack escapes text for Slack: it repairs invalid UTF-8, drops
-// control characters and escapes &, < and >, so that text from ModelArts
-// cannot mention (<!channel>, <!here>, <@U123>) or forge links (<http://x|y>).
-func EscapeSlack(s string) string {
-	return slackEscaper.Replace(clean(s))
-}
-
-var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
 // blockBuilder builds one message and remembers whether it cut anything.
 type blockBuilder struct {
 	blocks    []slack.Block
@@ -182,74 +173,72 @@ func stoppedNote(n Notification) string {
 // title and service), fields, note (mrkdwn, when set), timeline, problems
 // and times. status is the outcome line, not yet escaped.
 func messageBlocks(n Notification, emoji, title, status, note string) (blocks []slack.Block, fallback string, truncated bool) {
-	var b blockBuilder
-	s := n.Summary
-	name := EscapeSlack(serviceName(s))
-	b.header(fmt.Sprintf("%s %s: %s", emoji, title, EscapeSlack(oneLine(serviceName(s)))))
+	v := newView(n, slackBudget)
+	b := blockBuilder{truncated: v.cut}
+	b.header(fmt.Sprintf("%s %s: %s", emoji, title, EscapeSlack(v.Service())))
 	phase := ""
-	if s.Phase != "" {
-		phase = "`" + EscapeSlack(s.Phase) + "`"
+	if v.Phase != "" {
+		phase = "`" + EscapeSlack(v.Phase) + "`"
 	}
 	statusField := EscapeSlack(status)
-	if st := serviceStatusText(s); st != "" {
-		statusField += " (ModelArts: " + EscapeSlack(st) + ")"
-	}
-	dur := ""
-	if s.DurationMS != nil {
-		dur = FormatDuration(*s.DurationMS)
+	if v.ModelArts != "" {
+		statusField += " (ModelArts: " + EscapeSlack(v.ModelArts) + ")"
 	}
 	b.fields(
-		"Service", name,
+		"Service", EscapeSlack(v.Service()),
 		"Status", statusField,
 		"Phase", phase,
-		"Duration", dur,
-		"Model", EscapeSlack(s.Model),
-		"Service ID", codeSpan(s.ServiceID),
+		"Duration", v.Duration,
+		"Model", EscapeSlack(v.Model),
+		"Service ID", codeSpan(v.ServiceID),
 	)
 	if note != "" {
 		b.section(note)
 	}
-	b.deadline(s, failsAtRef(n))
-	if len(s.Phases) > 0 {
-		b.section(timeline(s))
+	b.deadline(v)
+	if len(v.Phases) > 0 {
+		b.section(timeline(v))
 	}
-	b.problems(s)
-	b.context(timesLine(n))
-	return b.done(), b.fit(fallbackText(title, status, s, failsAtRef(n)), maxFallback), b.truncated
+	b.problems(v)
+	b.context(v.timesLine(codeSpan))
+	return b.done(), b.fit(fallbackText(title, status, n), maxFallback), b.truncated
 }
 
-// deadline adds, when FailsAt is set, when ModelArts will fail the
-// deployment.
-func (b *blockBuilder) deadline(s Summary, ref Time) {
-	if text := failsAtText(s, ref); text != "" {
-		b.section(":alarm_clock: " + EscapeSlack(text))
+// deadline adds, when ModelArts will fail the deployment, when.
+func (b *blockBuilder) deadline(v summaryView) {
+	if v.Deadline != "" {
+		b.section(":alarm_clock: " + EscapeSlack(v.Deadline))
 	}
 }
 
-// problems adds the service's error message, its abnormal (and warning)
-// events, and its pod events or why they could not be read.
-func (b *blockBuilder) problems(s Summary) {
-	if s.ErrorMsg != "" {
-		b.section("*Error*\n" + quote(b.fit(EscapeSlack(oneLine(s.ErrorMsg)), maxSectionText-20)))
+// problems adds the service's error message, the hint and its link, the
+// abnormal (and warning) events, and the pod events or why they could not
+// be read.
+func (b *blockBuilder) problems(v summaryView) {
+	if v.Error != "" {
+		b.section("*Error*\n" + quote(b.fit(EscapeSlack(v.Error), maxSectionText-20)))
 	}
-	if s.Hint != "" {
-		text := ":bulb: " + b.fit(EscapeSlack(oneLine(s.Hint)), maxSectionText-600)
+	var help []string
+	if v.Hint != "" {
+		help = append(help, ":bulb: "+b.fit(EscapeSlack(v.Hint), maxSectionText-600))
+	}
+	if v.HelpURL != "" {
 		// A plain URL, which Slack links itself: no link markup in any
 		// message, so nothing can be forged (the URL comes from our own
-		// table, and is shown only when it is a plain https URL).
-		if u := s.HelpURL; strings.HasPrefix(u, "https://") && !strings.ContainsAny(u, "<>| \n*~`") && len(u) < 500 {
-			text += "\nTroubleshooting: " + u
-		}
-		b.section(text)
+		// table, and is shown only when it is safe to link).
+		help = append(help, "Troubleshooting: "+v.HelpURL)
 	}
-	if len(s.AbnormalEvents) > 0 {
-		b.section(b.events(s.AbnormalEvents))
+	if len(help) > 0 {
+		b.section(strings.Join(help, "\n"))
 	}
-	if len(s.PodEvents) > 0 {
-		b.section(b.podEvents(s))
+	if len(v.Events.Lines) > 0 {
+		b.section(b.quoteEvents(v.Events))
 	}
-	if s.PodEventsError != "" {
-		b.section(b.fit(EscapeSlack(podEventsErrorText(s)), maxErrorLine))
+	if len(v.Pods.Lines) > 0 {
+		b.section(b.quoteEvents(v.Pods))
+	}
+	if v.PodError != "" {
+		b.section(b.fit(EscapeSlack(v.PodError), maxErrorLine))
 	}
 }
 
@@ -260,65 +249,35 @@ const maxErrorLine = 1000
 // "\n> ", the time in a code span, a "warning" label and a count.
 const lineOverhead = 60
 
-// events quotes the most recent abnormal events, each cut to a readable
-// length, and says how many older ones were left out. A warning event is
-// labelled so; event_info_cn, when it says something else, is quoted on a
-// line of its own under event_info (or alone when event_info is empty);
-// an event seen more than once ends with "×N".
-func (b *blockBuilder) events(evs []Event) string {
+// quoteEvents quotes a list of events under its heading ("*Abnormal
+// events* (12), the last 10"), each cut to a readable length: the time in
+// a code span, a warning labelled so, the text and its count ("×N"), and
+// event_info_cn, when it says something else, on a line of its own.
+func (b *blockBuilder) quoteEvents(l eventList) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "*%s* (%d)", eventsHeading(evs), len(evs))
-	shown := evs
-	if len(shown) > maxEvents {
-		shown = shown[len(shown)-maxEvents:]
-		fmt.Fprintf(&sb, ", the last %d", maxEvents)
-	}
+	fmt.Fprintf(&sb, "*%s* (%d)%s", l.Name, l.Total, shownNote(len(l.Lines), l.Total))
 	lines := 0
-	for _, e := range shown {
+	for _, e := range l.Lines {
 		lines++
-		if _, second := eventTexts(e); second != "" {
+		if e.Text2 != "" {
 			lines++
 		}
 	}
 	// Share the section among the lines so that the most recent event,
 	// last, is never the one cut off.
 	each := min(maxEventText, (maxSectionText-100)/lines-lineOverhead)
-	for _, e := range shown {
-		first, second := eventTexts(e)
-		label := ""
-		if isWarning(e) {
-			label = "*warning* "
-		}
-		text := b.fit(EscapeSlack(first), each)
-		fmt.Fprintf(&sb, "\n> `%s` %s%s%s", eventTime(e), label, text, countMark(e.EventCount))
-		if second != "" {
-			fmt.Fprintf(&sb, "\n> %s", b.fit(EscapeSlack(second), each))
-		}
-	}
-	return sb.String()
-}
-
-// podEvents quotes the newest pod events, "Reason: message (×count)", each
-// cut to a readable length, and says how many there were.
-func (b *blockBuilder) podEvents(s Summary) string {
-	var sb strings.Builder
-	ps := s.PodEvents
-	fmt.Fprintf(&sb, "*Pod events* (%d)", len(ps)+s.PodEventsOmitted)
-	shown := ps
-	if len(shown) > maxEvents {
-		shown = shown[len(shown)-maxEvents:]
-	}
-	if len(shown) < len(ps)+s.PodEventsOmitted {
-		fmt.Fprintf(&sb, ", the last %d", len(shown))
-	}
-	each := min(maxEventText, (maxSectionText-100)/len(shown)-lineOverhead)
-	for _, p := range shown {
+	for _, e := range l.Lines {
 		sb.WriteString("\n> ")
-		if t := humanTime(podEventTime(p)); t != "" {
-			fmt.Fprintf(&sb, "`%s` ", t)
+		if e.When != "" {
+			fmt.Fprintf(&sb, "`%s` ", e.When)
 		}
-		sb.WriteString(b.fit(EscapeSlack(podEventText(p)), each))
-		sb.WriteString(podCountMark(p.Count))
+		if e.Label != "" {
+			sb.WriteString("*" + e.Label + "* ")
+		}
+		sb.WriteString(b.fit(EscapeSlack(e.Text), each) + e.Count)
+		if e.Text2 != "" {
+			sb.WriteString("\n> " + b.fit(EscapeSlack(e.Text2), each))
+		}
 	}
 	return sb.String()
 }
@@ -340,11 +299,10 @@ const (
 	totalEmoji         = ":stopwatch:"
 )
 
-// timeline renders the phases of s, one line each: mark, aligned name,
-// duration and status (a stalled one in bold: ":warning: … *stalled*"),
-// then, when the phases leave a second or more over, a "between phases"
-// line and a "total" line, so that the timeline adds up.
-func timeline(s Summary) string {
+// timeline renders the phases, one line each: mark, aligned name, duration
+// and status (a stalled one in bold: ":warning: … *stalled*"), then the
+// "between phases" and "total" lines when the view has them.
+func timeline(v summaryView) string {
 	const width = len(betweenPhasesLabel)
 	var sb strings.Builder
 	sb.WriteString("*Timeline*")
@@ -355,69 +313,41 @@ func timeline(s Summary) string {
 			sb.WriteString(" " + status)
 		}
 	}
-	for _, p := range s.Phases {
-		status := "_" + EscapeSlack(string(p.Status)) + "_"
+	for _, p := range v.Phases {
+		status := "_" + EscapeSlack(p.State) + "_"
 		if p.Status == PhaseStalled {
-			status = "*" + EscapeSlack(string(p.Status)) + "*"
+			status = "*" + EscapeSlack(p.State) + "*"
 		}
-		line(phaseEmoji(p.Status), EscapeSlack(oneLine(p.Name)), duration(p.DurationMS), status)
+		line(phaseEmoji(p.Status), EscapeSlack(p.Name), p.Duration, status)
 	}
-	if gap, ok := betweenPhases(s); ok {
-		line(betweenPhasesEmoji, betweenPhasesLabel, FormatDuration(gap), "_waiting_")
-		line(totalEmoji, totalLabel, FormatDuration(*s.DurationMS), "")
+	if v.Between != "" {
+		line(betweenPhasesEmoji, betweenPhasesLabel, v.Between, "_waiting_")
+		line(totalEmoji, totalLabel, v.Total, "")
 	}
 	return sb.String()
-}
-
-// timesLine is the context line: when the deployment started and ended and
-// when this was notified.
-func timesLine(n Notification) string {
-	var parts []string
-	s := n.Summary
-	if t := humanTime(s.StartedAt); t != "" {
-		parts = append(parts, "Started "+t)
-	}
-	if t := humanTime(s.EndedAt); t != "" {
-		parts = append(parts, "ended "+t)
-	}
-	if t := humanTime(n.Timestamp); t != "" {
-		parts = append(parts, "notified "+t)
-	}
-	if s.ProjectID != "" {
-		parts = append(parts, "project "+codeSpan(s.ProjectID))
-	}
-	if len(parts) == 0 {
-		return string(n.Kind)
-	}
-	parts[0] = strings.ToUpper(parts[0][:1]) + parts[0][1:]
-	return strings.Join(parts, " · ")
 }
 
 // fallbackText is the plain-text version of a notification, one line:
 // title, service, outcome (not yet escaped), duration, last abnormal event
 // (both texts, and its count), then when ModelArts fails the deployment
 // and the newest pod event (or why pod events could not be read).
-func fallbackText(title, outcome string, s Summary, ref Time) string {
-	text := fmt.Sprintf("%s: %s, %s", title, EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome)) + afterDuration(s, outcome)
+func fallbackText(title, outcome string, n Notification) string {
+	it, _ := newDigestItem(n, slackDigestBudget)
+	text := fmt.Sprintf("%s: %s, %s", title, EscapeSlack(it.Service), EscapeSlack(outcome)) + afterDuration(n.Summary, outcome)
 	var tail []string
-	if fa := failsAtText(s, ref); fa != "" {
-		tail = append(tail, EscapeSlack(fa))
+	if it.Deadline != "" {
+		tail = append(tail, EscapeSlack(it.Deadline))
 	}
-	if k := len(s.PodEvents); k > 0 {
-		pod, _ := truncateRunes(EscapeSlack(podEventText(s.PodEvents[k-1])), maxDigestEvent)
-		tail = append(tail, "Pod "+pod+podCountMark(s.PodEvents[k-1].Count))
-	} else if s.PodEventsError != "" {
-		msg, _ := truncateRunes(EscapeSlack(podEventsErrorText(s)), maxDigestEvent)
-		tail = append(tail, msg)
+	if pod := digestPodQuote(it); pod != "" {
+		tail = append(tail, pod)
 	}
-	if k := len(s.AbnormalEvents); k > 0 {
-		last := TruncateEvent(s.AbnormalEvents[k-1])
-		ev := EscapeSlack(eventText(last))
+	if it.Event != "" {
+		ev := EscapeSlack(it.Event)
 		if len(tail) > 0 {
 			// Leave room for what follows.
 			ev, _ = truncateRunes(ev, maxFallback/3)
 		}
-		text += ": " + ev + countMark(last.EventCount)
+		text += ": " + ev + it.EventCount
 	}
 	if len(tail) > 0 {
 		text += " · " + strings.Join(tail, " · ")
@@ -428,41 +358,32 @@ func fallbackText(title, outcome string, s Summary, ref Time) string {
 // slackDetailBlocks renders the thread reply that tells a deployment's
 // thread what changed: the outcome, the error and events, the times.
 func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, truncated bool) {
-	var b blockBuilder
 	n.Summary = n.Summary.Bounded()
-	s := n.Summary
-	line := fmt.Sprintf("%s *%s*: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(outcome(s))) + afterDuration(s, outcome(s))
+	v := newView(n, slackBudget)
+	b := blockBuilder{truncated: v.cut}
+	status := outcome(n.Summary)
+	line := fmt.Sprintf("%s *%s*: %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(status)) + afterDuration(n.Summary, status)
 	b.section(line)
-	b.deadline(s, failsAtRef(n))
-	b.problems(s)
-	b.context(timesLine(n))
-	return b.done(), b.fit(fallbackText(n.Kind.Title(), outcome(s), s, failsAtRef(n)), maxFallback), b.truncated
+	b.deadline(v)
+	b.problems(v)
+	b.context(v.timesLine(codeSpan))
+	return b.done(), b.fit(fallbackText(n.Kind.Title(), status, n), maxFallback), b.truncated
 }
 
 // DigestBlocks renders many notifications as one message: a header with
 // the count and one line per notification (the first 20; the rest are
 // counted).
 func DigestBlocks(ns []Notification) (blocks []slack.Block, fallback string, truncated bool) {
-	var b blockBuilder
-	b.header(fmt.Sprintf(":bell: %d ModelArts notifications", len(ns)))
-	for i, n := range ns {
-		if i == maxDigestItems {
-			b.context(fmt.Sprintf("… and %d more", len(ns)-maxDigestItems))
-			break
-		}
-		b.section(digestLine(n))
+	d := newDigestView(ns, slackDigestBudget)
+	b := blockBuilder{truncated: d.cut}
+	b.header(fmt.Sprintf(":bell: %d ModelArts notifications", d.Count))
+	for _, it := range d.Items {
+		b.section(digestLine(it))
 	}
-	counts := map[Kind]int{}
-	for _, n := range ns {
-		counts[n.Kind]++
+	if d.More > 0 {
+		b.context(fmt.Sprintf("… and %d more", d.More))
 	}
-	var parts []string
-	for _, k := range Kinds {
-		if c := counts[k]; c > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c, k))
-		}
-	}
-	fallback = fmt.Sprintf("%d ModelArts notifications: %s", len(ns), strings.Join(parts, ", "))
+	fallback = fmt.Sprintf("%d ModelArts notifications: %s", d.Count, d.Counts)
 	return b.done(), b.fit(fallback, maxFallback), b.truncated
 }
 
@@ -473,23 +394,32 @@ const maxDigestEvent = 300
 // digestLine is one notification in a digest: its title, service and
 // outcome, when ModelArts fails it, its last abnormal event and its newest
 // pod event (or why pod events could not be read).
-func digestLine(n Notification) string {
-	s := n.Summary.Bounded()
-	line := fmt.Sprintf("%s *%s*: %s, %s", kindEmoji(n.Kind), n.Kind.Title(), EscapeSlack(oneLine(serviceName(s))), EscapeSlack(outcome(s))) + afterDuration(s, outcome(s))
-	if fa := failsAtText(s, failsAtRef(n)); fa != "" {
-		line += " · " + EscapeSlack(fa)
+func digestLine(it digestItem) string {
+	line := fmt.Sprintf("%s *%s*: %s, %s", kindEmoji(it.Kind), it.Title, EscapeSlack(it.Service), EscapeSlack(it.Outcome))
+	if it.Deadline != "" {
+		line += " · " + EscapeSlack(it.Deadline)
 	}
-	if k := len(s.AbnormalEvents); k > 0 {
-		last := s.AbnormalEvents[k-1]
-		ev, _ := truncateRunes(EscapeSlack(eventText(last)), maxDigestEvent)
-		line += "\n> " + ev + countMark(last.EventCount)
+	if it.Event != "" {
+		ev, _ := truncateRunes(EscapeSlack(it.Event), maxDigestEvent)
+		line += "\n> " + ev + it.EventCount
 	}
-	if k := len(s.PodEvents); k > 0 {
-		pod, _ := truncateRunes(EscapeSlack(podEventText(s.PodEvents[k-1])), maxDigestEvent)
-		line += "\n> Pod " + pod + podCountMark(s.PodEvents[k-1].Count)
-	} else if s.PodEventsError != "" {
-		msg, _ := truncateRunes(EscapeSlack(podEventsErrorText(s)), maxDigestEvent)
-		line += "\n> " + msg
+	if pod := digestPodQuote(it); pod != "" {
+		line += "\n> " + pod
 	}
 	return line
+}
+
+// digestPodQuote is an item's newest pod event ("Pod " and its text, cut,
+// and count), or why pod events could not be read, escaped; "" when
+// neither.
+func digestPodQuote(it digestItem) string {
+	if it.Pod != "" {
+		pod, _ := truncateRunes(EscapeSlack(it.Pod), maxDigestEvent)
+		return "Pod " + pod + it.PodCount
+	}
+	if it.PodError != "" {
+		msg, _ := truncateRunes(EscapeSlack(it.PodError), maxDigestEvent)
+		return msg
+	}
+	return ""
 }

@@ -213,14 +213,14 @@ func TestChatEventsCut(t *testing.T) {
 		n.Summary.AbnormalEvents = append(n.Summary.AbnormalEvents, ev("abnormal", int64(i), "event "+string(rune('A'+i))+" "+strings.Repeat("y", 5000)))
 	}
 	n.Summary = n.Summary.Bounded()
-	v := newChatView(n, chatBudgets[0])
-	if len(v.Events) != 10 || !strings.HasPrefix(v.Events[9].Text, "event L") || !strings.HasPrefix(v.Events[0].Text, "event C") {
-		t.Errorf("kept %d events, first %.10q, last %.10q; want the newest 10", len(v.Events), v.Events[0].Text, v.Events[len(v.Events)-1].Text)
+	v := newView(n, chatBudgets[0])
+	if len(v.Events.Lines) != 10 || !strings.HasPrefix(v.Events.Lines[9].Text, "event L") || !strings.HasPrefix(v.Events.Lines[0].Text, "event C") {
+		t.Errorf("kept %d events, first %.10q, last %.10q; want the newest 10", len(v.Events.Lines), v.Events.Lines[0].Text, v.Events.Lines[len(v.Events.Lines)-1].Text)
 	}
-	if !strings.Contains(v.EventsHeading, "(12), the last 10") || !v.cut {
-		t.Errorf("heading %q, cut %v", v.EventsHeading, v.cut)
+	if !strings.Contains(v.Events.Heading(), "(12), the last 10") || !v.cut {
+		t.Errorf("heading %q, cut %v", v.Events.Heading(), v.cut)
 	}
-	for _, l := range v.Events {
+	for _, l := range v.Events.Lines {
 		if utf8.RuneCountInString(l.Text) > chatBudgets[0].eventRunes || !strings.HasSuffix(l.Text, truncationMark) {
 			t.Errorf("event not cut to %d runes with a mark: %d runes", chatBudgets[0].eventRunes, utf8.RuneCountInString(l.Text))
 		}

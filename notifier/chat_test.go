@@ -45,8 +45,7 @@ var chatKinds = []chatKind{
 		name: "teams", okBody: "", rateStatus: http.StatusTooManyRequests, rateBody: `{"error":{"code":"TooManyRequests"}}`,
 		limit: MaxTeamsBody, windows: teamsWindows,
 		build: func(t *testing.T, base string, clk *fakeClock, logger *slog.Logger, client *http.Client, retry RetryPolicy) Notifier {
-			n, err := NewTeams(TeamsConfig{URL: base + "/workflows/0f1e/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + chatToken,
-				HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}, logger)
+			n, err := NewTeams(TeamsConfig{URL: base + "/workflows/0f1e/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + chatToken, SendConfig: SendConfig{HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,8 +56,7 @@ var chatKinds = []chatKind{
 		name: "feishu", okBody: `{"code":0,"data":{},"msg":"success"}`, rateStatus: http.StatusBadRequest, rateBody: `{"code":9499,"msg":"too many request","data":{}}`,
 		pause: time.Second, limit: MaxFeishuBody, windows: feishuWindows,
 		build: func(t *testing.T, base string, clk *fakeClock, logger *slog.Logger, client *http.Client, retry RetryPolicy) Notifier {
-			n, err := NewFeishu(FeishuConfig{URL: base + "/open-apis/bot/v2/hook/" + chatToken, Secret: chatSecret,
-				HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}, logger)
+			n, err := NewFeishu(FeishuConfig{URL: base + "/open-apis/bot/v2/hook/" + chatToken, Secret: chatSecret, SendConfig: SendConfig{HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,8 +67,7 @@ var chatKinds = []chatKind{
 		name: "dingtalk", okBody: `{"errcode":0,"errmsg":"ok"}`, rateStatus: http.StatusOK, rateBody: `{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}`,
 		pause: time.Minute, limit: MaxDingTalkText, windows: dingtalkWindows,
 		build: func(t *testing.T, base string, clk *fakeClock, logger *slog.Logger, client *http.Client, retry RetryPolicy) Notifier {
-			n, err := NewDingTalk(DingTalkConfig{URL: base + "/robot/send?access_token=" + chatToken, Secret: chatSecret, Keyword: "ModelArts",
-				HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}, logger)
+			n, err := NewDingTalk(DingTalkConfig{URL: base + "/robot/send?access_token=" + chatToken, Secret: chatSecret, Keyword: "ModelArts", SendConfig: SendConfig{HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,8 +78,7 @@ var chatKinds = []chatKind{
 		name: "wecom", okBody: `{"errcode":0,"errmsg":"ok"}`, rateStatus: http.StatusOK, rateBody: `{"errcode":45009,"errmsg":"api freq out of limit"}`,
 		pause: time.Minute, limit: MaxWeComContent, windows: wecomWindows,
 		build: func(t *testing.T, base string, clk *fakeClock, logger *slog.Logger, client *http.Client, retry RetryPolicy) Notifier {
-			n, err := NewWeCom(WeComConfig{URL: base + "/cgi-bin/webhook/send?key=" + chatToken,
-				HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}, logger)
+			n, err := NewWeCom(WeComConfig{URL: base + "/cgi-bin/webhook/send?key=" + chatToken, SendConfig: SendConfig{HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: retry}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}

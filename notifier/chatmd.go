@@ -30,12 +30,12 @@ func (f mdFlavor) keywordMark() string {
 // chatMarkdown renders a view as markdown: heading, facts, deadline,
 // timeline, error, hint (with a Troubleshooting link), events, pod events
 // and times. Every ModelArts text is escaped with [EscapeChat].
-func chatMarkdown(v chatView, f mdFlavor) string {
+func chatMarkdown(v summaryView, f mdFlavor) string {
 	e := EscapeChat
 	var lines []string
 	add := func(s string) { lines = append(lines, s) }
-	add("#### " + f.keywordMark() + v.Icon + " " + e(v.Title))
-	for _, fact := range v.Facts {
+	add("#### " + f.keywordMark() + chatKindIcon(v.Kind) + " " + e(v.Title))
+	for _, fact := range chatFacts(v) {
 		add("**" + fact.Label + ":** " + e(fact.Value))
 	}
 	if v.Deadline != "" {
@@ -44,7 +44,7 @@ func chatMarkdown(v chatView, f mdFlavor) string {
 	if len(v.Phases) > 0 {
 		add("**Timeline**")
 		for _, p := range v.Phases {
-			add(p.Icon + " " + e(p.Name) + " · " + p.Duration + " · " + e(p.Status))
+			add(chatPhaseIcon(p.Status) + " " + e(p.Name) + " · " + p.Duration + " · " + e(p.State))
 		}
 	}
 	if v.Error != "" {
@@ -58,18 +58,16 @@ func chatMarkdown(v chatView, f mdFlavor) string {
 		}
 		add(hint)
 	}
-	if v.EventsHeading != "" {
-		add("**" + e(v.EventsHeading) + "**")
-		mdLines(v.Events, add)
-	}
-	if v.PodHeading != "" {
-		add("**" + e(v.PodHeading) + "**")
-		mdLines(v.PodEvents, add)
+	for _, l := range []eventList{v.Events, v.Pods} {
+		if l.Total > 0 {
+			add("**" + e(l.Heading()) + "**")
+			mdLines(l.Lines, add)
+		}
 	}
 	if v.PodError != "" {
 		add(e(v.PodError))
 	}
-	times := e(v.Times)
+	times := e(chatTimes(v))
 	if f.subtle != nil {
 		times = f.subtle(times)
 	}
@@ -79,7 +77,7 @@ func chatMarkdown(v chatView, f mdFlavor) string {
 
 // mdLines quotes events, one a line: "time · warning · text ×N", the
 // second text on a line of its own.
-func mdLines(ls []chatLine, add func(string)) {
+func mdLines(ls []eventLine, add func(string)) {
 	for _, l := range ls {
 		line := "> "
 		if l.When != "" {
@@ -96,12 +94,12 @@ func mdLines(ls []chatLine, add func(string)) {
 }
 
 // chatDigestMarkdown renders a digest as markdown.
-func chatDigestMarkdown(d chatDigest, f mdFlavor) string {
+func chatDigestMarkdown(d digestView, f mdFlavor) string {
 	e := EscapeChat
-	lines := []string{"#### " + f.keywordMark() + d.Title, e(d.Counts)}
+	lines := []string{"#### " + f.keywordMark() + chatDigestTitle(d), e(d.Counts)}
 	for _, it := range d.Items {
-		lines = append(lines, it.Icon+" "+e(it.Line))
-		for _, q := range []string{it.Event, it.Pod} {
+		lines = append(lines, chatKindIcon(it.Kind)+" "+e(it.Line))
+		for _, q := range []string{it.EventQuote(), it.PodQuote()} {
 			if q != "" {
 				lines = append(lines, "> "+e(q))
 			}
@@ -119,7 +117,7 @@ func chatDigestMarkdown(d chatDigest, f mdFlavor) string {
 func markdownWithin(n Notification, f mdFlavor, limit int) (text string, cut bool) {
 	n.Summary = n.Summary.Bounded()
 	text, cut, ok := fitChat(len(chatBudgets), func(level int) (string, bool) {
-		v := newChatView(n, chatBudgets[level])
+		v := newView(n, chatBudgets[level])
 		return chatMarkdown(v, f), v.cut
 	}, func(s any) int { return len(s.(string)) }, limit)
 	if !ok {
@@ -132,8 +130,7 @@ func markdownWithin(n Notification, f mdFlavor, limit int) (text string, cut boo
 func digestMarkdownWithin(ns []Notification, f mdFlavor, limit int) (text string, cut bool) {
 	ns = boundAll(ns)
 	text, cut, ok := fitChat(len(chatDigestBudgets), func(level int) (string, bool) {
-		b := chatDigestBudgets[level]
-		d := newChatDigest(ns, b.items, b.eventRunes)
+		d := newDigestView(ns, chatDigestBudgets[level])
 		return chatDigestMarkdown(d, f), d.cut
 	}, func(s any) int { return len(s.(string)) }, limit)
 	if !ok {

@@ -22,7 +22,6 @@ package notifier
 //     report it (the documents list it among the global error codes).
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -60,19 +59,7 @@ type DingTalkConfig struct {
 	// Keyword is one of a keyword-security robot's keywords; every message
 	// starts with it. Empty: none.
 	Keyword string
-	// HTTPClient sends the requests; nil means a client with a 15 s
-	// timeout. Redirects are never followed.
-	HTTPClient *http.Client `json:"-"`
-	// Version goes into the User-Agent.
-	Version string
-	// Now and Sleep sign, pace and space retries; nil means the real clock.
-	Now   func() time.Time                                 `json:"-"`
-	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
-	// Retry bounds the retries of one message.
-	Retry RetryPolicy
-	// DigestThreshold: more notifications than this in one Notify call are
-	// sent as one digest (default 5).
-	DigestThreshold int
+	SendConfig
 }
 
 // DingTalk posts markdown messages to a DingTalk custom robot: one per
@@ -81,7 +68,7 @@ type DingTalkConfig struct {
 // fast") answer it waits out the minute before trying again (DingTalk may
 // hold the robot for 10 minutes: what a run cannot wait for, the next run
 // retries).
-type DingTalk struct{ *chatBot }
+type DingTalk struct{ *messenger }
 
 var _ Notifier = (*DingTalk)(nil)
 
@@ -117,9 +104,8 @@ func NewDingTalk(cfg DingTalkConfig, logger *slog.Logger) (*DingTalk, error) {
 	if cfg.Secret != "" {
 		secrets = append(secrets, cfg.Secret)
 	}
-	c := chatCommon{HTTPClient: cfg.HTTPClient, Version: cfg.Version, Now: cfg.Now, Sleep: cfg.Sleep, Retry: cfg.Retry, DigestThreshold: cfg.DigestThreshold}
 	f := dingtalkFormat{target: u, secret: cfg.Secret, flavor: mdFlavor{br: "\n\n", keyword: strings.TrimSpace(cfg.Keyword)}}
-	return &DingTalk{newChatBot("dingtalk", u, f, c, time.Minute, dingtalkWindows, secrets, logger)}, nil
+	return &DingTalk{newChat("dingtalk", u, f, cfg.SendConfig, time.Minute, dingtalkWindows, secrets, logger)}, nil
 }
 
 // DingTalkSign is DingTalk's robot signature for a timestamp (unix
@@ -174,13 +160,9 @@ func (f dingtalkFormat) digest(ns []Notification) (any, bool, error) {
 
 // request adds timestamp and sign to the URL's query when there is a
 // secret.
-func (f dingtalkFormat) request(now time.Time, msg any) (string, []byte, error) {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return "", nil, err
-	}
+func (f dingtalkFormat) request(now time.Time, msg any) (outbound, error) {
 	if f.secret == "" {
-		return f.target.String(), body, nil
+		return chatRequest(f.target.String(), msg)
 	}
 	u := *f.target
 	q := u.Query()
@@ -188,7 +170,7 @@ func (f dingtalkFormat) request(now time.Time, msg any) (string, []byte, error) 
 	q.Set("timestamp", strconv.FormatInt(ts, 10))
 	q.Set("sign", DingTalkSign(f.secret, ts)) // Encode url-encodes it
 	u.RawQuery = q.Encode()
-	return u.String(), body, nil
+	return chatRequest(u.String(), msg)
 }
 
 type errcodeAnswer struct {

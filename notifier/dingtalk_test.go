@@ -24,10 +24,11 @@ func TestDingTalkSignVendorExample(t *testing.T) {
 		t.Errorf("DingTalkSign = %q, want %q", got, want)
 	}
 	f := dingtalkFormat{target: must(url.Parse("https://oapi.dingtalk.com/robot/send?access_token=" + chatToken)), secret: "this is secret"}
-	target, _, err := f.request(time.UnixMilli(1599360473000), dingtalkMessage{})
+	req, err := f.request(time.UnixMilli(1599360473000), dingtalkMessage{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	target := req.url
 	// quote_plus's encoding of the signature, as the URL carries it.
 	if !strings.Contains(target, "sign=hXZTWifRGHclNuZSKxoXc%2F%2Fsh51SWfVfRIhcdeKs63I%3D") || !strings.Contains(target, "timestamp=1599360473000") ||
 		!strings.Contains(target, "access_token="+chatToken) {
@@ -79,7 +80,7 @@ func dingtalkRobot(t *testing.T, secret, keyword string, now func() time.Time) (
 func TestDingTalkSignedRequestsWithKeyword(t *testing.T) {
 	clk := newFakeClockAt(time.UnixMilli(1599360473000))
 	rec, rejected := dingtalkRobot(t, "this is secret", "告警", clk.Now)
-	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", Keyword: "告警", Now: clk.Now, Sleep: clk.Sleep}, nil)
+	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", Keyword: "告警", SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +98,14 @@ func TestDingTalkSignedRequestsWithKeyword(t *testing.T) {
 		t.Errorf("digest: %v, rejected %v", rs[0].Err, *rejected)
 	}
 	// Without the keyword the robot refuses: permanent, one try.
-	noKW, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", Now: clk.Now, Sleep: clk.Sleep}, nil)
+	noKW, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Secret: "this is secret", SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep}}, nil)
 	rec.hits.Store(0)
 	r := noKW.Notify(t.Context(), []Notification{fixture(KindFailed)})[0]
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "310000") || rec.hits.Load() != 1 {
 		t.Errorf("no keyword: %v after %d tries; want a permanent 310000", r.Err, rec.hits.Load())
 	}
 	// Without the secret too.
-	unsigned, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Keyword: "告警", Now: clk.Now, Sleep: clk.Sleep}, nil)
+	unsigned, _ := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Keyword: "告警", SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep}}, nil)
 	if r := unsigned.Notify(t.Context(), []Notification{fixture(KindFailed)})[0]; r.Err == nil || !strings.Contains(r.Err.Error(), "sign not match") {
 		t.Errorf("unsigned: %v; want sign not match", r.Err)
 	}
@@ -152,7 +153,7 @@ func TestDingTalkTwentyAMinute(t *testing.T) {
 		times = append(times, clk.Now().Sub(start))
 		fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
 	})
-	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, Now: clk.Now, Sleep: clk.Sleep}, nil)
+	d, err := NewDingTalk(DingTalkConfig{URL: rec.URL + "/robot/send?access_token=" + chatToken, SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

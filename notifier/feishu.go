@@ -22,7 +22,6 @@ package notifier
 //     users (ccfos/nightingale#1437).
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -56,26 +55,14 @@ type FeishuConfig struct {
 	URL string `json:"-"`
 	// Secret is the bot's signing secret; empty: requests are not signed.
 	Secret string `json:"-"`
-	// HTTPClient sends the requests; nil means a client with a 15 s
-	// timeout. Redirects are never followed.
-	HTTPClient *http.Client `json:"-"`
-	// Version goes into the User-Agent.
-	Version string
-	// Now and Sleep sign, pace and space retries; nil means the real clock.
-	Now   func() time.Time                                 `json:"-"`
-	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
-	// Retry bounds the retries of one message.
-	Retry RetryPolicy
-	// DigestThreshold: more notifications than this in one Notify call are
-	// sent as one digest (default 5).
-	DigestThreshold int
+	SendConfig
 }
 
 // Feishu posts interactive cards to a Feishu or Lark custom bot: one card
 // per notification, or one digest when more than a few are due at once (or
 // more than the bot's rate limit lets through now); at most 5 messages a
 // second and 100 a minute.
-type Feishu struct{ *chatBot }
+type Feishu struct{ *messenger }
 
 var _ Notifier = (*Feishu)(nil)
 
@@ -100,9 +87,8 @@ func NewFeishu(cfg FeishuConfig, logger *slog.Logger) (*Feishu, error) {
 	if cfg.Secret != "" {
 		secrets = append(secrets, cfg.Secret)
 	}
-	c := chatCommon{HTTPClient: cfg.HTTPClient, Version: cfg.Version, Now: cfg.Now, Sleep: cfg.Sleep, Retry: cfg.Retry, DigestThreshold: cfg.DigestThreshold}
 	f := feishuFormat{target: u.String(), secret: cfg.Secret}
-	return &Feishu{newChatBot("feishu", u, f, c, time.Second, feishuWindows, secrets, logger)}, nil
+	return &Feishu{newChat("feishu", u, f, cfg.SendConfig, time.Second, feishuWindows, secrets, logger)}, nil
 }
 
 // FeishuSign is Feishu's custom-bot signature for a timestamp (unix
@@ -202,7 +188,7 @@ const feishuSignReserve = 96
 func feishuCardMessage(n Notification) (feishuMessage, bool, error) {
 	n.Summary = n.Summary.Bounded()
 	msg, cut, ok := fitChat(len(chatBudgets), func(level int) (feishuMessage, bool) {
-		v := newChatView(n, chatBudgets[level])
+		v := newView(n, chatBudgets[level])
 		return feishuView(v), v.cut
 	}, jsonSize, MaxFeishuBody-feishuSignReserve)
 	if !ok {
@@ -211,11 +197,11 @@ func feishuCardMessage(n Notification) (feishuMessage, bool, error) {
 	return msg, cut, nil
 }
 
-func feishuView(v chatView) feishuMessage {
+func feishuView(v summaryView) feishuMessage {
 	e := EscapeChat
 	var els []feishuElement
 	var fields []feishuField
-	for _, f := range v.Facts {
+	for _, f := range chatFacts(v) {
 		fields = append(fields, feishuField{IsShort: true, Text: feishuText{Tag: "lark_md", Content: "**" + f.Label + "**\n" + e(f.Value)}})
 	}
 	if len(fields) > 0 {
@@ -230,7 +216,7 @@ func feishuView(v chatView) feishuMessage {
 			if i > 0 {
 				sb.WriteByte('\n')
 			}
-			fmt.Fprintf(&sb, "%s %s · %s · %s", p.Icon, e(p.Name), p.Duration, e(p.Status))
+			fmt.Fprintf(&sb, "%s %s · %s · %s", chatPhaseIcon(p.Status), e(p.Name), p.Duration, e(p.State))
 		}
 		els = append(els, feishuElement{Tag: "hr"}, feishuDiv(larkMD("**Timeline**")), feishuDiv(plain(sb.String())))
 	}
@@ -243,32 +229,29 @@ func feishuView(v chatView) feishuMessage {
 	if v.HelpURL != "" {
 		els = append(els, feishuElement{Tag: "action", Actions: []feishuButton{{Tag: "button", Text: feishuText{Tag: "plain_text", Content: "Troubleshooting"}, Type: "default", URL: v.HelpURL}}})
 	}
-	if v.EventsHeading != "" {
-		els = append(els, feishuDiv(larkMD("**"+e(v.EventsHeading)+"**")))
-		if len(v.Events) > 0 {
-			els = append(els, feishuDiv(plain(feishuLines(v.Events))))
+	for _, l := range []eventList{v.Events, v.Pods} {
+		if l.Total == 0 {
+			continue
 		}
-	}
-	if v.PodHeading != "" {
-		els = append(els, feishuDiv(larkMD("**"+e(v.PodHeading)+"**")))
-		if len(v.PodEvents) > 0 {
-			els = append(els, feishuDiv(plain(feishuLines(v.PodEvents))))
+		els = append(els, feishuDiv(larkMD("**"+e(l.Heading())+"**")))
+		if len(l.Lines) > 0 {
+			els = append(els, feishuDiv(plain(feishuLines(l.Lines))))
 		}
 	}
 	if v.PodError != "" {
 		els = append(els, feishuDiv(plain(e(v.PodError))))
 	}
-	els = append(els, feishuElement{Tag: "hr"}, feishuElement{Tag: "note", Elements: []feishuText{{Tag: "plain_text", Content: e(v.Times)}}})
+	els = append(els, feishuElement{Tag: "hr"}, feishuElement{Tag: "note", Elements: []feishuText{{Tag: "plain_text", Content: e(chatTimes(v))}}})
 	return feishuMessage{MsgType: "interactive", Card: feishuCard{
 		Config:   feishuCardConfig{WideScreenMode: true},
-		Header:   feishuHeader{Title: feishuText{Tag: "plain_text", Content: v.Icon + " " + e(v.Title)}, Template: feishuTemplate(v.Kind)},
+		Header:   feishuHeader{Title: feishuText{Tag: "plain_text", Content: chatKindIcon(v.Kind) + " " + e(v.Title)}, Template: feishuTemplate(v.Kind)},
 		Elements: els,
 	}}
 }
 
 // feishuLines writes events one a line, "time  warning · text ×N", a
 // second text indented under its event.
-func feishuLines(ls []chatLine) string {
+func feishuLines(ls []eventLine) string {
 	var sb strings.Builder
 	for i, l := range ls {
 		if i > 0 {
@@ -292,8 +275,7 @@ func feishuLines(ls []chatLine) string {
 func feishuDigest(ns []Notification) (feishuMessage, bool, error) {
 	ns = boundAll(ns)
 	msg, cut, ok := fitChat(len(chatDigestBudgets), func(level int) (feishuMessage, bool) {
-		b := chatDigestBudgets[level]
-		d := newChatDigest(ns, b.items, b.eventRunes)
+		d := newDigestView(ns, chatDigestBudgets[level])
 		return feishuDigestView(d), d.cut
 	}, jsonSize, MaxFeishuBody-feishuSignReserve)
 	if !ok {
@@ -302,12 +284,12 @@ func feishuDigest(ns []Notification) (feishuMessage, bool, error) {
 	return msg, cut, nil
 }
 
-func feishuDigestView(d chatDigest) feishuMessage {
+func feishuDigestView(d digestView) feishuMessage {
 	e := EscapeChat
 	els := []feishuElement{feishuDiv(plain(d.Counts))}
 	for _, it := range d.Items {
-		text := it.Icon + " " + e(it.Line)
-		for _, q := range []string{it.Event, it.Pod} {
+		text := chatKindIcon(it.Kind) + " " + e(it.Line)
+		for _, q := range []string{it.EventQuote(), it.PodQuote()} {
 			if q != "" {
 				text += "\n    " + e(q)
 			}
@@ -319,7 +301,7 @@ func feishuDigestView(d chatDigest) feishuMessage {
 	}
 	return feishuMessage{MsgType: "interactive", Card: feishuCard{
 		Config:   feishuCardConfig{WideScreenMode: true},
-		Header:   feishuHeader{Title: feishuText{Tag: "plain_text", Content: d.Title}, Template: "blue"},
+		Header:   feishuHeader{Title: feishuText{Tag: "plain_text", Content: chatDigestTitle(d)}, Template: "blue"},
 		Elements: els,
 	}}
 }
@@ -329,18 +311,17 @@ func (f feishuFormat) message(n Notification) (any, bool, error) { return feishu
 func (f feishuFormat) digest(ns []Notification) (any, bool, error) { return feishuDigest(ns) }
 
 // request signs the message, when there is a secret, with now's timestamp.
-func (f feishuFormat) request(now time.Time, msg any) (string, []byte, error) {
+func (f feishuFormat) request(now time.Time, msg any) (outbound, error) {
 	m, ok := msg.(feishuMessage)
 	if !ok {
-		return "", nil, fmt.Errorf("feishu: unexpected message %T", msg)
+		return outbound{}, fmt.Errorf("feishu: unexpected message %T", msg)
 	}
 	if f.secret != "" {
 		ts := now.Unix()
 		m.Timestamp = strconv.FormatInt(ts, 10)
 		m.Sign = FeishuSign(f.secret, ts)
 	}
-	body, err := json.Marshal(m)
-	return f.target, body, err
+	return chatRequest(f.target, m)
 }
 
 // feishuAnswer is Feishu's answer body; old bots answer StatusCode and

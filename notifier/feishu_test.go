@@ -59,7 +59,7 @@ func feishuBot(t *testing.T, secret string, now func() time.Time) (*chatRecorder
 func TestFeishuSignedRequests(t *testing.T) {
 	clk := newFakeClockAt(time.Unix(1599360473, 0))
 	rec, rejected := feishuBot(t, "this is secret", clk.Now)
-	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "this is secret", Now: clk.Now, Sleep: clk.Sleep}, nil)
+	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "this is secret", SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestFeishuSignedRequests(t *testing.T) {
 	}
 
 	// Another secret: Feishu refuses it (19021), permanently, at once.
-	bad, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "another secret", Now: clk.Now, Sleep: clk.Sleep}, nil)
+	bad, err := NewFeishu(FeishuConfig{URL: rec.URL + "/open-apis/bot/v2/hook/" + chatToken, Secret: "another secret", SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestFeishuGatewayReset(t *testing.T) {
 		fmt.Fprint(w, `{"code":0,"msg":"success"}`)
 	})
 	clk := newFakeClock()
-	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/hook/x", Now: clk.Now, Sleep: clk.Sleep}, nil)
+	f, err := NewFeishu(FeishuConfig{URL: rec.URL + "/hook/x", SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -315,3 +315,16 @@ func eventsHeading(evs []Event) string {
 	}
 	return "Abnormal and warning events"
 }
+
+// cutContent cuts s, when longer than limit bytes, on a rune boundary so
+// that it and truncationMark fit in limit bytes, and reports whether it did.
+func cutContent(s string, limit int) (string, bool) {
+	if len(s) <= limit {
+		return s, false
+	}
+	keep := max(limit-len(truncationMark), 0)
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + truncationMark, true
+}

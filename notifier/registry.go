@@ -8,6 +8,8 @@ package notifier
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,6 +71,11 @@ type DestinationOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Retry bounds the retries of one message.
 	Retry RetryPolicy
+}
+
+// sendConfig is the SendConfig every destination built from o shares.
+func (o DestinationOptions) sendConfig() SendConfig {
+	return SendConfig{HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}
 }
 
 // DestinationKind is one row of the registry.
@@ -273,7 +280,7 @@ func Registry() []DestinationKind {
 				if u == "" {
 					return nil, nil
 				}
-				n, err := NewSlackWebhook(SlackWebhookConfig{URL: u, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+				n, err := NewSlackWebhook(SlackWebhookConfig{URL: u, SendConfig: o.sendConfig()}, o.Logger)
 				if err != nil {
 					return nil, varError("SLACK_WEBHOOK_URL", "", err)
 				}
@@ -303,7 +310,7 @@ func Registry() []DestinationKind {
 					return nil, &VarError{Var: "SLACK_CHANNEL", Msg: "required when SLACK_BOT_TOKEN is set"}
 				}
 				apiURL := strings.TrimSpace(env["SLACK_API_URL"])
-				n, err := NewSlackBot(SlackBotConfig{Token: token, Channel: channel, APIURL: apiURL, HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+				n, err := NewSlackBot(SlackBotConfig{Token: token, Channel: channel, APIURL: apiURL, SendConfig: o.sendConfig()}, o.Logger)
 				if err != nil {
 					return nil, varError("SLACK_BOT_TOKEN", "", err)
 				}
@@ -328,7 +335,7 @@ func Registry() []DestinationKind {
 					return nil, err
 				}
 				return perURL(env, "WEBHOOK_URLS", "webhook", o, func(u string) (Notifier, error) {
-					return NewWebhook(WebhookConfig{URL: u, Secret: env["WEBHOOK_SECRET"], HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+					return NewWebhook(WebhookConfig{URL: u, Secret: env["WEBHOOK_SECRET"], SendConfig: o.sendConfig()}, o.Logger)
 				})
 			},
 		},
@@ -341,7 +348,7 @@ func Registry() []DestinationKind {
 			Limits: Limits{MessageBytes: MaxTeamsBody, PerSecond: 4, Note: "Teams takes about 28 KB a message; a digest beyond 5 at once"},
 			New: func(env map[string]string, o DestinationOptions) ([]Destination, error) {
 				return perURL(env, "TEAMS_WEBHOOK_URLS", "teams", o, func(u string) (Notifier, error) {
-					return NewTeams(TeamsConfig{URL: u, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+					return NewTeams(TeamsConfig{URL: u, SendConfig: o.sendConfig()}, o.Logger)
 				})
 			},
 		},
@@ -358,7 +365,7 @@ func Registry() []DestinationKind {
 					return nil, err
 				}
 				return perURL(env, "FEISHU_WEBHOOK_URLS", "feishu", o, func(u string) (Notifier, error) {
-					return NewFeishu(FeishuConfig{URL: u, Secret: env["FEISHU_SECRET"], HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+					return NewFeishu(FeishuConfig{URL: u, Secret: env["FEISHU_SECRET"], SendConfig: o.sendConfig()}, o.Logger)
 				})
 			},
 		},
@@ -378,7 +385,7 @@ func Registry() []DestinationKind {
 					}
 				}
 				return perURL(env, "DINGTALK_WEBHOOK_URLS", "dingtalk", o, func(u string) (Notifier, error) {
-					return NewDingTalk(DingTalkConfig{URL: u, Secret: env["DINGTALK_SECRET"], Keyword: env["DINGTALK_KEYWORD"], HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+					return NewDingTalk(DingTalkConfig{URL: u, Secret: env["DINGTALK_SECRET"], Keyword: env["DINGTALK_KEYWORD"], SendConfig: o.sendConfig()}, o.Logger)
 				})
 			},
 		},
@@ -391,7 +398,7 @@ func Registry() []DestinationKind {
 			Limits: Limits{MessageBytes: MaxWeComContent, PerMinute: 20, Note: "markdown content cut at 4096 bytes; a digest beyond 5 at once or beyond 20 a minute"},
 			New: func(env map[string]string, o DestinationOptions) ([]Destination, error) {
 				return perURL(env, "WECOM_WEBHOOK_URLS", "wecom", o, func(u string) (Notifier, error) {
-					return NewWeCom(WeComConfig{URL: u, HTTPClient: o.HTTPClient, Version: o.Version, Now: o.Now, Sleep: o.Sleep, Retry: o.Retry}, o.Logger)
+					return NewWeCom(WeComConfig{URL: u, SendConfig: o.sendConfig()}, o.Logger)
 				})
 			},
 		},
@@ -419,4 +426,12 @@ func RegistryVars() []Var {
 		vs = append(vs, k.Vars...)
 	}
 	return vs
+}
+
+// ShortHash is the first 8 hex digits of the SHA-256 of s: destination
+// names are derived from it (e.g. "feishu-1a2b3c4d"), so that checkpoints
+// can tell destinations apart without ever holding their URLs.
+func ShortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:4])
 }

@@ -53,7 +53,7 @@ var destinationKinds = []destinationKind{
 	{
 		name: "webhook", okBody: "",
 		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger, client *http.Client) Notifier {
-			w, err := NewWebhook(WebhookConfig{URL: url + "/hook/" + secretPath, Secret: testSecret, HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
+			w, err := NewWebhook(WebhookConfig{URL: url + "/hook/" + secretPath, Secret: testSecret, SendConfig: SendConfig{HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,7 @@ var destinationKinds = []destinationKind{
 	{
 		name: "slack-webhook", okBody: "ok",
 		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger, client *http.Client) Notifier {
-			s, err := NewSlackWebhook(SlackWebhookConfig{URL: url + "/services/" + secretPath, HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
+			s, err := NewSlackWebhook(SlackWebhookConfig{URL: url + "/services/" + secretPath, SendConfig: SendConfig{HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ var destinationKinds = []destinationKind{
 	{
 		name: "slack-bot", okBody: `{"ok":true,"channel":"C1","ts":"1795867200.000001"}`,
 		build: func(t *testing.T, url string, clk *fakeClock, logger *slog.Logger, client *http.Client) Notifier {
-			b, err := NewSlackBot(SlackBotConfig{Token: testToken, Channel: "C1", APIURL: url, HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}, logger)
+			b, err := NewSlackBot(SlackBotConfig{Token: testToken, Channel: "C1", APIURL: url, SendConfig: SendConfig{HTTPClient: client, Now: clk.Now, Sleep: clk.Sleep, Retry: RetryPolicy{MaxAttempts: 2}}}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,10 +1,8 @@
 package notifier
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -19,36 +17,15 @@ type SlackWebhookConfig struct {
 	// URL is the incoming webhook, https://hooks.slack.com/services/...
 	// It is a secret: it never appears in errors or logs.
 	URL string `json:"-"`
-	// HTTPClient sends the requests; nil means a client with a 15 s timeout.
-	// Redirects are never followed, with this client or the default (a 3xx
-	// is a permanent failure); the notifier uses a copy of it for that.
-	HTTPClient *http.Client `json:"-"`
-	// Version goes into the User-Agent.
-	Version string
-	// Now and Sleep pace and space retries; nil means the real clock.
-	Now   func() time.Time                                 `json:"-"`
-	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
-	// Retry bounds the retries of one message.
-	Retry RetryPolicy
-	// DigestThreshold: more notifications than this in one Notify call are
-	// sent as one digest (default 5).
-	DigestThreshold int
+	SendConfig
 }
 
 // SlackWebhook posts to a Slack incoming webhook: one message per
 // notification, or one digest when more than a few are due at once. At
-// most one message per second.
-type SlackWebhook struct {
-	url      string
-	client   *http.Client
-	agent    string
-	clock    clock
-	pacer    *pacer
-	retry    RetryPolicy
-	digestAt int
-	secrets  []string
-	logger   *slog.Logger
-}
+// most one message per second. A ParentUpdate notification is
+// acknowledged without a message (an incoming webhook has no parent
+// message to update).
+type SlackWebhook struct{ *messenger }
 
 var _ Notifier = (*SlackWebhook)(nil)
 
@@ -59,109 +36,51 @@ func NewSlackWebhook(cfg SlackWebhookConfig, logger *slog.Logger) (*SlackWebhook
 	if err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	client := httpClient(cfg.HTTPClient)
-	clk := newClock(cfg.Now, cfg.Sleep)
-	return &SlackWebhook{
-		url:      u.String(),
-		client:   client,
-		agent:    userAgent(cfg.Version),
-		clock:    clk,
-		pacer:    &pacer{clock: clk, every: messageInterval},
-		retry:    cfg.Retry,
-		digestAt: digestThreshold(cfg.DigestThreshold),
-		secrets:  urlSecrets(u),
-		logger:   logger.With("destination", "slack-webhook"),
-	}, nil
+	s := newSender("slack-webhook", cfg.SendConfig, logger).paced(0, slackWindows...)
+	s.secrets = urlSecrets(u)
+	return &SlackWebhook{newMessenger(s, slackWebhookFormat{target: u.String()})}, nil
 }
 
-func digestThreshold(n int) int {
-	if n <= 0 {
-		return defaultDigestThreshold
-	}
-	return n
+// slackWebhookFormat is Block Kit posted to an incoming webhook.
+type slackWebhookFormat struct{ target string }
+
+func (f slackWebhookFormat) message(n Notification) (any, bool, error) {
+	blocks, text, cut := SlackBlocks(n)
+	body, err := slackWebhookBody(blocks, text)
+	return body, cut, err
 }
 
-// Notify sends each notification as a message, or all of them as one
-// digest when there are more than the threshold; a digest's outcome is
-// every notification's outcome. When the deadline is too near for another
-// message ([ErrDeadlineNear]) or the webhook looks down
-// ([ErrDestinationDown]), the rest fail without being attempted. A
-// ParentUpdate notification is acknowledged without a message (an
-// incoming webhook has no parent message to update) and does not count
-// toward the digest threshold.
-func (s *SlackWebhook) Notify(ctx context.Context, ns []Notification) []Result {
-	return withoutParentUpdates(ns, func(ns []Notification) []Result { return s.notify(ctx, ns) })
+func (f slackWebhookFormat) digest(ns []Notification) (any, bool, error) {
+	blocks, text, cut := DigestBlocks(ns)
+	body, err := slackWebhookBody(blocks, text)
+	return body, cut, err
 }
 
-func (s *SlackWebhook) notify(ctx context.Context, ns []Notification) []Result {
-	results := make([]Result, len(ns))
-	if len(ns) > s.digestAt {
-		blocks, text, cut := DigestBlocks(ns)
-		s.logCut(ctx, cut, "digest")
-		err := s.send(ctx, blocks, text)
-		for i, n := range ns {
-			results[i] = Result{ID: n.ID, Err: err}
-		}
-		s.logResult(ctx, "digest", len(ns), err)
-		return results
-	}
-	var skip error // why the rest are not attempted
-	for i, n := range ns {
-		if skip != nil {
-			results[i] = Result{ID: n.ID, Err: fmt.Errorf("slack webhook: %s: %w", n.ID, skip)}
-			continue
-		}
-		blocks, text, cut := SlackBlocks(n)
-		s.logCut(ctx, cut, n.ID)
-		results[i] = Result{ID: n.ID, Err: s.send(ctx, blocks, text)}
-		s.logResult(ctx, n.ID, 1, results[i].Err)
-		skip = skipRest(ctx, n.ID, results[i].Err)
-	}
-	return results
-}
-
-func (s *SlackWebhook) logCut(ctx context.Context, cut bool, id string) {
-	if cut {
-		s.logger.InfoContext(ctx, "slack message truncated to fit Slack's limits", "id", id)
-	}
-}
-
-func (s *SlackWebhook) logResult(ctx context.Context, id string, count int, err error) {
-	if err != nil {
-		s.logger.WarnContext(ctx, "slack delivery failed", "id", id, "notifications", count, "err", err)
-	}
-}
-
-func (s *SlackWebhook) send(ctx context.Context, blocks []slack.Block, text string) error {
+// slackWebhookBody is the JSON an incoming webhook takes: the blocks, the
+// fallback text, no unfurling.
+func slackWebhookBody(blocks []slack.Block, text string) ([]byte, error) {
 	no := false
-	body, err := json.Marshal(slack.WebhookMessage{
+	return json.Marshal(slack.WebhookMessage{
 		Text:        text,
 		Blocks:      &slack.Blocks{BlockSet: blocks},
 		UnfurlLinks: &no,
 		UnfurlMedia: &no,
 	})
-	if err != nil {
-		return fmt.Errorf("slack webhook: encode message: %w", err)
+}
+
+func (f slackWebhookFormat) request(_ time.Time, msg any) (outbound, error) {
+	return outbound{url: f.target, body: msg.([]byte)}, nil
+}
+
+// answer: a 2xx is delivered; anything else is decided by [Classify], with
+// the error string Slack answered (invalid_payload, no_service, ...).
+func (f slackWebhookFormat) answer(status int, raw []byte, h http.Header, now time.Time) error {
+	err := statusAnswer(status, raw, h, now)
+	var de *DeliveryError
+	if errors.As(err, &de) {
+		de.SlackError = slackErrorString(de.Body)
 	}
-	h := http.Header{"User-Agent": {s.agent}}
-	err = s.retry.do(ctx, s.clock, func(ctx context.Context) error {
-		if err := s.pacer.wait(ctx); err != nil {
-			return err
-		}
-		err := post(ctx, s.client, s.url, h, body, s.clock.now())
-		var de *DeliveryError
-		if errors.As(err, &de) {
-			de.SlackError = slackErrorString(de.Body)
-		}
-		return err
-	})
-	if err != nil {
-		return scrub(fmt.Errorf("slack webhook: %w", err), s.secrets...)
-	}
-	return nil
+	return err
 }
 
 // slackErrorRE matches the error strings Slack answers with

@@ -13,7 +13,7 @@ import (
 
 func newTestSlackWebhook(t *testing.T, url string, clk *fakeClock) *SlackWebhook {
 	t.Helper()
-	s, err := NewSlackWebhook(SlackWebhookConfig{URL: url + "/services/" + secretPath, Now: clk.Now, Sleep: clk.Sleep, Retry: fastRetry}, nil)
+	s, err := NewSlackWebhook(SlackWebhookConfig{URL: url + "/services/" + secretPath, SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep, Retry: fastRetry}}, nil)
 	if err != nil {
 		t.Fatalf("NewSlackWebhook: %v", err)
 	}

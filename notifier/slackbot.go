@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -24,18 +23,7 @@ type SlackBotConfig struct {
 	// APIURL is the Web API base; empty means https://slack.com/api/.
 	// Tests point it at a local server.
 	APIURL string
-	// HTTPClient sends the requests; nil means a client with a 15 s timeout.
-	// Redirects are never followed, with this client or the default (a 3xx
-	// is a permanent failure); the notifier uses a copy of it for that.
-	HTTPClient *http.Client `json:"-"`
-	// Now and Sleep pace and space retries; nil means the real clock.
-	Now   func() time.Time                                 `json:"-"`
-	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
-	// Retry bounds the retries of one API call.
-	Retry RetryPolicy
-	// DigestThreshold: more notifications than this in one Notify call are
-	// sent as one digest (default 5).
-	DigestThreshold int
+	SendConfig
 }
 
 // SlackBot posts through the Slack Web API. A deployment has one parent
@@ -45,17 +33,15 @@ type SlackBotConfig struct {
 // message per second; more than a few notifications at once make one
 // digest, with the details in its thread.
 type SlackBot struct {
-	api      *slack.Client
-	channel  string
-	clock    clock
-	pacer    *pacer
-	retry    RetryPolicy
-	digestAt int
-	secrets  []string
-	logger   *slog.Logger
+	api     *slack.Client
+	channel string
+	stage   *sender
 }
 
-var _ Notifier = (*SlackBot)(nil)
+var (
+	_ Notifier  = (*SlackBot)(nil)
+	_ deliverer = (*SlackBot)(nil)
+)
 
 // NewSlackBot checks cfg and returns a Slack Web API destination.
 func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
@@ -69,36 +55,28 @@ func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	s := newSender("slack-bot", cfg.SendConfig, logger, "channel", cfg.Channel).paced(0, slackWindows...)
+	s.parents = true
+	s.secrets = []string{cfg.Token}
 	// slack-go keeps only the status of a failed answer; the transport
 	// keeps what the retry decision needs (status, Retry-After, body).
-	client := httpClient(cfg.HTTPClient)
+	client := s.client
 	transport := client.Transport
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
 	client.Transport = capturingTransport{base: transport}
-	clk := newClock(cfg.Now, cfg.Sleep)
 	return &SlackBot{
-		api:      slack.New(cfg.Token, slack.OptionAPIURL(base.String()), slack.OptionHTTPClient(client)),
-		channel:  cfg.Channel,
-		clock:    clk,
-		pacer:    &pacer{clock: clk, every: messageInterval},
-		retry:    cfg.Retry,
-		digestAt: digestThreshold(cfg.DigestThreshold),
-		secrets:  []string{cfg.Token},
-		logger:   logger.With("destination", "slack-bot", "channel", cfg.Channel),
+		api:     slack.New(cfg.Token, slack.OptionAPIURL(base.String()), slack.OptionHTTPClient(client)),
+		channel: cfg.Channel,
+		stage:   s,
 	}, nil
 }
 
-// Notify delivers ns in order. Result.ThreadTS is the deployment's parent
-// message (new or known) for deployment notifications. In a digest,
-// notifications share the digest's outcome and keep their known parent.
-// When the deadline is too near for another message ([ErrDeadlineNear]) or
-// Slack looks down ([ErrDestinationDown]), the rest fail without being
-// attempted.
+// Notify delivers ns in order, through the send stage (see [sender.run]).
+// Result.ThreadTS is the deployment's parent message (new or known) for
+// deployment notifications. In a digest, notifications share the digest's
+// outcome and keep their known parent.
 //
 // A ParentUpdate notification only updates its deployment's parent message
 // (chat.update) to say the deployment was stopped, with no thread reply;
@@ -107,56 +85,7 @@ func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
 // updates are never part of a digest and do not count toward its
 // threshold: they are sent after it.
 func (b *SlackBot) Notify(ctx context.Context, ns []Notification) []Result {
-	results, rest, at := splitParentUpdates(ns)
-	parents := map[string]string{} // deployment key -> parent ts, this call
-	var skip error                 // why the rest are not attempted
-	todo := make([]int, len(ns))   // indices of ns still to send, in order
-	for i := range todo {
-		todo[i] = i
-	}
-	if len(rest) > b.digestAt {
-		drs := b.digest(ctx, rest)
-		for j, r := range drs {
-			results[at[j]] = r
-		}
-		if len(drs) > 0 {
-			skip = skipRest(ctx, "digest", drs[0].Err)
-		}
-		todo = todo[:0]
-		for i, n := range ns {
-			if n.ParentUpdate {
-				todo = append(todo, i)
-			}
-		}
-	}
-	for _, i := range todo {
-		n := ns[i]
-		if n.ParentUpdate && parentOf(n, parents) == "" {
-			results[i] = Result{ID: n.ID} // nothing to update
-			continue
-		}
-		if skip != nil {
-			results[i] = Result{ID: n.ID, Err: fmt.Errorf("slack: %s: %w", n.ID, skip), ThreadTS: n.ThreadTS}
-			continue
-		}
-		results[i] = b.notifyOne(ctx, n, parents)
-		if err := results[i].Err; err != nil {
-			b.logger.WarnContext(ctx, "slack delivery failed", "id", n.ID, "type", n.Kind, "err", err)
-			skip = skipRest(ctx, n.ID, err)
-		}
-	}
-	return results
-}
-
-// parentOf is the deployment's parent message: the one posted earlier in
-// this call, else the known one; "" when there is none.
-func parentOf(n Notification, parents map[string]string) string {
-	if n.DeploymentKey != "" {
-		if ts, ok := parents[n.DeploymentKey]; ok {
-			return ts
-		}
-	}
-	return n.ThreadTS
+	return b.stage.run(ctx, ns, b)
 }
 
 // parentGone says that chat.update failed because the message is gone.
@@ -167,33 +96,36 @@ func parentGone(err error) bool {
 
 // updateStopped updates the parent message of a deployment whose service
 // was stopped; a parent that is gone is left so.
-func (b *SlackBot) updateStopped(ctx context.Context, n Notification, parent string) Result {
+func (b *SlackBot) updateStopped(ctx context.Context, n Notification) Result {
 	blocks, text, cut := slackStoppedBlocks(n)
-	b.logCut(ctx, cut, n.ID)
-	err := b.update(ctx, parent, blocks, text)
+	b.stage.logCut(ctx, cut, n.ID)
+	err := b.update(ctx, n.ThreadTS, blocks, text)
 	if parentGone(err) {
-		b.logger.InfoContext(ctx, "slack parent message is gone; a stopped deployment gets no new one", "id", n.ID, "thread_ts", parent)
+		b.stage.logger.InfoContext(ctx, "slack parent message is gone; a stopped deployment gets no new one", "id", n.ID, "thread_ts", n.ThreadTS)
 		err = nil
 	}
-	return Result{ID: n.ID, Err: err, ThreadTS: parent}
+	return Result{ID: n.ID, Err: err, ThreadTS: n.ThreadTS}
 }
 
-func (b *SlackBot) notifyOne(ctx context.Context, n Notification, parents map[string]string) Result {
+// deliver posts a runtime notification to the channel; a deployment's
+// updates its parent message (n.ThreadTS; a new one when there is none or
+// it is gone) and says in its thread what changed.
+func (b *SlackBot) deliver(ctx context.Context, n Notification) Result {
 	if n.ParentUpdate {
-		return b.updateStopped(ctx, n, parentOf(n, parents))
+		return b.updateStopped(ctx, n)
 	}
 	blocks, text, cut := SlackBlocks(n)
-	b.logCut(ctx, cut, n.ID)
+	b.stage.logCut(ctx, cut, n.ID)
 	if n.DeploymentKey == "" {
 		_, err := b.post(ctx, blocks, text, "", false)
 		return Result{ID: n.ID, Err: err}
 	}
-	parent := parentOf(n, parents)
+	parent := n.ThreadTS
 	if parent != "" {
 		err := b.update(ctx, parent, blocks, text)
 		switch {
 		case parentGone(err):
-			b.logger.InfoContext(ctx, "slack parent message is gone; posting a new one", "id", n.ID, "thread_ts", parent)
+			b.stage.logger.InfoContext(ctx, "slack parent message is gone; posting a new one", "id", n.ID, "thread_ts", parent)
 			parent = ""
 		case err != nil:
 			return Result{ID: n.ID, Err: err, ThreadTS: parent}
@@ -201,60 +133,45 @@ func (b *SlackBot) notifyOne(ctx context.Context, n Notification, parents map[st
 	}
 	if parent == "" {
 		ts, err := b.post(ctx, blocks, text, "", false)
-		if err == nil {
-			parents[n.DeploymentKey] = ts
-		}
 		return Result{ID: n.ID, Err: err, ThreadTS: ts}
 	}
-	parents[n.DeploymentKey] = parent
 	// The parent now shows the new state; the thread says what changed.
 	dblocks, dtext, cut := slackDetailBlocks(n)
-	b.logCut(ctx, cut, n.ID)
+	b.stage.logCut(ctx, cut, n.ID)
 	_, err := b.post(ctx, dblocks, dtext, parent, n.Kind == KindFailed)
 	return Result{ID: n.ID, Err: err, ThreadTS: parent}
 }
 
-// digest posts one digest message and, in its thread, the details of the
-// notifications it lists (at most maxDigestItems: one message a second, so
-// a long batch would outlast the run; the digest says how many more there
-// were). The digest's outcome is everyone's, since the digest is what
-// delivers them; a failed detail is logged, and the details stop when the
-// deadline is too near or Slack looks down.
-func (b *SlackBot) digest(ctx context.Context, ns []Notification) []Result {
+// deliverDigest posts one digest message and, in its thread, the details
+// of the notifications it lists (at most maxDigestItems: one message a
+// second, so a long batch would outlast the run; the digest says how many
+// more there were). The digest's outcome is everyone's, since the digest
+// is what delivers them; a failed detail is logged, and the details stop
+// when the deadline is too near or Slack looks down.
+func (b *SlackBot) deliverDigest(ctx context.Context, ns []Notification) error {
 	blocks, text, cut := DigestBlocks(ns)
-	b.logCut(ctx, cut, "digest")
+	b.stage.logCut(ctx, cut, "digest")
 	ts, err := b.post(ctx, blocks, text, "", false)
-	if err == nil {
-		details := ns[:min(len(ns), maxDigestItems)]
-		for i, n := range details {
-			dblocks, dtext, cut := SlackBlocks(n)
-			b.logCut(ctx, cut, n.ID)
-			_, derr := b.post(ctx, dblocks, dtext, ts, false)
-			if derr == nil {
-				continue
-			}
-			b.logger.WarnContext(ctx, "slack digest detail failed", "id", n.ID, "err", derr)
-			if why := skipRest(ctx, n.ID, derr); why != nil || ctx.Err() != nil {
-				if left := len(details) - i - 1; left > 0 {
-					b.logger.WarnContext(ctx, "slack digest details stopped", "not_posted", left, "why", cmp.Or(why, ctx.Err()))
-				}
-				break
-			}
+	if err != nil {
+		return err
+	}
+	details := ns[:min(len(ns), maxDigestItems)]
+	for i, n := range details {
+		dblocks, dtext, cut := SlackBlocks(n)
+		b.stage.logCut(ctx, cut, n.ID)
+		_, derr := b.post(ctx, dblocks, dtext, ts, false)
+		if derr == nil {
+			continue
 		}
-	} else {
-		b.logger.WarnContext(ctx, "slack digest failed", "notifications", len(ns), "err", err)
+		b.stage.logger.WarnContext(ctx, "slack digest detail failed", "id", n.ID, "err", derr)
+		if why := skipRest(ctx, n.ID, derr); why != nil || ctx.Err() != nil {
+			if left := len(details) - i - 1; left > 0 {
+				b.stage.logger.WarnContext(ctx, "slack digest details stopped", "not_posted", left, "why", cmp.Or(why, ctx.Err()))
+			}
+			break
+		}
 	}
-	results := make([]Result, len(ns))
-	for i, n := range ns {
-		results[i] = Result{ID: n.ID, Err: err, ThreadTS: n.ThreadTS}
-	}
-	return results
-}
-
-func (b *SlackBot) logCut(ctx context.Context, cut bool, id string) {
-	if cut {
-		b.logger.InfoContext(ctx, "slack message truncated to fit Slack's limits", "id", id)
-	}
+	return nil
 }
 
 func msgOptions(blocks []slack.Block, text string) []slack.MsgOption {
@@ -300,18 +217,16 @@ func (b *SlackBot) update(ctx context.Context, ts string, blocks []slack.Block, 
 	return nil
 }
 
-// call paces and retries one Web API call, turning slack-go's errors into
-// *DeliveryError for the shared retry decision.
+// call sends one Web API call through the send stage (paced, retried),
+// turning slack-go's errors into *DeliveryError for the shared retry
+// decision.
 func (b *SlackBot) call(ctx context.Context, fn func(ctx context.Context) error) error {
-	err := b.retry.do(ctx, b.clock, func(ctx context.Context) error {
-		if err := b.pacer.wait(ctx); err != nil {
-			return err
-		}
+	err := b.stage.send(ctx, func(ctx context.Context) error {
 		c := &capture{}
 		err := fn(context.WithValue(ctx, captureKey{}, c))
 		return b.apiError(err, c)
 	})
-	return scrub(err, b.secrets...)
+	return scrub(err, b.stage.secrets...)
 }
 
 // apiError classifies what slack-go returned, with what the transport saw.
@@ -328,7 +243,7 @@ func (b *SlackBot) apiError(err error, c *capture) error {
 			StatusCode: c.status,
 			SlackError: slackErrorString(c.body),
 			Body:       c.body,
-			RetryAfter: parseRetryAfter(c.retryAfter, b.clock.now()),
+			RetryAfter: parseRetryAfter(c.retryAfter, b.stage.clock.now()),
 		}
 	}
 	if c.status == http.StatusOK {

@@ -14,10 +14,7 @@ import (
 
 func newTestBot(t *testing.T, apiURL string, clk *fakeClock) *SlackBot {
 	t.Helper()
-	b, err := NewSlackBot(SlackBotConfig{
-		Token: testToken, Channel: "C0DEPLOYS", APIURL: apiURL,
-		Now: clk.Now, Sleep: clk.Sleep, Retry: fastRetry,
-	}, nil)
+	b, err := NewSlackBot(SlackBotConfig{Token: testToken, Channel: "C0DEPLOYS", APIURL: apiURL, SendConfig: SendConfig{Now: clk.Now, Sleep: clk.Sleep, Retry: fastRetry}}, nil)
 	if err != nil {
 		t.Fatalf("NewSlackBot: %v", err)
 	}

@@ -18,7 +18,6 @@ package notifier
 //     TextRun: a TextRun is never parsed as markdown)
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -39,25 +38,13 @@ type TeamsConfig struct {
 	// URL is the Workflows webhook URL (it carries its credential, sig=...):
 	// a secret, never in errors or logs.
 	URL string `json:"-"`
-	// HTTPClient sends the requests; nil means a client with a 15 s
-	// timeout. Redirects are never followed.
-	HTTPClient *http.Client `json:"-"`
-	// Version goes into the User-Agent.
-	Version string
-	// Now and Sleep pace and space retries; nil means the real clock.
-	Now   func() time.Time                                 `json:"-"`
-	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
-	// Retry bounds the retries of one message.
-	Retry RetryPolicy
-	// DigestThreshold: more notifications than this in one Notify call are
-	// sent as one digest (default 5).
-	DigestThreshold int
+	SendConfig
 }
 
 // Teams posts Adaptive Cards to a Teams Workflows webhook: one card per
 // notification, or one digest when more than a few are due at once; at
 // most four messages a second.
-type Teams struct{ *chatBot }
+type Teams struct{ *messenger }
 
 var _ Notifier = (*Teams)(nil)
 
@@ -79,8 +66,7 @@ func NewTeams(cfg TeamsConfig, logger *slog.Logger) (*Teams, error) {
 	if sig := u.Query().Get("sig"); sig != "" {
 		secrets = append(secrets, sig, url.QueryEscape(sig))
 	}
-	c := chatCommon{HTTPClient: cfg.HTTPClient, Version: cfg.Version, Now: cfg.Now, Sleep: cfg.Sleep, Retry: cfg.Retry, DigestThreshold: cfg.DigestThreshold}
-	return &Teams{newChatBot("teams", u, teamsFormat{target: u.String()}, c, time.Second, teamsWindows, secrets, logger)}, nil
+	return &Teams{newChat("teams", u, teamsFormat{target: u.String()}, cfg.SendConfig, time.Second, teamsWindows, secrets, logger)}, nil
 }
 
 type teamsFormat struct{ target string }
@@ -198,7 +184,7 @@ func runs(rs ...acTextRun) acElement {
 func teamsCard(n Notification) (msg teamsMessage, cut bool, err error) {
 	n.Summary = n.Summary.Bounded()
 	msg, cut, ok := fitChat(len(chatBudgets), func(level int) (teamsMessage, bool) {
-		v := newChatView(n, chatBudgets[level])
+		v := newView(n, chatBudgets[level])
 		return teamsView(v), v.cut
 	}, jsonSize, MaxTeamsBody)
 	if !ok {
@@ -215,11 +201,11 @@ func jsonSize(v any) int {
 	return len(b)
 }
 
-func teamsView(v chatView) teamsMessage {
+func teamsView(v summaryView) teamsMessage {
 	e := EscapeChat
-	body := []acElement{{Type: "TextBlock", Text: v.Icon + " " + e(v.Title), Size: "Large", Weight: "Bolder", Color: teamsColor(v.Kind), Wrap: true}}
+	body := []acElement{{Type: "TextBlock", Text: chatKindIcon(v.Kind) + " " + e(v.Title), Size: "Large", Weight: "Bolder", Color: teamsColor(v.Kind), Wrap: true}}
 	var facts []acFact
-	for _, f := range v.Facts {
+	for _, f := range chatFacts(v) {
 		facts = append(facts, acFact{Title: f.Label, Value: e(f.Value)})
 	}
 	if len(facts) > 0 {
@@ -232,7 +218,7 @@ func teamsView(v chatView) teamsMessage {
 		body = append(body, heading("Timeline"))
 		var rows []acFact
 		for _, p := range v.Phases {
-			rows = append(rows, acFact{Title: p.Icon + " " + e(p.Name), Value: p.Duration + " · " + e(p.Status)})
+			rows = append(rows, acFact{Title: chatPhaseIcon(p.Status) + " " + e(p.Name), Value: p.Duration + " · " + e(p.State)})
 		}
 		body = append(body, acElement{Type: "FactSet", Facts: rows, Spacing: "Small"})
 	}
@@ -242,22 +228,19 @@ func teamsView(v chatView) teamsMessage {
 	if v.Hint != "" {
 		body = append(body, runs(acTextRun{Text: "💡 " + e(v.Hint)}))
 	}
-	if v.EventsHeading != "" {
-		body = append(body, heading(e(v.EventsHeading)))
-		for _, l := range v.Events {
-			body = append(body, teamsLine(l)...)
+	for _, l := range []eventList{v.Events, v.Pods} {
+		if l.Total == 0 {
+			continue
 		}
-	}
-	if v.PodHeading != "" {
-		body = append(body, heading(e(v.PodHeading)))
-		for _, l := range v.PodEvents {
-			body = append(body, teamsLine(l)...)
+		body = append(body, heading(e(l.Heading())))
+		for _, line := range l.Lines {
+			body = append(body, teamsLine(line)...)
 		}
 	}
 	if v.PodError != "" {
 		body = append(body, runs(acTextRun{Text: e(v.PodError), IsSubtle: true}))
 	}
-	body = append(body, acElement{Type: "TextBlock", Text: e(v.Times), Size: "Small", IsSubtle: true, Wrap: true, Separator: true})
+	body = append(body, acElement{Type: "TextBlock", Text: e(chatTimes(v)), Size: "Small", IsSubtle: true, Wrap: true, Separator: true})
 	var actions []acAction
 	if v.HelpURL != "" {
 		actions = append(actions, acAction{Type: "Action.OpenUrl", Title: "Troubleshooting", URL: v.HelpURL})
@@ -267,7 +250,7 @@ func teamsView(v chatView) teamsMessage {
 
 // teamsLine is one event: time, label, text and count, then its second
 // text under it.
-func teamsLine(l chatLine) []acElement {
+func teamsLine(l eventLine) []acElement {
 	e := EscapeChat
 	label := ""
 	if l.Label != "" {
@@ -290,8 +273,7 @@ func teamsLine(l chatLine) []acElement {
 func teamsDigest(ns []Notification) (msg teamsMessage, cut bool, err error) {
 	ns = boundAll(ns)
 	msg, cut, ok := fitChat(len(chatDigestBudgets), func(level int) (teamsMessage, bool) {
-		b := chatDigestBudgets[level]
-		d := newChatDigest(ns, b.items, b.eventRunes)
+		d := newDigestView(ns, chatDigestBudgets[level])
 		return teamsDigestView(d), d.cut
 	}, jsonSize, MaxTeamsBody)
 	if !ok {
@@ -300,19 +282,18 @@ func teamsDigest(ns []Notification) (msg teamsMessage, cut bool, err error) {
 	return msg, cut, nil
 }
 
-func teamsDigestView(d chatDigest) teamsMessage {
+func teamsDigestView(d digestView) teamsMessage {
 	e := EscapeChat
 	body := []acElement{
-		{Type: "TextBlock", Text: d.Title, Size: "Large", Weight: "Bolder", Wrap: true},
+		{Type: "TextBlock", Text: chatDigestTitle(d), Size: "Large", Weight: "Bolder", Wrap: true},
 		{Type: "TextBlock", Text: d.Counts, IsSubtle: true, Wrap: true, Spacing: "None"},
 	}
 	for _, it := range d.Items {
-		body = append(body, acElement{Type: "TextBlock", Text: it.Icon + " " + e(it.Line), Wrap: true, Separator: true})
-		if it.Event != "" {
-			body = append(body, runs(acTextRun{Text: e(it.Event), IsSubtle: true}))
-		}
-		if it.Pod != "" {
-			body = append(body, runs(acTextRun{Text: e(it.Pod), IsSubtle: true}))
+		body = append(body, acElement{Type: "TextBlock", Text: chatKindIcon(it.Kind) + " " + e(it.Line), Wrap: true, Separator: true})
+		for _, q := range []string{it.EventQuote(), it.PodQuote()} {
+			if q != "" {
+				body = append(body, runs(acTextRun{Text: e(q), IsSubtle: true}))
+			}
 		}
 	}
 	if d.More > 0 {
@@ -325,9 +306,8 @@ func (f teamsFormat) message(n Notification) (any, bool, error) { return teamsCa
 
 func (f teamsFormat) digest(ns []Notification) (any, bool, error) { return teamsDigest(ns) }
 
-func (f teamsFormat) request(_ time.Time, msg any) (string, []byte, error) {
-	body, err := json.Marshal(msg)
-	return f.target, body, err
+func (f teamsFormat) request(_ time.Time, msg any) (outbound, error) {
+	return chatRequest(f.target, msg)
 }
 
 // answer: Workflows answers 202 Accepted with no body; anything but a 2xx

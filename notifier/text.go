@@ -101,12 +101,13 @@ func kindColor(k Kind) string {
 // terminal.
 func RenderText(w io.Writer, n Notification, color bool) error {
 	t := &textWriter{w: w, color: color}
-	title := fmt.Sprintf("%s: %s", n.Kind.Title(), oneLine(serviceName(n.Summary)))
-	t.printf("%s\n", t.paint(ansiBold+kindColor(n.Kind), title))
-	if ts := humanTime(n.Timestamp); ts != "" {
-		t.printf("  %-10s %s\n", "notified", ts)
+	n.Summary = n.Summary.Bounded()
+	v := newView(n, terminalBudget)
+	t.printf("%s\n", t.paint(ansiBold+kindColor(n.Kind), v.Title))
+	if v.Notified != "" {
+		t.printf("  %-10s %s\n", "notified", v.Notified)
 	}
-	renderSummary(t, n.Summary.Bounded(), failsAtRef(n), false)
+	renderView(t, v, false)
 	return t.err
 }
 
@@ -124,7 +125,7 @@ func RenderReportText(w io.Writer, sums []Summary, color bool) error {
 	t.printf("%s\n", t.paint(ansiBold, fmt.Sprintf("Report: %d %s", len(sums), noun)))
 	for _, s := range sums {
 		t.printf("\n%s\n", t.paint(ansiBold, fmt.Sprintf("%s (%s)", oneLine(serviceName(s)), strings.ReplaceAll(string(s.Status), "_", " "))))
-		renderSummary(t, s.Bounded(), s.StartedAt, false)
+		renderView(t, reportView(s), false)
 	}
 	return t.err
 }
@@ -187,7 +188,7 @@ func RenderReport(w io.Writer, r ReportView, color bool) error {
 		// The header names the service; a deployment of another one
 		// (which a caller should not pass) still says which.
 		same := s.ServiceID == r.ServiceID && s.ServiceName == r.ServiceName
-		renderSummary(t, s.Bounded(), s.StartedAt, same)
+		renderView(t, reportView(s), same)
 	}
 
 	if len(r.RuntimeEvents) == 0 {
@@ -203,7 +204,8 @@ func RenderReport(w io.Writer, r ReportView, color bool) error {
 		case strings.EqualFold(e.EventType, "abnormal"):
 			label = t.paint(ansiRed, "[abnormal]") + " "
 		}
-		eventLines(t, TruncateEvent(e), label)
+		line, _ := newEventLine(TruncateEvent(e), maxTextEvent)
+		writeEventLine(t, line, label)
 	}
 	return t.err
 }
@@ -255,92 +257,83 @@ func runtimeCounts(evs []Event) string {
 	return fmt.Sprintf("(%d: %s)", len(evs), strings.Join(parts, ", "))
 }
 
-// eventLines writes an event: its time, label (already painted, with its
-// trailing space, or ""), text and count, then event_info_cn, when it says
-// something else, on a line of its own.
-func eventLines(t *textWriter, e Event, label string) {
-	first, second := eventTexts(e)
-	info, _ := truncateRunes(first, maxTextEvent)
-	t.printf("  %s  %s%s%s\n", t.paint(ansiDim, eventTime(e)), label, info, countMark(e.EventCount))
-	if second != "" {
-		cn, _ := truncateRunes(second, maxTextEvent)
-		t.printf("  %s  %s\n", timePad, cn)
+// writeEventLine writes an event: its time, label (already painted, with
+// its trailing space, or ""), text and count, then its second text on a
+// line of its own.
+func writeEventLine(t *textWriter, l eventLine, label string) {
+	when := l.When
+	if when == "" {
+		when = timePad
+	}
+	t.printf("  %s  %s%s%s\n", t.paint(ansiDim, when), label, l.Text, l.Count)
+	if l.Text2 != "" {
+		t.printf("  %s  %s\n", timePad, l.Text2)
 	}
 }
 
-// renderSummary writes the body shared by notifications and reports; ref
-// is the day a deadline is read against (see failsAtText). inHeader leaves
-// out the service and id rows (a report's header has them).
-func renderSummary(t *textWriter, s Summary, ref Time, inHeader bool) {
+// reportView is a deployment of a report laid out for a terminal; its
+// deadline is read against the deployment's start.
+func reportView(s Summary) summaryView {
+	return newView(Notification{Summary: s.Bounded()}, terminalBudget)
+}
+
+// renderView writes the body shared by notifications and reports.
+// inHeader leaves out the service and id rows (a report's header has
+// them).
+func renderView(t *textWriter, v summaryView, inHeader bool) {
 	row := func(label, value string) {
 		if value != "" {
 			t.printf("  %-10s %s\n", label, value)
 		}
 	}
 	if !inHeader {
-		row("service", oneLine(s.ServiceName))
-		row("id", oneLine(s.ServiceID))
+		row("service", v.ServiceName)
+		row("id", v.ServiceID)
 	}
-	row("status", outcome(s))
-	row("modelarts", serviceStatusText(s))
-	row("model", oneLine(s.Model))
-	row("started", humanTime(s.StartedAt))
-	row("ended", humanTime(s.EndedAt))
-	if s.DurationMS != nil {
-		row("duration", FormatDuration(*s.DurationMS))
+	row("status", v.Outcome)
+	row("modelarts", v.ModelArts)
+	row("model", v.Model)
+	row("started", v.Started)
+	row("ended", v.Ended)
+	row("duration", v.Duration)
+	row("deadline", v.Deadline)
+	if v.Error != "" {
+		row("error", t.paint(ansiRed, v.Error))
 	}
-	row("deadline", failsAtText(s, ref))
-	if s.ErrorMsg != "" {
-		msg, _ := truncateRunes(oneLine(s.ErrorMsg), maxTextEvent)
-		row("error", t.paint(ansiRed, msg))
-	}
-	if s.Hint != "" {
-		hint, _ := truncateRunes(oneLine(s.Hint), maxTextEvent)
-		row("hint", hint)
-	}
-	if s.HelpURL != "" {
-		row("help", oneLine(s.HelpURL))
-	}
-	if len(s.Phases) > 0 {
+	row("hint", v.Hint)
+	row("help", v.HelpURL)
+	if len(v.Phases) > 0 {
 		t.printf("\n  %-15s %-12s %9s\n", "phase", "status", "duration")
-		for _, p := range s.Phases {
+		for _, p := range v.Phases {
 			mark, color := phaseMark(p.Status)
-			name := oneLine(p.Name)
-			status := fmt.Sprintf("%s %s", mark, p.Status)
+			status := mark + " " + p.State
 			// Pad by runes (the marks are multi-byte), then colour.
 			status += strings.Repeat(" ", max(12-utf8.RuneCountInString(status), 0))
-			t.printf("  %-15s %s %9s\n", name, t.paint(color, status), duration(p.DurationMS))
+			t.printf("  %-15s %s %9s\n", p.Name, t.paint(color, status), p.Duration)
 		}
-		if gap, ok := betweenPhases(s); ok {
-			t.printf("  %-15s %-12s %9s\n", betweenPhasesLabel, "", FormatDuration(gap))
-			t.printf("  %-15s %-12s %9s\n", totalLabel, "", FormatDuration(*s.DurationMS))
+		if v.Between != "" {
+			t.printf("  %-15s %-12s %9s\n", betweenPhasesLabel, "", v.Between)
+			t.printf("  %-15s %-12s %9s\n", totalLabel, "", v.Total)
 		}
 	}
-	if len(s.AbnormalEvents) > 0 {
-		heading := strings.ToLower(eventsHeading(s.AbnormalEvents))
-		t.printf("\n  %s\n", t.paint(ansiYellow, fmt.Sprintf("%s (%d)", heading, len(s.AbnormalEvents))))
-		for _, e := range s.AbnormalEvents {
+	if len(v.Events.Lines) > 0 {
+		t.printf("\n  %s\n", t.paint(ansiYellow, strings.ToLower(v.Events.Heading())))
+		for _, l := range v.Events.Lines {
 			label := ""
-			if isWarning(e) {
-				label = t.paint(ansiYellow, "[warning]") + " "
+			if l.Label != "" {
+				label = t.paint(ansiYellow, "["+l.Label+"]") + " "
 			}
-			eventLines(t, e, label)
+			writeEventLine(t, l, label)
 		}
 	}
-	if len(s.PodEvents) > 0 {
-		t.printf("\n  %s\n", t.paint(ansiYellow, fmt.Sprintf("pod events (%d)", len(s.PodEvents)+s.PodEventsOmitted)))
-		for _, p := range s.PodEvents {
-			when := humanTime(podEventTime(p))
-			if when == "" {
-				when = timePad
-			}
-			text, _ := truncateRunes(podEventText(p), maxTextEvent)
-			t.printf("  %s  %s%s\n", t.paint(ansiDim, when), text, podCountMark(p.Count))
+	if len(v.Pods.Lines) > 0 {
+		t.printf("\n  %s\n", t.paint(ansiYellow, strings.ToLower(v.Pods.Heading())))
+		for _, l := range v.Pods.Lines {
+			writeEventLine(t, l, "")
 		}
 	}
-	if s.PodEventsError != "" {
-		msg, _ := truncateRunes(podEventsErrorText(s), maxTextEvent)
-		t.printf("\n  %s\n", msg)
+	if v.PodError != "" {
+		t.printf("\n  %s\n", v.PodError)
 	}
 }
 
@@ -364,15 +357,14 @@ func NewTerminal(w io.Writer, color bool) *Terminal {
 // Notify prints each notification followed by a blank line. A
 // ParentUpdate notification is acknowledged without printing anything.
 func (t *Terminal) Notify(ctx context.Context, ns []Notification) []Result {
-	return withoutParentUpdates(ns, func(ns []Notification) []Result { return t.notify(ctx, ns) })
-}
-
-func (t *Terminal) notify(ctx context.Context, ns []Notification) []Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	results := make([]Result, len(ns))
 	for i, n := range ns {
 		results[i].ID = n.ID
+		if n.ParentUpdate {
+			continue // no parent message to update
+		}
 		if err := ctx.Err(); err != nil {
 			results[i].Err = err
 			continue

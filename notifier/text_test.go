@@ -133,7 +133,7 @@ func TestStalledPhaseInWords(t *testing.T) {
 		if !strings.Contains(buf.String(), "⚠ stalled") || strings.Contains(buf.String(), "⏸") {
 			t.Errorf("terminal:\n%s", buf.String())
 		}
-		tl := timeline(n.Summary)
+		tl := timeline(newView(n, slackBudget))
 		if !strings.Contains(tl, ":warning: `"+n.Summary.Phase) || !strings.Contains(tl, "*stalled*") || strings.Contains(tl, "pause") {
 			t.Errorf("slack timeline:\n%s", tl)
 		}
@@ -154,14 +154,14 @@ func TestPhaseTableAddsUp(t *testing.T) {
 			t.Errorf("terminal lacks %q:\n%s", want, buf.String())
 		}
 	}
-	tl := timeline(n.Summary)
+	tl := timeline(newView(n, slackBudget))
 	if !strings.HasSuffix(tl, "\n:clock3: `between phases` 1m _waiting_\n:stopwatch: `total         ` 2m15s") {
 		t.Errorf("slack timeline:\n%s", tl)
 	}
 	// Phases back to back: no extra rows.
 	buf.Reset()
 	_ = RenderText(&buf, fixture(KindSucceeded), false)
-	if strings.Contains(buf.String(), "between phases") || strings.Contains(timeline(fixture(KindSucceeded).Summary), "between phases") {
+	if strings.Contains(buf.String(), "between phases") || strings.Contains(timeline(newView(fixture(KindSucceeded), slackBudget)), "between phases") {
 		t.Errorf("a between-phases row without time between phases:\n%s", buf.String())
 	}
 }

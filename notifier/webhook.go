@@ -1,7 +1,6 @@
 package notifier
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,33 +20,18 @@ type WebhookConfig struct {
 	// Secret is the Standard Webhooks signing secret, "whsec_<base64>"
 	// (WEBHOOK_SECRET). Empty: requests are not signed.
 	Secret string `json:"-"`
-	// HTTPClient sends the requests; nil means a client with a 15 s timeout.
-	// Redirects are never followed, with this client or the default (a 3xx
-	// is a permanent failure); the notifier uses a copy of it for that.
-	HTTPClient *http.Client `json:"-"`
-	// Version goes into the User-Agent, "modelarts-notifier/<version>".
-	Version string
-	// Now stamps webhook-timestamp; nil means time.Now.
-	Now func() time.Time `json:"-"`
-	// Sleep waits between retries; nil means [Sleep]. Tests fake it.
-	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
-	// Retry bounds the retries of one notification.
-	Retry RetryPolicy
+	SendConfig
 }
 
 // Webhook POSTs each notification as JSON to a URL, with Standard Webhooks
 // headers: webhook-id (the notification's ID, the same on every retry),
-// webhook-timestamp and, with a secret, webhook-signature.
-type Webhook struct {
-	url     *url.URL
-	key     []byte
-	client  *http.Client
-	agent   string
-	clock   clock
-	retry   RetryPolicy
-	secrets []string
-	logger  *slog.Logger
-}
+// webhook-timestamp and, with a secret, webhook-signature. Each body is at
+// most [MaxWebhookBody] bytes (see [TruncateEvent]; events are left out,
+// and counted, when they do not fit). It never digests and is not paced;
+// once a notification has used up its retries on a network error, a
+// timeout or a 5xx, the rest fail at once with [ErrDestinationDown]. A
+// ParentUpdate notification is acknowledged without a request.
+type Webhook struct{ *messenger }
 
 var _ Notifier = (*Webhook)(nil)
 
@@ -66,24 +49,12 @@ func NewWebhook(cfg WebhookConfig, logger *slog.Logger) (*Webhook, error) {
 			return nil, err
 		}
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	client := httpClient(cfg.HTTPClient)
-	secrets := urlSecrets(u)
+	s := newSender("webhook", cfg.SendConfig, logger, "host", u.Host)
+	s.secrets = urlSecrets(u)
 	if cfg.Secret != "" {
-		secrets = append(secrets, cfg.Secret, strings.TrimPrefix(cfg.Secret, "whsec_"))
+		s.secrets = append(s.secrets, cfg.Secret, strings.TrimPrefix(cfg.Secret, "whsec_"))
 	}
-	return &Webhook{
-		url:     u,
-		key:     key,
-		client:  client,
-		agent:   userAgent(cfg.Version),
-		clock:   newClock(cfg.Now, cfg.Sleep),
-		retry:   cfg.Retry,
-		secrets: secrets,
-		logger:  logger.With("destination", "webhook", "host", u.Host),
-	}, nil
+	return &Webhook{newMessenger(s, webhookFormat{target: u.String(), key: key})}, nil
 }
 
 // parseWebhookSecret decodes "whsec_<base64>" (the prefix is optional, as
@@ -96,63 +67,41 @@ func parseWebhookSecret(s string) ([]byte, error) {
 	return key, nil
 }
 
-// Notify POSTs each notification on its own, retrying transient failures.
-// Once one has used up its retries on a network error, a timeout or a 5xx,
-// the rest fail at once with [ErrDestinationDown]. A ParentUpdate
-// notification is acknowledged without a request. Each body is at most
-// [MaxWebhookBody] bytes (see [TruncateEvent]; events are left out, and
-// counted, when they do not fit).
-func (w *Webhook) Notify(ctx context.Context, ns []Notification) []Result {
-	return withoutParentUpdates(ns, func(ns []Notification) []Result { return w.notify(ctx, ns) })
+// webhookFormat is the JSON body of one notification, with Standard
+// Webhooks headers, signed under key when there is one.
+type webhookFormat struct {
+	target string
+	key    []byte
 }
 
-func (w *Webhook) notify(ctx context.Context, ns []Notification) []Result {
-	results := make([]Result, len(ns))
-	var skip error // why the rest are not attempted
-	for i, n := range ns {
-		if skip != nil {
-			results[i] = Result{ID: n.ID, Err: fmt.Errorf("webhook: deliver %s: %w", n.ID, skip)}
-			continue
-		}
-		results[i] = Result{ID: n.ID, Err: w.send(ctx, n)}
-		if err := results[i].Err; err != nil {
-			w.logger.WarnContext(ctx, "webhook delivery failed", "id", n.ID, "type", n.Kind, "err", err)
-			if skip = skipRest(ctx, n.ID, err); skip != nil && i+1 < len(ns) {
-				w.logger.WarnContext(ctx, "webhook looks down; not attempting the rest", "notifications", len(ns)-i-1)
-			}
-		} else {
-			w.logger.DebugContext(ctx, "webhook delivered", "id", n.ID, "type", n.Kind)
-		}
-	}
-	return results
+// webhookMessage is a rendered notification: its body, and its ID for the
+// webhook-id header and the signature.
+type webhookMessage struct {
+	id   string
+	body []byte
 }
 
-func (w *Webhook) send(ctx context.Context, n Notification) error {
+func (f webhookFormat) message(n Notification) (any, bool, error) {
 	if n.ID == "" {
-		return errors.New("webhook: notification has no ID")
+		return nil, false, errors.New("notification has no ID")
 	}
 	body, shortened, err := webhookBody(n)
-	if err != nil {
-		return permanent(fmt.Errorf("webhook: encode %s: %w", n.ID, err))
+	return webhookMessage{id: n.ID, body: body}, shortened, err
+}
+
+func (f webhookFormat) request(now time.Time, msg any) (outbound, error) {
+	m := msg.(webhookMessage)
+	h := http.Header{}
+	h.Set("webhook-id", m.id)
+	h.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	if f.key != nil {
+		h.Set("webhook-signature", Sign(f.key, m.id, now, m.body))
 	}
-	if shortened {
-		w.logger.InfoContext(ctx, "webhook body shortened to fit", "id", n.ID, "bytes", len(body), "limit", MaxWebhookBody)
-	}
-	err = w.retry.do(ctx, w.clock, func(ctx context.Context) error {
-		now := w.clock.now()
-		h := http.Header{}
-		h.Set("User-Agent", w.agent)
-		h.Set("webhook-id", n.ID)
-		h.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-		if w.key != nil {
-			h.Set("webhook-signature", Sign(w.key, n.ID, now, body))
-		}
-		return post(ctx, w.client, w.url.String(), h, body, now)
-	})
-	if err != nil {
-		return scrub(fmt.Errorf("webhook: deliver %s: %w", n.ID, err), w.secrets...)
-	}
-	return nil
+	return outbound{url: f.target, header: h, body: m.body}, nil
+}
+
+func (f webhookFormat) answer(status int, raw []byte, h http.Header, now time.Time) error {
+	return statusAnswer(status, raw, h, now)
 }
 
 // Sign returns the Standard Webhooks signature header value for a message:

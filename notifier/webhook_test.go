@@ -70,7 +70,7 @@ var fastRetry = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30
 
 func newTestWebhook(t *testing.T, url, secret string, clk *fakeClock) *Webhook {
 	t.Helper()
-	w, err := NewWebhook(WebhookConfig{URL: url, Secret: secret, Version: "1.2.3", Now: clk.Now, Sleep: clk.Sleep, Retry: fastRetry}, nil)
+	w, err := NewWebhook(WebhookConfig{URL: url, Secret: secret, SendConfig: SendConfig{Version: "1.2.3", Now: clk.Now, Sleep: clk.Sleep, Retry: fastRetry}}, nil)
 	if err != nil {
 		t.Fatalf("NewWebhook: %v", err)
 	}

@@ -14,7 +14,6 @@ package notifier
 //     4096)
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,19 +37,7 @@ type WeComConfig struct {
 	// deployment, a relay) or a loopback one is accepted as it is; only on
 	// the documented host must the path be /cgi-bin/webhook/send with a key.
 	URL string `json:"-"`
-	// HTTPClient sends the requests; nil means a client with a 15 s
-	// timeout. Redirects are never followed.
-	HTTPClient *http.Client `json:"-"`
-	// Version goes into the User-Agent.
-	Version string
-	// Now and Sleep pace and space retries; nil means the real clock.
-	Now   func() time.Time                                 `json:"-"`
-	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
-	// Retry bounds the retries of one message.
-	Retry RetryPolicy
-	// DigestThreshold: more notifications than this in one Notify call are
-	// sent as one digest (default 5).
-	DigestThreshold int
+	SendConfig
 }
 
 // WeCom posts markdown messages to a WeCom group robot: one per
@@ -58,7 +45,7 @@ type WeComConfig struct {
 // more than the robot's 20 a minute allow now; each within 4,096 bytes.
 // After a 45009 (frequency) answer it waits out the minute before trying
 // again.
-type WeCom struct{ *chatBot }
+type WeCom struct{ *messenger }
 
 var _ Notifier = (*WeCom)(nil)
 
@@ -84,9 +71,8 @@ func NewWeCom(cfg WeComConfig, logger *slog.Logger) (*WeCom, error) {
 	if key != "" {
 		secrets = append(secrets, key, url.QueryEscape(key))
 	}
-	c := chatCommon{HTTPClient: cfg.HTTPClient, Version: cfg.Version, Now: cfg.Now, Sleep: cfg.Sleep, Retry: cfg.Retry, DigestThreshold: cfg.DigestThreshold}
 	f := wecomFormat{target: u.String()}
-	return &WeCom{newChatBot("wecom", u, f, c, time.Minute, wecomWindows, secrets, logger)}, nil
+	return &WeCom{newChat("wecom", u, f, cfg.SendConfig, time.Minute, wecomWindows, secrets, logger)}, nil
 }
 
 // wecomFlavor: WeCom breaks lines on "\n" and greys text with
@@ -114,9 +100,8 @@ func (f wecomFormat) digest(ns []Notification) (any, bool, error) {
 	return wecomMessage{MsgType: "markdown", Markdown: wecomMarkdown{Content: text}}, cut, nil
 }
 
-func (f wecomFormat) request(_ time.Time, msg any) (string, []byte, error) {
-	body, err := json.Marshal(msg)
-	return f.target, body, err
+func (f wecomFormat) request(_ time.Time, msg any) (outbound, error) {
+	return chatRequest(f.target, msg)
 }
 
 // wecomClass: 45009 (api freq out of limit) is rate limiting, -1 (system

@@ -55,9 +55,9 @@ func (h *httpHarness) poll() Result {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	wh, err := notifier.NewWebhook(notifier.WebhookConfig{URL: h.hook.srv.URL,
+	wh, err := notifier.NewWebhook(notifier.WebhookConfig{URL: h.hook.srv.URL, SendConfig: notifier.SendConfig{
 		Retry: notifier.RetryPolicy{MaxAttempts: 1},
-		Sleep: func(context.Context, time.Duration) error { return nil }}, nil)
+		Sleep: func(context.Context, time.Duration) error { return nil }}}, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -168,7 +168,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 				rec := &receiver{ids: map[string][]string{}}
 				var dests []notifier.Destination
 				for _, d := range []string{"webhook-a", "webhook-b"} {
-					n, err := notifier.NewWebhook(notifier.WebhookConfig{URL: rec.server(t, d).URL, Retry: notifier.RetryPolicy{MaxAttempts: 1}}, nil)
+					n, err := notifier.NewWebhook(notifier.WebhookConfig{URL: rec.server(t, d).URL, SendConfig: notifier.SendConfig{Retry: notifier.RetryPolicy{MaxAttempts: 1}}}, nil)
 					if err != nil {
 						t.Fatal(err)
 					}

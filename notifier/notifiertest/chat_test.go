@@ -40,27 +40,25 @@ func newChatStandIns(t *testing.T, now func() time.Time, destSecret string) map[
 	}
 	out := map[string]chatStandIn{}
 	teams := notifiertest.NewTeams(t, notifiertest.ChatConfig{Now: now})
-	tm, err := notifier.NewTeams(notifier.TeamsConfig{URL: teams.WebhookURL, HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
+	tm, err := notifier.NewTeams(notifier.TeamsConfig{URL: teams.WebhookURL, SendConfig: notifier.SendConfig{HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out[notifiertest.PlatformTeams] = chatStandIn{teams, tm}
 	feishu := notifiertest.NewFeishu(t, notifiertest.ChatConfig{Secret: feishuSecret, Now: now})
-	fs, err := notifier.NewFeishu(notifier.FeishuConfig{URL: feishu.WebhookURL, Secret: secret(feishuSecret),
-		HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
+	fs, err := notifier.NewFeishu(notifier.FeishuConfig{URL: feishu.WebhookURL, Secret: secret(feishuSecret), SendConfig: notifier.SendConfig{HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out[notifiertest.PlatformFeishu] = chatStandIn{feishu, fs}
 	ding := notifiertest.NewDingTalk(t, notifiertest.ChatConfig{Secret: dingtalkSecret, Keyword: dingtalkWord, Now: now})
-	dt, err := notifier.NewDingTalk(notifier.DingTalkConfig{URL: ding.WebhookURL, Secret: secret(dingtalkSecret), Keyword: dingtalkWord,
-		HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
+	dt, err := notifier.NewDingTalk(notifier.DingTalkConfig{URL: ding.WebhookURL, Secret: secret(dingtalkSecret), Keyword: dingtalkWord, SendConfig: notifier.SendConfig{HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out[notifiertest.PlatformDingTalk] = chatStandIn{ding, dt}
 	wecom := notifiertest.NewWeCom(t, notifiertest.ChatConfig{Now: now})
-	wc, err := notifier.NewWeCom(notifier.WeComConfig{URL: wecom.WebhookURL, HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}, nil)
+	wc, err := notifier.NewWeCom(notifier.WeComConfig{URL: wecom.WebhookURL, SendConfig: notifier.SendConfig{HTTPClient: client, Now: now, Sleep: noSleep, Retry: retry}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,8 +35,7 @@ func TestWebhookReceiverVerifiesSignatures(t *testing.T) {
 	var round int64 = 7
 	rx := notifiertest.NewWebhookReceiver(t, secret, notifiertest.WithRound(func() int64 { return round }))
 	send := func(key, id string) error {
-		wh, err := notifier.NewWebhook(notifier.WebhookConfig{URL: rx.URL, Secret: key, Sleep: noSleep,
-			Retry: notifier.RetryPolicy{MaxAttempts: 1}}, nil)
+		wh, err := notifier.NewWebhook(notifier.WebhookConfig{URL: rx.URL, Secret: key, SendConfig: notifier.SendConfig{Sleep: noSleep, Retry: notifier.RetryPolicy{MaxAttempts: 1}}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,8 +192,7 @@ func TestSlackAPI(t *testing.T) {
 	}
 
 	// The real bot escapes hostile text and keeps within Slack's limits.
-	bot, err := notifier.NewSlackBot(notifier.SlackBotConfig{Token: token, Channel: "C0TEST", APIURL: api.URL + "/",
-		Sleep: noSleep, Retry: notifier.RetryPolicy{MaxAttempts: 1}}, nil)
+	bot, err := notifier.NewSlackBot(notifier.SlackBotConfig{Token: token, Channel: "C0TEST", APIURL: api.URL + "/", SendConfig: notifier.SendConfig{Sleep: noSleep, Retry: notifier.RetryPolicy{MaxAttempts: 1}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +217,7 @@ func TestSlackAPI(t *testing.T) {
 // but the Recorder does not record it as a notification delivered.
 func TestRecorderParentUpdate(t *testing.T) {
 	api := notifiertest.NewSlackAPI(t, token)
-	bot, err := notifier.NewSlackBot(notifier.SlackBotConfig{Token: token, Channel: "C0TEST", APIURL: api.URL + "/",
-		Sleep: noSleep, Retry: notifier.RetryPolicy{MaxAttempts: 1}}, nil)
+	bot, err := notifier.NewSlackBot(notifier.SlackBotConfig{Token: token, Channel: "C0TEST", APIURL: api.URL + "/", SendConfig: notifier.SendConfig{Sleep: noSleep, Retry: notifier.RetryPolicy{MaxAttempts: 1}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
