@@ -111,6 +111,6 @@ func post(ctx context.Context, client *http.Client, target string, header http.H
 	return &DeliveryError{
 		StatusCode: resp.StatusCode,
 		Body:       readBounded(resp.Body),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
+		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now),
 	}
 }

@@ -137,25 +137,33 @@ func (e *permanentError) Unwrap() error { return e.err }
 
 func permanent(err error) error { return &permanentError{err} }
 
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-func parseRetryAfter(h string, now time.Time) time.Duration {
+// parseRetryAfter reads a Retry-After header: delay-seconds (capped at a
+// day) or an HTTP date relative to now, and reports whether the header said
+// anything usable. A date in the past means "now" (0, true); a negative or
+// unreadable value is no hint (0, false). It is eventsapi's rule too: both
+// read the table eventsapi/testdata/retry-after.json.
+func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
 	h = strings.TrimSpace(h)
 	if h == "" {
-		return 0
+		return 0, false
 	}
 	if s, err := strconv.ParseInt(h, 10, 64); err == nil {
 		if s < 0 {
-			return 0
+			return 0, false
 		}
-		if s > int64(24*time.Hour/time.Second) {
-			s = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(s) * time.Second
+		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second, true
 	}
-	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
+	t, err := http.ParseTime(h)
+	if err != nil {
+		return 0, false
 	}
-	return 0
+	return max(t.Sub(now), 0), true
+}
+
+// retryAfter is parseRetryAfter's wait alone (0: no wait asked for).
+func retryAfter(h string, now time.Time) time.Duration {
+	d, _ := parseRetryAfter(h, now)
+	return d
 }
 
 // RetryPolicy bounds the retries of one delivery. The zero value means the

@@ -351,7 +351,7 @@ func statusAnswer(status int, raw []byte, h http.Header, now time.Time) error {
 	return &DeliveryError{
 		StatusCode: status,
 		Body:       readBounded(bytes.NewReader(raw)),
-		RetryAfter: parseRetryAfter(h.Get("Retry-After"), now),
+		RetryAfter: retryAfter(h.Get("Retry-After"), now),
 	}
 }
 

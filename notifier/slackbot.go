@@ -243,7 +243,7 @@ func (b *SlackBot) apiError(err error, c *capture) error {
 			StatusCode: c.status,
 			SlackError: slackErrorString(c.body),
 			Body:       c.body,
-			RetryAfter: parseRetryAfter(c.retryAfter, b.stage.clock.now()),
+			RetryAfter: retryAfter(c.retryAfter, b.stage.clock.now()),
 		}
 	}
 	if c.status == http.StatusOK {
