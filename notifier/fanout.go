@@ -7,11 +7,27 @@ import (
 	"sync"
 )
 
-// Destination is a named place to deliver notifications, e.g. "slack" or
-// "webhook:hooks.example.com". Names are what checkpoints record.
+// Destination is a named place to deliver notifications. Name is what
+// checkpoints record ("slack-webhook", "slack-bot:C0123ABCD",
+// "webhook-<hash of the URL>"): it never changes when an entry is named.
+// Label is the name ROUTES uses: an entry's NAME (WEBHOOK_URLS=
+// "pager=https://..."), else Name. Kind is the registry kind
+// ("slack-webhook", "slack-bot", "webhook", "teams", ...); empty for a
+// destination outside the registry (the terminal), which routing leaves
+// alone: it hears everything.
 type Destination struct {
 	Name     string
+	Label    string
+	Kind     string
 	Notifier Notifier
+}
+
+// RouteName is the name ROUTES uses for d: Label, else Name.
+func (d Destination) RouteName() string {
+	if d.Label != "" {
+		return d.Label
+	}
+	return d.Name
 }
 
 // Delivery is the outcome of one notification at one destination.

@@ -49,7 +49,7 @@ func TestDeliver(t *testing.T) {
 	}{
 		{
 			name:  "each destination on its own",
-			dests: []Destination{{"slack", ok}, {"webhook", failB}},
+			dests: []Destination{{Name: "slack", Notifier: ok}, {Name: "webhook", Notifier: failB}},
 			want: []Delivery{
 				{ID: "a", Destination: "slack", ThreadTS: "ts-a"}, {ID: "b", Destination: "slack", ThreadTS: "ts-b"}, {ID: "c", Destination: "slack", ThreadTS: "ts-c"},
 				{ID: "a", Destination: "webhook"}, {ID: "b", Destination: "webhook", Err: errDown}, {ID: "c", Destination: "webhook"},
@@ -57,7 +57,7 @@ func TestDeliver(t *testing.T) {
 		},
 		{
 			name:  "skipped pairs are not sent",
-			dests: []Destination{{"slack", ok}, {"webhook", failB}},
+			dests: []Destination{{Name: "slack", Notifier: ok}, {Name: "webhook", Notifier: failB}},
 			skip:  func(id, dest string) bool { return dest == "slack" && id != "c" || dest == "webhook" && id == "b" },
 			want: []Delivery{
 				{ID: "c", Destination: "slack", ThreadTS: "ts-c"},
@@ -66,7 +66,7 @@ func TestDeliver(t *testing.T) {
 		},
 		{
 			name:  "missing results and panics fail only their destination",
-			dests: []Destination{{"short", short}, {"panics", panics}, {"slack", ok}},
+			dests: []Destination{{Name: "short", Notifier: short}, {Name: "panics", Notifier: panics}, {Name: "slack", Notifier: ok}},
 			skip:  func(id, _ string) bool { return id == "c" },
 			want: []Delivery{
 				{ID: "a", Destination: "short"}, {ID: "b", Destination: "short", Err: ErrNoResult},

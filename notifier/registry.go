@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,16 +150,68 @@ func SplitList(v string) []string {
 	return out
 }
 
-// urlList is the URLs of a list variable, with repeats refused (two
-// destinations of one name would share their checkpoint entries).
-func urlList(env map[string]string, name string) ([]string, error) {
-	urls := SplitList(env[name])
-	for i, u := range urls {
-		if j := slices.Index(urls[:i], u); j >= 0 {
-			return nil, &VarError{Var: name, Msg: fmt.Sprintf("URL #%d repeats URL #%d", i+1, j+1)}
+// entryNameRE is the NAME of a NAME=URL entry: lower-case letters, digits
+// and "-", starting with a letter.
+var entryNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// entry is one item of a URL list: its URL and, when written NAME=URL, its
+// name.
+type entry struct{ name, url string }
+
+// splitEntry reads "NAME=URL" or "URL". A prefix before "=" that is not a
+// valid NAME is part of the URL only when the item starts with a scheme;
+// otherwise it is a bad name.
+func splitEntry(item string) (entry, error) {
+	before, after, ok := strings.Cut(item, "=")
+	if !ok || strings.Contains(before, "://") {
+		return entry{url: item}, nil
+	}
+	name := strings.TrimSpace(before)
+	if !entryNameRE.MatchString(name) {
+		return entry{}, fmt.Errorf("the name before \"=\" must be lower-case letters, digits and \"-\", starting with a letter")
+	}
+	if isReservedName(name) {
+		return entry{}, fmt.Errorf("the name %q is a destination kind or \"all\"", name)
+	}
+	return entry{name: name, url: strings.TrimSpace(after)}, nil
+}
+
+// isReservedName reports whether name is a kind or "all": names ROUTES
+// gives another meaning.
+func isReservedName(name string) bool {
+	if name == "all" {
+		return true
+	}
+	for _, k := range Registry() {
+		if k.Name == name {
+			return true
 		}
 	}
-	return urls, nil
+	return false
+}
+
+// urlList is the entries of a list variable, with repeated URLs and names
+// refused (two destinations of one URL would share their checkpoint
+// entries). Errors never show a URL or a name's value beyond the entry's
+// number.
+func urlList(env map[string]string, name string) ([]entry, error) {
+	var out []entry
+	for i, item := range SplitList(env[name]) {
+		e, err := splitEntry(item)
+		if err != nil {
+			return nil, &VarError{Var: name, Msg: fmt.Sprintf("URL #%d: %v", i+1, err)}
+		}
+		for j, o := range out {
+			if o.url == e.url {
+				return nil, &VarError{Var: name, Msg: fmt.Sprintf("URL #%d repeats URL #%d", i+1, j+1)}
+			}
+			if e.name != "" && o.name == e.name {
+				return nil, &VarError{Var: name, Msg: fmt.Sprintf("URL #%d: the name %q is given to URL #%d too", i+1, e.name, j+1)}
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // requires fails when dependent is set but none of its list's URLs.
@@ -174,23 +227,25 @@ func requires(env map[string]string, dependent, list string) error {
 // other than the variable's documented ones make one warning (see
 // [warnElsewhere]).
 func perURL(env map[string]string, list, prefix string, o DestinationOptions, build func(url string) (Notifier, error)) ([]Destination, error) {
-	urls, err := urlList(env, list)
+	entries, err := urlList(env, list)
 	if err != nil {
 		return nil, err
 	}
 	var dests []Destination
 	var elsewhere []int
-	for i, u := range urls {
-		n, err := build(u)
+	for i, e := range entries {
+		n, err := build(e.url)
 		if err != nil {
 			return nil, varError(list, fmt.Sprintf("URL #%d", i+1), err)
 		}
-		if _, where, _ := checkURL(list, u); where == hostElsewhere {
+		if _, where, _ := checkURL(list, e.url); where == hostElsewhere {
 			elsewhere = append(elsewhere, i+1)
 		}
-		dests = append(dests, Destination{Name: prefix + "-" + ShortHash(u), Notifier: n})
+		// The recorded name is the URL's hash, named or not: naming an
+		// entry re-sends nothing.
+		dests = append(dests, Destination{Name: prefix + "-" + ShortHash(e.url), Label: e.name, Kind: prefix, Notifier: n})
 	}
-	warnElsewhere(o.Logger, list, len(urls), elsewhere)
+	warnElsewhere(o.Logger, list, len(entries), elsewhere)
 	return dests, nil
 }
 
@@ -287,7 +342,7 @@ func Registry() []DestinationKind {
 				if _, where, _ := checkURL("SLACK_WEBHOOK_URL", u); where == hostElsewhere {
 					warnElsewhere(o.Logger, "SLACK_WEBHOOK_URL", 1, []int{1})
 				}
-				return []Destination{{Name: "slack-webhook", Notifier: n}}, nil
+				return []Destination{{Name: "slack-webhook", Kind: "slack-webhook", Notifier: n}}, nil
 			},
 		},
 		{
@@ -319,7 +374,7 @@ func Registry() []DestinationKind {
 						warnElsewhere(o.Logger, "SLACK_API_URL", 1, []int{1})
 					}
 				}
-				return []Destination{{Name: "slack-bot:" + channel, Notifier: n}}, nil
+				return []Destination{{Name: "slack-bot:" + channel, Kind: "slack-bot", Notifier: n}}, nil
 			},
 		},
 		{

@@ -3,9 +3,13 @@ package setup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,6 +18,7 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/route"
 )
 
 // Version is the product version, in User-Agent headers. Set at build time
@@ -81,11 +86,73 @@ func (c *Common) NewClient(hc *http.Client, log *slog.Logger) (*eventsapi.Client
 // "slack-bot:<channel>", "webhook-<hash of the URL>", "feishu-<hash>", ...),
 // so a URL never reaches the store.
 func (c *Common) Destinations(log *slog.Logger, hc *http.Client, extra ...notifier.Destination) ([]notifier.Destination, error) {
-	ds, err := c.buildDestinations(notifier.DestinationOptions{HTTPClient: hc, Version: Version, Logger: log})
+	ds, _, err := c.RoutedDestinations(log, hc, extra...)
+	return ds, err
+}
+
+// RoutedDestinations is Destinations with ROUTES applied: the table that
+// decides who hears what (nil without ROUTES: everyone hears everything),
+// and, after the configured destinations, a Slack bot destination for each
+// slack-bot:CHANNEL the document names (the configured bot's token posting
+// to that channel, recorded as "slack-bot:CHANNEL").
+func (c *Common) RoutedDestinations(log *slog.Logger, hc *http.Client, extra ...notifier.Destination) ([]notifier.Destination, *route.Table, error) {
+	o := notifier.DestinationOptions{HTTPClient: hc, Version: Version, Logger: log}
+	ds, err := c.buildDestinations(o)
 	if err != nil {
+		return nil, nil, err
+	}
+	tb, err := c.routeTable(ds)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, ch := range tb.Channels() {
+		vars := maps.Clone(map[string]string(c.DestinationVars))
+		vars["SLACK_CHANNEL"] = strings.TrimPrefix(ch, "slack-bot:")
+		bot, err := notifier.Registry()[slices.IndexFunc(notifier.Registry(), func(k notifier.DestinationKind) bool { return k.Name == "slack-bot" })].New(vars, o)
+		if err != nil {
+			return nil, nil, &ConfigError{Var: route.Variable, Reason: fmt.Sprintf("%s: %v", ch, err)}
+		}
+		ds = append(ds, bot...)
+	}
+	return append(append([]notifier.Destination(nil), extra...), ds...), tb, nil
+}
+
+// routeTable parses ROUTES against the configured destinations ds.
+func (c *Common) routeTable(ds []notifier.Destination) (*route.Table, error) {
+	if strings.TrimSpace(c.Routes) == "" {
+		return nil, nil
+	}
+	var rds []route.Destination
+	for _, d := range ds {
+		if d.Kind != "" {
+			rds = append(rds, route.Destination{Key: d.Name, Name: d.RouteName(), Kind: d.Kind})
+		}
+	}
+	if err := uniqueRouteNames(rds); err != nil {
 		return nil, err
 	}
-	return append(append([]notifier.Destination(nil), extra...), ds...), nil
+	var kinds []string
+	for _, k := range notifier.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	kinds = append(kinds, "project.report")
+	tb, err := route.Parse(c.Routes, rds, slices.Compact(kinds), notifier.PhaseNames)
+	if err != nil {
+		return nil, &ConfigError{Var: route.Variable, Reason: strings.TrimPrefix(err.Error(), route.Variable+": ")}
+	}
+	return tb, nil
+}
+
+// uniqueRouteNames refuses two destinations ROUTES would call alike.
+func uniqueRouteNames(ds []route.Destination) error {
+	for i, d := range ds {
+		for _, o := range ds[:i] {
+			if o.Name == d.Name {
+				return &ConfigError{Var: route.Variable, Reason: fmt.Sprintf("two destinations are named %q", d.Name)}
+			}
+		}
+	}
+	return nil
 }
 
 // buildDestinations builds every configured destination of every kind in

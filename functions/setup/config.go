@@ -57,6 +57,10 @@ type ModelArts struct {
 // Validate builds the destinations once to find out.
 type Notify struct {
 	DestinationVars DestinationVars `ignored:"true"`
+	// Routes is the ROUTES document (YAML or JSON): who hears what. It may
+	// come from SECRETS_ARN (CloudFormation parameters and Lambda's
+	// environment stop at 4 KB).
+	Routes string `envconfig:"ROUTES" desc:"who hears what: routes, default and mutes (YAML or JSON; see README); may be kept in the secret"`
 }
 
 // readDestinationVars fills DestinationVars from the environment.
@@ -363,7 +367,9 @@ func (c *Common) validate(p *problems) {
 
 	c.validateCredentials(p, regionOK)
 
-	if _, err := c.buildDestinations(notifier.DestinationOptions{}); err != nil {
+	if ds, err := c.buildDestinations(notifier.DestinationOptions{}); err != nil {
+		p.add(err)
+	} else if _, err := c.routeTable(ds); err != nil {
 		p.add(err)
 	}
 	switch strings.ToLower(c.LogLevel) {

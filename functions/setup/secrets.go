@@ -24,6 +24,7 @@ func secretVars() []string {
 		"MODELARTS_TOKEN",
 		"HUAWEICLOUD_DOMAIN_NAME", "HUAWEICLOUD_USERNAME", "HUAWEICLOUD_PASSWORD",
 		"HUAWEICLOUD_ACCESS_KEY", "HUAWEICLOUD_SECRET_KEY", "HUAWEICLOUD_SECURITY_TOKEN",
+		"ROUTES", // not a secret, but longer than Lambda's environment allows
 	}
 	for _, v := range notifier.RegistryVars() {
 		if v.Secret {
