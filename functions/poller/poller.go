@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -17,9 +19,11 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/functions/setup"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/route"
 )
 
 const usageHead = `Usage: poller [-demo]
+       poller -route-test SERVICE [-type KIND] [-phase PHASE]
 
 One poll of ModelArts service events: reads the events newer than each
 service's checkpoint, rebuilds deployment timelines, and delivers the due
@@ -30,6 +34,13 @@ Flags:
   -demo   poll the built-in simulated ModelArts: five services (a success, a
           failure, a stalled image pull, a runtime abnormal event and a v2
           service stalled in scheduling); checkpoints in .modelarts-notifier/
+  -route-test SERVICE
+          print where a notification about SERVICE (a name or an id) would
+          go under ROUTES: one destination name per line (none: nowhere),
+          or "muted"; it reads the configuration only and calls no API
+  -type KIND, -phase PHASE
+          the notification's kind and phase for -route-test (omitted: only
+          routes and mutes that do not filter on it match)
   -h      this help
 
 Environment:
@@ -41,6 +52,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("poller", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	demoMode := fs.Bool("demo", false, "poll the built-in simulated ModelArts")
+	routeTest := fs.String("route-test", "", "where a notification about this service would go under ROUTES")
+	routeType := fs.String("type", "", "the notification kind, with -route-test")
+	routePhase := fs.String("phase", "", "the phase, with -route-test")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
 		_ = setup.Usage(stderr, &setup.Poller{})
@@ -56,6 +70,15 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	inLambda := setup.InLambda()
 	log := setup.NewLogger(stderr, os.Getenv("LOG_LEVEL"), inLambda)
+	if *routeTest != "" || *routeType != "" || *routePhase != "" {
+		if *routeTest == "" {
+			return errors.New("-type and -phase go with -route-test SERVICE")
+		}
+		if err := setup.LoadSecrets(ctx, log); err != nil {
+			return err
+		}
+		return printRoute(stdout, log, *routeTest, *routeType, *routePhase, time.Now())
+	}
 
 	var override func(*setup.Poller)
 	if *demoMode {
@@ -200,4 +223,33 @@ func (a *app) poll(ctx context.Context) watch.Result {
 	}
 	a.log.Log(ctx, level, "poll done", attrs...)
 	return res
+}
+
+// printRoute prints where a notification about service (a name or an id)
+// of kind typ in phase would go now: the routing names of its
+// destinations, one per line, or "muted".
+func printRoute(w io.Writer, log *slog.Logger, service, typ, phase string, now time.Time) error {
+	if typ != "" && !slices.Contains(append(slices.Clone(notifier.Kinds), "project.report"), notifier.Kind(typ)) {
+		return fmt.Errorf("-type %q: not a notification kind", typ)
+	}
+	if phase != "" && !slices.Contains(notifier.PhaseNames, phase) {
+		return fmt.Errorf("-phase %q: not a phase (%s)", phase, strings.Join(notifier.PhaseNames, ", "))
+	}
+	dests, tb, err := setup.LoadRoutes(log)
+	if err != nil {
+		return err
+	}
+	d := tb.Route(route.Query{ServiceName: service, ServiceID: service, Type: typ, Phase: phase}, now)
+	if d.Muted {
+		_, err := fmt.Fprintln(w, "muted")
+		return err
+	}
+	for _, dest := range dests {
+		if d.To == nil || slices.Contains(d.To, dest.Name) {
+			if _, err := fmt.Fprintln(w, dest.RouteName()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

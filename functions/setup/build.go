@@ -117,6 +117,17 @@ func (c *Common) RoutedDestinations(log *slog.Logger, hc *http.Client, extra ...
 	return append(append([]notifier.Destination(nil), extra...), ds...), tb, nil
 }
 
+// LoadRoutes reads only what routing needs, the destinations' variables
+// and ROUTES (from the environment, after LoadSecrets), and returns the
+// destinations and the table, as RoutedDestinations does. It calls no API
+// and needs no ModelArts configuration: poller -route-test uses it.
+func LoadRoutes(log *slog.Logger) ([]notifier.Destination, *route.Table, error) {
+	c := &Common{}
+	c.Routes = os.Getenv("ROUTES")
+	c.readDestinationVars()
+	return c.RoutedDestinations(log, nil)
+}
+
 // routeTable parses ROUTES against the configured destinations ds.
 func (c *Common) routeTable(ds []notifier.Destination) (*route.Table, error) {
 	if strings.TrimSpace(c.Routes) == "" {
