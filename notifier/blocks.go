@@ -200,8 +200,20 @@ func messageBlocks(n Notification, emoji, title, status, note string) (blocks []
 		b.section(timeline(v))
 	}
 	b.problems(v)
+	b.console(v)
 	b.context(v.timesLine(codeSpan))
 	return b.done(), b.fit(fallbackText(title, status, n), maxFallback), b.truncated
+}
+
+// console adds a button that opens the service in the ModelArts console.
+func (b *blockBuilder) console(v summaryView) {
+	if v.Console == "" {
+		return
+	}
+	text := slack.NewTextBlockObject(slack.PlainTextType, "ModelArts console", false, false)
+	btn := slack.NewButtonBlockElement("console", "console", text)
+	btn.URL = v.Console
+	b.blocks = append(b.blocks, slack.NewActionBlock("console", btn))
 }
 
 // deadline adds, when ModelArts will fail the deployment, when.
@@ -366,6 +378,7 @@ func slackDetailBlocks(n Notification) (blocks []slack.Block, fallback string, t
 	b.section(line)
 	b.deadline(v)
 	b.problems(v)
+	b.console(v)
 	b.context(v.timesLine(codeSpan))
 	return b.done(), b.fit(fallbackText(n.Kind.Title(), status, n), maxFallback), b.truncated
 }

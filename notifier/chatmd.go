@@ -58,6 +58,9 @@ func chatMarkdown(v summaryView, f mdFlavor) string {
 		}
 		add(hint)
 	}
+	if v.Console != "" {
+		add("[Open in the ModelArts console](" + v.Console + ")")
+	}
 	for _, l := range []eventList{v.Events, v.Pods} {
 		if l.Total > 0 {
 			add("**" + e(l.Heading()) + "**")

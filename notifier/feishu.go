@@ -226,8 +226,15 @@ func feishuView(v summaryView) feishuMessage {
 	if v.Hint != "" {
 		els = append(els, feishuDiv(plain("💡 "+e(v.Hint))))
 	}
+	var buttons []feishuButton
+	if v.Console != "" {
+		buttons = append(buttons, feishuButton{Tag: "button", Text: feishuText{Tag: "plain_text", Content: "ModelArts console"}, Type: "primary", URL: v.Console})
+	}
 	if v.HelpURL != "" {
-		els = append(els, feishuElement{Tag: "action", Actions: []feishuButton{{Tag: "button", Text: feishuText{Tag: "plain_text", Content: "Troubleshooting"}, Type: "default", URL: v.HelpURL}}})
+		buttons = append(buttons, feishuButton{Tag: "button", Text: feishuText{Tag: "plain_text", Content: "Troubleshooting"}, Type: "default", URL: v.HelpURL})
+	}
+	if len(buttons) > 0 {
+		els = append(els, feishuElement{Tag: "action", Actions: buttons})
 	}
 	for _, l := range []eventList{v.Events, v.Pods} {
 		if l.Total == 0 {

@@ -242,6 +242,9 @@ func teamsView(v summaryView) teamsMessage {
 	}
 	body = append(body, acElement{Type: "TextBlock", Text: e(chatTimes(v)), Size: "Small", IsSubtle: true, Wrap: true, Separator: true})
 	var actions []acAction
+	if v.Console != "" {
+		actions = append(actions, acAction{Type: "Action.OpenUrl", Title: "ModelArts console", URL: v.Console})
+	}
 	if v.HelpURL != "" {
 		actions = append(actions, acAction{Type: "Action.OpenUrl", Title: "Troubleshooting", URL: v.HelpURL})
 	}

@@ -302,6 +302,7 @@ func renderView(t *textWriter, v summaryView, inHeader bool) {
 	}
 	row("hint", v.Hint)
 	row("help", v.HelpURL)
+	row("console", v.Console)
 	if len(v.Phases) > 0 {
 		t.printf("\n  %-15s %-12s %9s\n", "phase", "status", "duration")
 		for _, p := range v.Phases {

@@ -72,6 +72,9 @@ type summaryView struct {
 	// failure class, HelpURL its documentation when it is safe to link
 	// ([safeLinkURL]), else "".
 	Error, Hint, HelpURL string
+	// Console opens the service in the ModelArts console, when it is safe
+	// to link ([safeLinkURL]), else "".
+	Console string
 	// Events are the abnormal and warning events, Pods the pod events;
 	// PodError why pod events could not be read.
 	Events, Pods eventList
@@ -164,6 +167,9 @@ func newView(n Notification, b viewBudget) summaryView {
 	v.Hint = v.fit(oneLine(s.Hint), b.errorRunes)
 	if safeLinkURL(s.HelpURL) {
 		v.HelpURL = s.HelpURL
+	}
+	if safeLinkURL(s.ConsoleURL) {
+		v.Console = s.ConsoleURL
 	}
 	v.Events = v.events(s.AbnormalEvents, b)
 	v.Pods = v.podEvents(s, b)

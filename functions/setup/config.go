@@ -61,6 +61,8 @@ type Notify struct {
 	// come from SECRETS_ARN (CloudFormation parameters and Lambda's
 	// environment stop at 4 KB).
 	Routes string `envconfig:"ROUTES" desc:"who hears what: routes, default and mutes (YAML or JSON; see README); may be kept in the secret"`
+	// ConsoleURL is the console link's template (see notifier.ConsoleTemplate).
+	ConsoleURL string `envconfig:"CONSOLE_URL" shown:"https://console.huaweicloud.com/modelarts/?region={region} (console-intl outside cn- regions)" desc:"the console link in every notification: a URL template with {region}, {project_id}, {service_id}, {service_name}, {generation}"`
 }
 
 // readDestinationVars fills DestinationVars from the environment.
@@ -367,6 +369,9 @@ func (c *Common) validate(p *problems) {
 
 	c.validateCredentials(p, regionOK)
 
+	if _, err := notifier.ParseConsoleTemplate(c.ConsoleURL, c.Region); err != nil {
+		p.bad("CONSOLE_URL", "%v", err)
+	}
 	if ds, err := c.buildDestinations(notifier.DestinationOptions{}); err != nil {
 		p.add(err)
 	} else if _, err := c.routeTable(ds); err != nil {
@@ -439,6 +444,12 @@ func (c *Common) validateCredentials(p *problems, regionOK bool) {
 			p.bad("HUAWEICLOUD_SECRET_KEY", "required with AK/SK authentication")
 		}
 	}
+}
+
+// Console is the console link's template, checked at start-up.
+func (c *Common) Console() notifier.ConsoleTemplate {
+	t, _ := notifier.ParseConsoleTemplate(c.ConsoleURL, c.Region)
+	return t
 }
 
 // HasDestination reports whether any notification destination is set.

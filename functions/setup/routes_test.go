@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier/route"
 )
 
@@ -106,4 +107,28 @@ func TestRoutesErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestConsoleURLVariable(t *testing.T) {
+	setEnv(t, with(base(), "CONSOLE_URL", "https://console.example.com/{servce_id}"))
+	if _, err := LoadPoller(false); err == nil || !strings.Contains(err.Error(), "CONSOLE_URL: unknown placeholder {servce_id}") {
+		t.Fatalf("err = %v", err)
+	}
+	setEnv(t, with(base(), "CONSOLE_URL", "https://console.example.com/{service_id}", "MODELARTS_REGION", "ap-southeast-1"))
+	c, err := LoadPoller(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Console().URL(notifierValues("s1")); got != "https://console.example.com/s1" {
+		t.Fatalf("console URL %q", got)
+	}
+	setEnv(t, with(base(), "CONSOLE_URL", "", "MODELARTS_REGION", "ap-southeast-1"))
+	c, _ = LoadPoller(false)
+	if got := c.Console().URL(notifierValues("s1")); !strings.HasPrefix(got, "https://console-intl.huaweicloud.com/") {
+		t.Fatalf("default outside cn-: %q", got)
+	}
+}
+
+func notifierValues(id string) notifier.ConsoleValues {
+	return notifier.ConsoleValues{Region: "ap-southeast-1", ServiceID: id}
 }

@@ -203,8 +203,10 @@ type Summary struct {
 	// Hint says what to do about a known failure or abnormal class (e.g.
 	// insufficient resources: pick another flavor or pool, or wait), and
 	// HelpURL is Huawei's troubleshooting page for it, when there is one.
-	Hint       string `json:"hint,omitempty"`
-	HelpURL    string `json:"help_url,omitempty"`
+	Hint    string `json:"hint,omitempty"`
+	HelpURL string `json:"help_url,omitempty"`
+	// ConsoleURL opens the service in the ModelArts console (CONSOLE_URL).
+	ConsoleURL string `json:"console_url,omitempty"`
 	StartedAt  Time   `json:"started_at,omitzero"`
 	EndedAt    Time   `json:"ended_at,omitzero"`
 	DurationMS *int64 `json:"duration_ms,omitempty"`
