@@ -221,6 +221,9 @@ func (b *blockBuilder) deadline(v summaryView) {
 	if v.Deadline != "" {
 		b.section(":alarm_clock: " + EscapeSlack(v.Deadline))
 	}
+	if v.Usual != "" {
+		b.context(":straight_ruler: " + EscapeSlack(v.Usual))
+	}
 }
 
 // problems adds the service's error message, the hint and its link, the

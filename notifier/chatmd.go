@@ -41,6 +41,9 @@ func chatMarkdown(v summaryView, f mdFlavor) string {
 	if v.Deadline != "" {
 		add("⏰ " + e(v.Deadline))
 	}
+	if v.Usual != "" {
+		add("📏 " + e(v.Usual))
+	}
 	if len(v.Phases) > 0 {
 		add("**Timeline**")
 		for _, p := range v.Phases {

@@ -210,6 +210,9 @@ func feishuView(v summaryView) feishuMessage {
 	if v.Deadline != "" {
 		els = append(els, feishuDiv(plain("⏰ "+e(v.Deadline))))
 	}
+	if v.Usual != "" {
+		els = append(els, feishuDiv(plain("📏 "+e(v.Usual))))
+	}
 	if len(v.Phases) > 0 {
 		var sb strings.Builder
 		for i, p := range v.Phases {

@@ -214,6 +214,9 @@ func teamsView(v summaryView) teamsMessage {
 	if v.Deadline != "" {
 		body = append(body, acElement{Type: "TextBlock", Text: "⏰ " + e(v.Deadline), Color: "Warning", Wrap: true})
 	}
+	if v.Usual != "" {
+		body = append(body, textBlock("📏 "+e(v.Usual)))
+	}
 	if len(v.Phases) > 0 {
 		body = append(body, heading("Timeline"))
 		var rows []acFact

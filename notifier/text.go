@@ -297,6 +297,7 @@ func renderView(t *textWriter, v summaryView, inHeader bool) {
 	row("ended", v.Ended)
 	row("duration", v.Duration)
 	row("deadline", v.Deadline)
+	row("usual", v.Usual)
 	if v.Error != "" {
 		row("error", t.paint(ansiRed, v.Error))
 	}

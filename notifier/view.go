@@ -63,6 +63,9 @@ type summaryView struct {
 	ModelArts              string
 	// Deadline says when ModelArts will fail the deployment (v2), or "".
 	Deadline string
+	// Usual says how long the phase usually takes and how its stall
+	// threshold was set (stall and recovery notifications), or "".
+	Usual string
 	// Phases is the timeline; Between and Total, when the phases leave a
 	// second or more over, the time between phases and the deployment's
 	// total, so that the timeline adds up ("" otherwise).
@@ -152,6 +155,7 @@ func newView(n Notification, b viewBudget) summaryView {
 	}
 	v.ModelArts = v.fit(serviceStatusText(s), viewFactRunes)
 	v.Deadline = failsAtText(s, failsAtRef(n))
+	v.Usual = usualText(s)
 	for _, p := range s.Phases {
 		v.Phases = append(v.Phases, phaseRow{
 			Name:     v.fit(oneLine(p.Name), viewPhaseRunes),
@@ -372,4 +376,32 @@ func newDigestItem(n Notification, b digestBudget) (it digestItem, cut bool) {
 		it.PodError = fit(podEventsErrorText(s))
 	}
 	return it, cut
+}
+
+// usualText says how long the summary's phase usually takes for this
+// service and how its stall threshold was set, e.g. "image_pull usually
+// takes 2m (median of 5 deployments); stall threshold 4m, learned from
+// them", or "" when the summary carries no threshold.
+func usualText(s Summary) string {
+	if s.StallThresholdMS <= 0 || s.Phase == "" {
+		return ""
+	}
+	th := FormatDuration(s.StallThresholdMS)
+	for _, p := range s.Phases {
+		if p.Name != s.Phase {
+			continue
+		}
+		if p.UsualMS != nil && s.StallThresholdLearned {
+			return fmt.Sprintf("%s usually takes %s (median of %d deployments); stall threshold %s, learned from them",
+				oneLine(s.Phase), FormatDuration(*p.UsualMS), p.Samples, th)
+		}
+		if p.Samples > 0 {
+			return fmt.Sprintf("stall threshold %s (STALL_THRESHOLDS): %d successful deployments of %s so far, 3 are needed to learn its usual time",
+				th, p.Samples, oneLine(s.Phase))
+		}
+	}
+	if s.StallThresholdLearned {
+		return fmt.Sprintf("stall threshold %s, learned from this service's deployments", th)
+	}
+	return fmt.Sprintf("stall threshold %s (STALL_THRESHOLDS); no successful %s of this service to learn from yet", th, oneLine(s.Phase))
 }

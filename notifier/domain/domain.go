@@ -177,6 +177,11 @@ type Phase struct {
 	// DurationMS is set when the phase ended (or, while running, the time
 	// so far); nil when it has not begun.
 	DurationMS *int64 `json:"duration_ms,omitempty"`
+	// UsualMS is how long the phase usually takes for this service: the
+	// median of its last successful durations (Samples of them), set when
+	// there are enough to learn from (3 or more).
+	UsualMS *int64 `json:"usual_ms,omitempty"`
+	Samples int    `json:"samples,omitempty"`
 }
 
 // Summary is a deployment summary; its JSON is the "data" of the webhook body.
@@ -216,10 +221,16 @@ type Summary struct {
 	// FailsAt is when ModelArts itself will fail the deployment (its start
 	// plus the deploy timeout); set for stalled or in-progress v2
 	// deployments.
-	FailsAt        Time    `json:"fails_at,omitzero"`
-	Phases         []Phase `json:"phases"`
-	AbnormalEvents []Event `json:"abnormal_events"`
-	Events         []Event `json:"events"`
+	FailsAt Time `json:"fails_at,omitzero"`
+	// StallThresholdMS is the stall threshold of Phase for this service
+	// (stall and recovery notifications), and StallThresholdLearned says
+	// it was learned from the service's own history rather than taken
+	// from STALL_THRESHOLDS.
+	StallThresholdMS      int64   `json:"stall_threshold_ms,omitempty"`
+	StallThresholdLearned bool    `json:"stall_threshold_learned,omitempty"`
+	Phases                []Phase `json:"phases"`
+	AbnormalEvents        []Event `json:"abnormal_events"`
+	Events                []Event `json:"events"`
 	// PodEvents are the Warning events of a failed or stalled v2
 	// deployment's pods: what Kubernetes says went wrong.
 	PodEvents []PodEvent `json:"pod_events,omitempty"`
