@@ -125,6 +125,9 @@ func serviceName(s Summary) string {
 // truncated reports whether some text had to be cut to Slack's limits (the
 // text says so where it was cut).
 func SlackBlocks(n Notification) (blocks []slack.Block, fallback string, truncated bool) {
+	if n.Project != nil {
+		return projectBlocks(n.Project)
+	}
 	n.Summary = n.Summary.Bounded()
 	return messageBlocks(n, kindEmoji(n.Kind), n.Kind.Title(), outcome(n.Summary), "")
 }

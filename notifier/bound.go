@@ -40,6 +40,9 @@ const omittedReserve = 96
 // Events are taken to be in time order, as a summary lists them (and as
 // Bounded puts pod events).
 func webhookBody(n Notification) (body []byte, shortened bool, err error) {
+	if n.Project != nil {
+		return projectWebhookBody(n)
+	}
 	n.Summary = n.Summary.Bounded()
 	s := &n.Summary
 	stringsCut := false

@@ -121,6 +121,9 @@ func chatDigestMarkdown(d digestView, f mdFlavor) string {
 // limit bytes, else cuts the tightest rendering to limit bytes (in runes,
 // ending with truncationMark); cut reports whether anything was cut.
 func markdownWithin(n Notification, f mdFlavor, limit int) (text string, cut bool) {
+	if n.Project != nil {
+		return projectMarkdown(n.Project, f, limit)
+	}
 	n.Summary = n.Summary.Bounded()
 	text, cut, ok := fitChat(len(chatBudgets), func(level int) (string, bool) {
 		v := newView(n, chatBudgets[level])

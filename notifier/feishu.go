@@ -186,6 +186,9 @@ const feishuSignReserve = 96
 // times. ModelArts text is escaped with [EscapeChat] and, where it is more
 // than a value, shown as plain_text. The body stays within MaxFeishuBody.
 func feishuCardMessage(n Notification) (feishuMessage, bool, error) {
+	if n.Project != nil {
+		return projectFeishu(n.Project)
+	}
 	n.Summary = n.Summary.Bounded()
 	msg, cut, ok := fitChat(len(chatBudgets), func(level int) (feishuMessage, bool) {
 		v := newView(n, chatBudgets[level])

@@ -7,6 +7,7 @@ package notifier
 
 import (
 	"context"
+	"encoding/json"
 )
 
 // Notification is one thing worth telling people.
@@ -33,6 +34,24 @@ type Notification struct {
 	// digest.
 	ParentUpdate bool    `json:"-"`
 	Summary      Summary `json:"data"`
+	// Project, when set, is what the notification is (Kind
+	// project.report): its JSON is the body's "data" instead of Summary,
+	// and every destination renders it as a project report.
+	Project *ProjectReport `json:"-"`
+}
+
+// MarshalJSON writes the webhook body: type, timestamp and data (the
+// summary, or the project report).
+func (n Notification) MarshalJSON() ([]byte, error) {
+	if n.Project != nil {
+		return json.Marshal(struct {
+			Kind      Kind           `json:"type"`
+			Timestamp Time           `json:"timestamp"`
+			Data      *ProjectReport `json:"data"`
+		}{n.Kind, n.Timestamp, n.Project})
+	}
+	type plain Notification // no methods: no recursion
+	return json.Marshal(plain(n))
 }
 
 // Result is the outcome of delivering one notification to one destination.

@@ -100,6 +100,7 @@ type acElement struct {
 	Color     string      `json:"color,omitempty"`
 	IsSubtle  bool        `json:"isSubtle,omitempty"`
 	Wrap      bool        `json:"wrap,omitempty"`
+	FontType  string      `json:"fontType,omitempty"`
 	Spacing   string      `json:"spacing,omitempty"`
 	Separator bool        `json:"separator,omitempty"`
 	Facts     []acFact    `json:"facts,omitempty"`
@@ -182,6 +183,9 @@ func runs(rs ...acTextRun) acElement {
 // [MaxTeamsBody] (fewer and shorter events first); cut reports whether
 // something was cut or left out (the card says so where it was).
 func teamsCard(n Notification) (msg teamsMessage, cut bool, err error) {
+	if n.Project != nil {
+		return projectTeams(n.Project)
+	}
 	n.Summary = n.Summary.Bounded()
 	msg, cut, ok := fitChat(len(chatBudgets), func(level int) (teamsMessage, bool) {
 		v := newView(n, chatBudgets[level])

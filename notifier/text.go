@@ -100,6 +100,9 @@ func kindColor(k Kind) string {
 // shorter still). color adds ANSI colours; pass true only when w is a
 // terminal.
 func RenderText(w io.Writer, n Notification, color bool) error {
+	if n.Project != nil {
+		return RenderProjectReport(w, n.Project)
+	}
 	t := &textWriter{w: w, color: color}
 	n.Summary = n.Summary.Bounded()
 	v := newView(n, terminalBudget)
