@@ -79,7 +79,7 @@ build-ReportFunction:
 ## simulated ModelArts. It prints the curl that invokes it; Ctrl-C stops it.
 RIE_FUNCTION ?= poller
 RIE_DEMO_DIR := $(CURDIR)/.modelarts-notifier/rie-$(RIE_FUNCTION)
-# The demo's failed deployment (bert-ner), which a report invoke names.
+# The demo's failed deployment (bert-ner), which a one-service report invoke names.
 DEMO_SERVICE := a1b2c3d4-0002-4000-8000-000000000002
 ifeq ($(filter run-rie,$(MAKECMDGOALS)),run-rie)
 FREE_PORTS := $(shell node -e "const n=require('net');const a=n.createServer().listen(0,'127.0.0.1',()=>{const b=n.createServer().listen(0,'127.0.0.1',()=>{console.log(a.address().port,b.address().port);a.close();b.close()})})")
@@ -95,7 +95,8 @@ run-rie: $(RIE)
 	@echo "and fresh at each make run-rie: its first invoke reports the demo, a second nothing new."
 	@echo "Invoke it from another terminal:"
 	@if [ "$(RIE_FUNCTION)" = report ]; then \
-	  echo "  curl -s -d '{\"service_id\": \"$(DEMO_SERVICE)\", \"since\": \"24h\"}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations"; \
+	  echo "  curl -s -d '{\"since\": \"24h\"}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations   # the project report"; \
+	  echo "  curl -s -d '{\"service_id\": \"$(DEMO_SERVICE)\", \"since\": \"24h\"}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations   # one service"; \
 	else \
 	  echo "  curl -s -d '{}' http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations"; \
 	fi

@@ -67,6 +67,21 @@ func TestRunRIEDemo(t *testing.T) {
 	if rep.Type != "deployment.report" || len(rep.Deployments) != 1 {
 		t.Errorf("report: %+v; want the demo's failed deployment", rep)
 	}
+	// What make run-rie RIE_FUNCTION=report's curl sends: the project report.
+	var proj struct {
+		Type   string `json:"type"`
+		Totals struct {
+			Services int `json:"services"`
+			Failed   int `json:"failed"`
+			Stalled  int `json:"stalled"`
+		} `json:"totals"`
+	}
+	if err := json.Unmarshal(rf.invoke(t, `{"since": "24h"}`), &proj); err != nil {
+		t.Fatal(err)
+	}
+	if proj.Type != "project.report" || proj.Totals.Services != 5 || proj.Totals.Failed != 1 || proj.Totals.Stalled != 2 {
+		t.Errorf("project report: %+v; want the demo's five services", proj)
+	}
 }
 
 // The production bootstraps hold neither the demo nor the fake ModelArts.
