@@ -198,14 +198,14 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 					return
 				}
 			}
+			q.Offset += n
+			if lastPage(n, q.Limit, q.Offset, page.TotalCount) {
+				return // the last page is never compared with a next one: not remembered
+			}
 			seen.add(page.Events)
 			prev = page.Events
-			q.Offset += n
 			if walked && fresh {
 				walked = false // progress: a repeat may walk again
-			}
-			if lastPage(n, q.Limit, q.Offset, page.TotalCount) {
-				return
 			}
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -151,7 +153,7 @@ func (f *File) SaveMany(ctx context.Context, cps []*Checkpoint) []error {
 			errs[i] = conflict(cp, stored)
 			continue
 		}
-		next := cp.Clone()
+		next := *cp // only encoded below, never changed: no deep copy
 		next.Version++
 		all[cp.ServiceID] = next
 		saved = append(saved, i)
@@ -212,11 +214,10 @@ func (f *File) read() (map[string]Checkpoint, error) {
 // is written, synced and renamed over the old one, then the directory is
 // synced so that the rename itself survives a crash.
 func (f *File) write(all map[string]Checkpoint) (err error) {
-	data, err := json.MarshalIndent(all, "", "  ")
+	data, err := encodeAll(all)
 	if err != nil {
-		return fmt.Errorf("encode checkpoints: %w", err)
+		return err
 	}
-	data = append(data, '\n')
 
 	dir := filepath.Dir(f.path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".tmp-*")
@@ -247,6 +248,38 @@ func (f *File) write(all map[string]Checkpoint) (err error) {
 	syncDir(dir)
 	f.fileWrites++
 	return nil
+}
+
+// encodeAll is the file's content: exactly json.MarshalIndent(all, "",
+// "  ") and a newline, built one checkpoint at a time, so that encoding
+// 10,000 checkpoints never holds a second, unindented copy of the file
+// (nor the encoder's buffers of the whole map).
+func encodeAll(all map[string]Checkpoint) ([]byte, error) {
+	ids := slices.Sorted(maps.Keys(all))
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, id := range ids {
+		key, err := json.Marshal(id)
+		if err != nil {
+			return nil, fmt.Errorf("encode checkpoints: %w", err)
+		}
+		val, err := json.MarshalIndent(all[id], "  ", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("encode checkpoints: %w", err)
+		}
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n  ")
+		buf.Write(key)
+		buf.WriteString(": ")
+		buf.Write(val)
+	}
+	if len(ids) > 0 {
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("}\n")
+	return buf.Bytes(), nil
 }
 
 // syncDir makes a rename in dir durable. It is best effort: some platforms

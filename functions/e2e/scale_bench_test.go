@@ -15,11 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint/checkpointtest"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
 // DynamoDB on-demand prices (per million request units) and a month of
@@ -52,11 +55,17 @@ func (c *simClock) add(d time.Duration) {
 // its ratio to the bound (services × latency / concurrency, plus the list
 // call), the checkpoints written and, for DynamoDB, the read and write
 // units a poll consumed and what a month of polls every minute costs.
+//
+// The cold sub-benchmarks time the first poll instead (see
+// benchmarkColdPoll): a new Poller and an empty store every time, with a
+// notification due for every service.
 func BenchmarkPoll1000Services(b *testing.B) {
 	const services, latency, conc = 1000, 50 * time.Millisecond, 16
 	endpoint := checkpointtest.StartDynalite(b)
 	ddb := checkpointtest.NewDynamoClient(b, endpoint)
 	for _, storeKind := range []string{"file", "dynamodb"} {
+		b.Run(storeKind+"/cold", func(b *testing.B) { benchmarkColdPoll(b, storeKind, ddb, services, 20, latency, conc) })
+		b.Run(storeKind+"/cold-1000-events", func(b *testing.B) { benchmarkColdPoll(b, storeKind, ddb, services, 1000, latency, conc) })
 		for _, change := range []struct {
 			name string
 			n    int
@@ -119,7 +128,7 @@ func BenchmarkPoll1000Services(b *testing.B) {
 					writes += res.CheckpointWrites
 				}
 				polls := float64(b.N)
-				bound := time.Duration(services)*latency/conc + latency*time.Duration((services+999)/1000)
+				bound := latencyBound(services, latency, conc)
 				b.ReportMetric(wall.Seconds()/polls, "wall-s/poll")
 				b.ReportMetric(wall.Seconds()/polls/bound.Seconds(), "ratio-to-bound")
 				b.ReportMetric(float64(writes)/polls, "checkpoint-writes/poll")
@@ -136,9 +145,95 @@ func BenchmarkPoll1000Services(b *testing.B) {
 	}
 }
 
+// latencyBound is what a poll of services costs in ModelArts latency
+// alone: services × latency / concurrency, plus the list calls (one per
+// 1,000 services).
+func latencyBound(services int, latency time.Duration, conc int) time.Duration {
+	return time.Duration(services)*latency/time.Duration(conc) + latency*time.Duration((services+999)/1000)
+}
+
+// benchmarkColdPoll times the first poll of a new Poller (a cold Lambda
+// container) on an empty store (a new file, a new DynamoDB table), with
+// the latency on every ModelArts request. Every service's events are
+// fakeStream's "runtime" stream, perService of them (cold: 20, one page
+// of 1,000 for cold-1000-events) ending with a successful deployment, so
+// every service has a notification due (delivered to the terminal
+// destination the built poller always has outside Lambda, writing
+// nowhere) and a checkpoint to write after delivery. The store is set up
+// outside the timed poll.
+func benchmarkColdPoll(b *testing.B, storeKind string, ddb *dynamodb.Client, services, perService int, latency time.Duration, conc int) {
+	clock := &simClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	srv := eventsapitest.NewServer(eventsapitest.WithClock(clock.Now))
+	b.Cleanup(srv.Close)
+	events := fakeStream("runtime", perService, clock.Now())
+	for i := range services {
+		id := fmt.Sprintf("c1000000-0000-4000-8000-%012d", i)
+		srv.AddService(id, id[:12], eventsapi.StatusRunning)
+		srv.AppendEvents(id, events...)
+	}
+	srv.SetLatency(latency)
+	dests := []notifier.Destination{{Name: "terminal", Notifier: notifier.NewTerminal(io.Discard, false)}}
+	var wall time.Duration
+	var writes, due int
+	var wcu float64
+	for b.Loop() {
+		b.StopTimer()
+		var store checkpoint.Store
+		var d *checkpoint.DynamoDB
+		if storeKind == "file" {
+			f, err := checkpoint.NewFile(filepath.Join(b.TempDir(), "checkpoints.json"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			store = f
+		} else {
+			d = checkpoint.NewDynamoDB(ddb, checkpointtest.NewTable(b, ddb))
+			store = d
+		}
+		api, err := eventsapi.New(eventsapi.Config{Endpoint: srv.URL, ProjectID: srv.ProjectID, Auth: eventsapi.StaticToken(srv.Token),
+			HTTPClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc}, api, store, dests, nil)
+		b.StartTimer()
+		start := time.Now()
+		res := p.Poll(context.Background())
+		wall += time.Since(start)
+		if res.Err != nil {
+			b.Fatal(res.Err)
+		}
+		if res.Services != services || res.Delivered != services {
+			b.Fatalf("cold poll: %d services, %d delivered; want %d of each", res.Services, res.Delivered, services)
+		}
+		writes += res.CheckpointWrites
+		due += res.Due
+		if d != nil {
+			_, w := d.Consumed()
+			wcu += w
+		}
+	}
+	polls := float64(b.N)
+	b.ReportMetric(wall.Seconds()/polls, "wall-s/poll")
+	b.ReportMetric(wall.Seconds()/polls/latencyBound(services, latency, conc).Seconds(), "ratio-to-bound")
+	b.ReportMetric(float64(writes)/polls, "checkpoint-writes/poll")
+	b.ReportMetric(float64(due)/polls, "due/poll")
+	if storeKind != "file" {
+		b.ReportMetric(wcu/polls, "write-units/poll")
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
 // BenchmarkPollRSS: the peak RSS of the built poller (the binary users
-// run) for one cold poll, against a fake ModelArts in another process, of
-// 1,000 services × 1,000 events and 10,000 services × 200 events.
+// run) for one cold poll, against a fake ModelArts in another process, on
+// each store (a new checkpoint file; a new DynamoDB table on dynalite), of
+// 1,000 services × 1,000 events and 10,000 services × 200 events, each
+// service's events those of TestFakeModelArtsProcess's "runtime" stream.
+// 1000x1000-retrying is the "retrying" stream (every event but ten is a
+// retried scheduling of one deployment, so every notification's summary
+// holds the most events it can); 100x20000 has twenty pages per service
+// (MaxEventsPerPoll's default), where what the reads in flight hold
+// dominates.
 func BenchmarkPollRSS(b *testing.B) {
 	root := repoRoot(b)
 	bin := filepath.Join(b.TempDir(), "poller")
@@ -147,29 +242,56 @@ func BenchmarkPollRSS(b *testing.B) {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build poller: %v\n%s", err, out)
 	}
-	for _, size := range []struct{ services, events int }{{1000, 1000}, {10000, 200}} {
-		b.Run(fmt.Sprintf("%dx%d", size.services, size.events), func(b *testing.B) {
-			url, project, token := startFakeProcess(b, size.services, size.events)
-			var peak int64
-			var wall time.Duration
-			for b.Loop() {
-				cmd := exec.Command(bin)
-				cmd.Env = append(os.Environ(),
-					"MODELARTS_ENDPOINT="+url, "MODELARTS_PROJECT_ID="+project, "MODELARTS_TOKEN="+token,
-					"MODELARTS_SERVICE_IDS=", "MODELARTS_API=v1", "CHECKPOINT_TABLE=", "SECRETS_ARN=",
-					"CHECKPOINT_FILE="+filepath.Join(b.TempDir(), "checkpoints.json"), "LOG_LEVEL=warn",
-					"SLACK_WEBHOOK_URL=", "SLACK_BOT_TOKEN=", "SLACK_CHANNEL=", "WEBHOOK_URLS=")
-				start := time.Now()
-				out, err := cmd.CombinedOutput()
-				wall += time.Since(start)
-				if err != nil {
-					b.Fatalf("poller: %v\n%s", err, tail(out))
-				}
-				peak = max(peak, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+	endpoint := checkpointtest.StartDynalite(b)
+	ddb := checkpointtest.NewDynamoClient(b, endpoint)
+	for _, size := range []struct {
+		services, events int
+		stream           string
+		stores           []string
+	}{
+		{1000, 1000, "runtime", []string{"file", "dynamodb"}},
+		{10000, 200, "runtime", []string{"file", "dynamodb"}},
+		{1000, 1000, "retrying", []string{"file"}},
+		{100, 20000, "runtime", []string{"file"}},
+	} {
+		name := fmt.Sprintf("%dx%d", size.services, size.events)
+		if size.stream != "runtime" {
+			name += "-" + size.stream
+		}
+		b.Run(name, func(b *testing.B) {
+			url, project, token := startFakeProcess(b, size.services, size.events, size.stream)
+			for _, storeKind := range size.stores {
+				b.Run(storeKind, func(b *testing.B) {
+					var peak int64
+					var wall time.Duration
+					for b.Loop() {
+						store := []string{"CHECKPOINT_TABLE=", "CHECKPOINT_FILE=" + filepath.Join(b.TempDir(), "checkpoints.json")}
+						if storeKind == "dynamodb" {
+							b.StopTimer()
+							store = []string{"CHECKPOINT_TABLE=" + checkpointtest.NewTable(b, ddb), "CHECKPOINT_FILE=",
+								"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=rss", "AWS_SECRET_ACCESS_KEY=rss",
+								"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"}
+							b.StartTimer()
+						}
+						cmd := exec.Command(bin)
+						cmd.Env = append(os.Environ(),
+							"MODELARTS_ENDPOINT="+url, "MODELARTS_PROJECT_ID="+project, "MODELARTS_TOKEN="+token,
+							"MODELARTS_SERVICE_IDS=", "MODELARTS_API=v1", "SECRETS_ARN=", "LOG_LEVEL=warn",
+							"SLACK_WEBHOOK_URL=", "SLACK_BOT_TOKEN=", "SLACK_CHANNEL=", "WEBHOOK_URLS=")
+						cmd.Env = append(cmd.Env, store...)
+						start := time.Now()
+						out, err := cmd.CombinedOutput()
+						wall += time.Since(start)
+						if err != nil {
+							b.Fatalf("poller: %v\n%s", err, tail(out))
+						}
+						peak = max(peak, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+					}
+					b.ReportMetric(float64(peak)/1024, "peak-rss-MB")
+					b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s/poll")
+					b.ReportMetric(0, "ns/op")
+				})
 			}
-			b.ReportMetric(float64(peak)/1024, "peak-rss-MB")
-			b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s/poll")
-			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
@@ -184,10 +306,10 @@ func tail(b []byte) string {
 
 // startFakeProcess runs TestFakeModelArtsProcess in a child process and
 // returns the fake's URL, project and token.
-func startFakeProcess(b *testing.B, services, perService int) (url, project, token string) {
+func startFakeProcess(b *testing.B, services, perService int, stream string) (url, project, token string) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFakeModelArtsProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("E2E_FAKE=%d,%d", services, perService))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("E2E_FAKE=%d,%d,%s", services, perService, stream))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -208,31 +330,85 @@ func startFakeProcess(b *testing.B, services, perService int) (url, project, tok
 	return
 }
 
+// runtimeTexts are the fake's runtime events: normal, in no deployment,
+// each with a number (%d) that makes it unique. They are as long as real
+// event text, 56 bytes on average (22 to 80): the documented ModelArts
+// texts (shared/MODELARTS-EVENT-TEXT.md) average 38 bytes and Kubernetes
+// wording runs to 110.
+var runtimeTexts = []string{
+	"Instance %d is healthy.",
+	"The subscription license lic-%04d is to expire.",
+	"Auto stop has been disabled (request %d).",
+	`Readiness probe succeeded: GET "http://10.244.1.%d:8080/health" answered 200 OK`,
+	"Service instances scaled in resource pool pool-gpu-%d: 2 of 2 ready.",
+	"Health check of instance %d passed; average latency 12 ms over the last 60 s.",
+}
+
+// fakeStream is one service's events for TestFakeModelArtsProcess, n of
+// them, spread over the 50 minutes before now, ascending:
+//
+//   - "runtime": runtime events (runtimeTexts) and, at the end, a
+//     successful deployment (ten events);
+//   - "retrying": one deployment whose scheduling waited for resources
+//     ("Insufficient resources...", abnormal, every few seconds) before it
+//     succeeded.
+func fakeStream(stream string, n int, now time.Time) []eventsapi.Event {
+	deploy := eventsapitest.SuccessTexts("TF 3.0.0", "svc")
+	type text struct{ typ, info string }
+	var texts []text
+	switch stream {
+	case "runtime":
+		for i := range n - len(deploy) {
+			texts = append(texts, text{eventsapi.EventTypeNormal, fmt.Sprintf(runtimeTexts[i%len(runtimeTexts)], i)})
+		}
+		for _, t := range deploy {
+			texts = append(texts, text{eventsapi.EventTypeNormal, t})
+		}
+	case "retrying":
+		// Scheduling begins once the environment is ready (deploy[4]).
+		for _, t := range deploy[:5] {
+			texts = append(texts, text{eventsapi.EventTypeNormal, t})
+		}
+		for range n - len(deploy) {
+			texts = append(texts, text{eventsapi.EventTypeAbnormal, "Insufficient resources. Wait until idle resources are sufficient."})
+		}
+		for _, t := range deploy[5:] {
+			texts = append(texts, text{eventsapi.EventTypeNormal, t})
+		}
+	default:
+		panic("unknown stream " + stream)
+	}
+	// 50 minutes: the first poll's hour (FIRST_RUN_LOOKBACK) still holds
+	// them all ten minutes after the fake started.
+	start := now.Add(-50 * time.Minute)
+	gap := 48 * time.Minute / time.Duration(n)
+	events := make([]eventsapi.Event, len(texts))
+	for i, t := range texts {
+		events[i] = eventsapi.Event{EventType: t.typ, EventInfo: t.info, OccurTime: start.Add(time.Duration(i) * gap).UnixMilli()}
+	}
+	return events
+}
+
 // TestFakeModelArtsProcess is not a test: started by startFakeProcess (with
-// E2E_FAKE=services,events), it serves a fake ModelArts whose events are
-// within the last hour until killed. Otherwise it returns at once.
+// E2E_FAKE=services,events,stream), it serves a fake ModelArts whose events
+// (fakeStream) are within the last hour until killed. Otherwise it returns
+// at once.
 func TestFakeModelArtsProcess(t *testing.T) {
 	spec := os.Getenv("E2E_FAKE")
 	if spec == "" {
 		return
 	}
+	parts := strings.Split(spec, ",")
 	var services, perService int
-	if _, err := fmt.Sscanf(spec, "%d,%d", &services, &perService); err != nil {
+	if len(parts) != 3 {
+		t.Fatalf("E2E_FAKE=%s: want services,events,stream", spec)
+	}
+	if _, err := fmt.Sscanf(parts[0]+" "+parts[1], "%d %d", &services, &perService); err != nil {
 		t.Fatal(err)
 	}
 	srv := eventsapitest.NewServer()
 	defer srv.Close()
-	base := time.Now()
-	deploy := eventsapitest.SuccessTexts("TF 3.0.0", "svc")
-	events := make([]eventsapi.Event, 0, perService)
-	start := base.Add(-59 * time.Minute)
-	gap := 58 * time.Minute / time.Duration(perService)
-	for i := range perService - len(deploy) {
-		events = append(events, eventsapi.Event{EventType: "normal", EventInfo: fmt.Sprintf("Instance %d is healthy.", i), OccurTime: start.Add(time.Duration(i) * gap).UnixMilli()})
-	}
-	for _, text := range deploy {
-		events = append(events, eventsapi.Event{EventType: "normal", EventInfo: text, OccurTime: start.Add(time.Duration(len(events)) * gap).UnixMilli()})
-	}
+	events := fakeStream(parts[2], perService, time.Now())
 	for i := range services {
 		id := fmt.Sprintf("rss-%05d-%s", i, strings.Repeat("0", 8))
 		srv.AddService(id, id, eventsapi.StatusRunning)

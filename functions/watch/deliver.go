@@ -22,13 +22,16 @@ type deliveries struct {
 
 // deliver hands everything due in this run to the destinations at once, so
 // that they can pace and digest. A destination that already acknowledged a
-// notification (in the checkpoint) is not sent it again.
+// notification (in the checkpoint) is not sent it again. The batch takes
+// the notifications from the plans (each is held once, not twice): the
+// plans keep their refs for settling.
 func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 	out := deliveries{delivered: map[string][]string{}, threads: map[string]string{}}
-	var pending []due
+	var pending []*due
 	sentTo := map[string]checkpoint.Sent{}
 	for _, pl := range plans {
-		for _, d := range pl.due {
+		for i := range pl.due {
+			d := &pl.due[i]
 			if p.pendingDests(pl.base, d.n.ID) == 0 {
 				continue
 			}
@@ -40,6 +43,10 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 	out.batch = make([]notifier.Notification, len(pending))
 	for i, d := range pending {
 		out.batch[i] = d.n
+	}
+	pending = nil
+	for _, pl := range plans {
+		pl.due = nil
 	}
 	if len(out.batch) == 0 || len(p.dests) == 0 {
 		return out
@@ -63,6 +70,12 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 		}
 	}
 	return out
+}
+
+// pending reports whether some destination still lacks something due
+// from pl.
+func (p *Poller) pending(pl *plan) bool {
+	return slices.ContainsFunc(pl.refs, func(r dueRef) bool { return p.pendingDests(pl.base, r.id) > 0 })
 }
 
 // pendingDests counts the destinations that have not acknowledged id.

@@ -208,7 +208,10 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 		}
 	}
 	for _, e := range events {
-		if f := checkpoint.EdgeKey(timeline.Fingerprint(e)); activity(e) >= edgeFrom && !seen[f] {
+		if activity(e) < edgeFrom {
+			continue // only the edge is fingerprinted (a hash each)
+		}
+		if f := checkpoint.EdgeKey(timeline.Fingerprint(e)); !seen[f] {
 			seen[f] = true
 			next.Edge = append(next.Edge, f)
 		}
@@ -224,18 +227,39 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 	return next
 }
 
+// dueRef is what settling needs of a due notification: its ID, its
+// deployment (the Slack thread's key) and the time that keeps its Sent
+// entry (due.at). A plan keeps these once delivery has taken the
+// notifications themselves.
+type dueRef struct {
+	id, deploymentKey string
+	at                int64
+}
+
+// refsOf is the dueRef of each of ds.
+func refsOf(ds []due) []dueRef {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]dueRef, len(ds))
+	for i, d := range ds {
+		out[i] = dueRef{id: d.n.ID, deploymentKey: d.n.DeploymentKey, at: d.at}
+	}
+	return out
+}
+
 // settle is the checkpoint to save after delivery, and whether everything
 // due for the service was delivered everywhere (only then does the read
 // edge advance). base is the checkpoint to keep when it was not, next the
 // one when it was; delivered maps notification IDs to the destinations
 // that acknowledged them in this run, threads to Slack parent messages.
-func settle(base, next checkpoint.Checkpoint, dues []due, dests []string, delivered map[string][]string, threads map[string]string, overlap time.Duration) (checkpoint.Checkpoint, bool) {
+func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, delivered map[string][]string, threads map[string]string, overlap time.Duration) (checkpoint.Checkpoint, bool) {
 	sent := maps.Clone(base.Sent)
 	thr := maps.Clone(base.Threads)
 	complete := true
 	for _, d := range dues {
-		got := slices.Clone(sent[d.n.ID].Destinations)
-		for _, name := range delivered[d.n.ID] {
+		got := slices.Clone(sent[d.id].Destinations)
+		for _, name := range delivered[d.id] {
 			if !slices.Contains(got, name) {
 				got = append(got, name)
 			}
@@ -245,18 +269,18 @@ func settle(base, next checkpoint.Checkpoint, dues []due, dests []string, delive
 			if sent == nil {
 				sent = map[string]checkpoint.Sent{}
 			}
-			sent[d.n.ID] = checkpoint.Sent{At: d.at, Destinations: got}
+			sent[d.id] = checkpoint.Sent{At: d.at, Destinations: got}
 		}
 		for _, name := range dests {
 			if !slices.Contains(got, name) {
 				complete = false
 			}
 		}
-		if ts := threads[d.n.ID]; ts != "" && d.n.DeploymentKey != "" {
+		if ts := threads[d.id]; ts != "" && d.deploymentKey != "" {
 			if thr == nil {
 				thr = map[string]checkpoint.Thread{}
 			}
-			thr[d.n.DeploymentKey] = checkpoint.Thread{TS: ts, At: d.at}
+			thr[d.deploymentKey] = checkpoint.Thread{TS: ts, At: d.at}
 		}
 	}
 	cp := base

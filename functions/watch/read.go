@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -26,7 +27,11 @@ type plan struct {
 	cached   bool                  // loaded came from the Poller's cache
 	base     checkpoint.Checkpoint // to keep when not everything due is delivered
 	next     checkpoint.Checkpoint // to keep when everything due is delivered
-	due      []due
+	// due is what the read found due, until delivery takes the
+	// notifications (deliver sets it to nil); refs is what settling needs
+	// of each of them.
+	due  []due
+	refs []dueRef
 	// newSeen counts the events not handled by an earlier poll.
 	newSeen int
 	stalled int
@@ -41,6 +46,10 @@ type reads struct {
 	writes   int // checkpoints saved early (see earlySaver)
 	errs     []error
 }
+
+// loadFirst is how many checkpoints readAll loads before the first read
+// when the store reads item by item: one BatchGetItem.
+const loadFirst = 100
 
 // stored is a service's checkpoint as the poll found it.
 type stored struct {
@@ -87,55 +96,86 @@ func (p *Poller) checkpoints(ctx context.Context, ids []string) (map[string]stor
 
 // readAll reads every service, at most Concurrency at once, until ctx ends;
 // services not started by then are deferred.
+//
+// With a store that reads item by item (DynamoDB), the checkpoints of the
+// first loadFirst services are loaded first and the others while those are
+// read, so the reads need not wait for every checkpoint; a file is read
+// once, before.
 func (p *Poller) readAll(ctx, saveCtx context.Context, services []eventsapi.Service) reads {
 	var out reads
-	ids := make([]string, len(services))
-	for i, s := range services {
-		ids[i] = s.ServiceID
-	}
 	if ctx.Err() != nil { // the deadline is too near to start anything
 		out.deferred = len(services)
 		p.log.Warn("deadline near: leaving services for the next run", "deferred", out.deferred)
 		return out
 	}
-	cps, loaded, err := p.checkpoints(ctx, ids)
-	if err != nil {
-		out.failed = len(services)
-		out.errs = append(out.errs, err)
-		return out
-	}
-	out.loads = loaded
-	early := p.earlySaver(saveCtx)
-	plans := make([]*plan, len(services))
-	errs := make([]error, len(services))
-	sem := make(chan struct{}, p.cfg.Concurrency)
-	var wg sync.WaitGroup
 	// Start at a different service each run, so that when the deadline
 	// defers services it is never always the same ones.
 	offset := 0
 	if len(services) > 0 {
 		offset = rand.IntN(len(services))
 	}
+	ids := make([]string, len(services)) // in the order they are read
+	for k := range services {
+		ids[k] = services[(offset+k)%len(services)].ServiceID
+	}
+	first := len(ids)
+	if pi, ok := p.store.(checkpoint.PerItem); ok && pi.PerItem() {
+		first = min(first, loadFirst)
+	}
+	cps, loaded, err := p.checkpoints(ctx, ids[:first])
+	if err != nil {
+		out.failed = len(services)
+		out.errs = append(out.errs, err)
+		return out
+	}
+	out.loads = loaded
+	var rest map[string]stored
+	var restLoaded int
+	var restErr error
+	restDone := make(chan struct{})
+	if first < len(ids) {
+		go func() {
+			defer close(restDone)
+			rest, restLoaded, restErr = p.checkpoints(ctx, ids[first:])
+		}()
+	} else {
+		close(restDone)
+	}
+	early := p.earlySaver(saveCtx)
+	plans := make([]*plan, len(services))
+	errs := make([]error, len(services))
+	slots := newInflight(p.cfg.Concurrency, p.pool)
+	var wg sync.WaitGroup
 	for k := range services {
 		i := (offset + k) % len(services)
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		if k == first {
+			<-restDone
+			if restErr != nil && ctx.Err() == nil {
+				out.failed += len(services) - k
+				out.errs = append(out.errs, restErr)
+				break
+			}
+			maps.Copy(cps, rest)
+			out.loads += restLoaded
 		}
-		if ctx.Err() != nil {
+		if slots.acquire(ctx) != nil {
 			out.deferred = len(services) - k
 			p.log.Warn("deadline near: leaving services for the next run", "deferred", out.deferred)
 			break
 		}
+		s := slots.begin()
+		st := cps[services[i].ServiceID]
+		delete(cps, services[i].ServiceID)
 		wg.Go(func() {
-			defer func() { <-sem }()
-			plans[i], errs[i] = p.read(ctx, services[i], cps[services[i].ServiceID])
+			defer s.end()
+			plans[i], errs[i] = p.read(ctx, services[i], st, s)
 			if errs[i] == nil && early != nil {
 				early.offer(plans[i])
 			}
 		})
 	}
 	wg.Wait()
+	<-restDone // a poll leaves nothing running behind it
 	if early != nil {
 		var errs []error
 		out.writes, errs = early.wait()
@@ -162,7 +202,7 @@ func (p *Poller) readAll(ctx, saveCtx context.Context, services []eventsapi.Serv
 func (p *Poller) verify(ctx context.Context, r *reads) {
 	var ids []string
 	for _, pl := range r.plans {
-		if pl.cached && slices.ContainsFunc(pl.due, func(d due) bool { return p.pendingDests(pl.base, d.n.ID) > 0 }) {
+		if pl.cached && p.pending(pl) {
 			ids = append(ids, pl.svc.ServiceID)
 		}
 	}
@@ -197,7 +237,7 @@ func (p *Poller) verify(ctx context.Context, r *reads) {
 		}
 		p.log.Info("checkpoint changed by another writer since the last poll: reading the service again", "service_id", pl.svc.ServiceID,
 			"cached_version", pl.loaded.Version, "stored_version", f.cp.Version)
-		again, err := p.read(ctx, pl.svc, f)
+		again, err := p.read(ctx, pl.svc, f, nil)
 		if err != nil {
 			r.errs = append(r.errs, err)
 			r.failed++
@@ -229,14 +269,34 @@ func (p *Poller) services(ctx context.Context) ([]eventsapi.Service, error) {
 	lists := []struct {
 		gen  string
 		list func(context.Context) iter.Seq2[eventsapi.Service, error]
-	}{{eventsapi.GenerationV1, p.api.Services}, {eventsapi.GenerationV2, p.api.ServicesV2}}
+		got  []eventsapi.Service
+		err  error
+	}{{gen: eventsapi.GenerationV1, list: p.api.Services}, {gen: eventsapi.GenerationV2, list: p.api.ServicesV2}}
+	// Both generations are listed at once (one round trip, not two), then
+	// taken in order: v1 first.
+	var wg sync.WaitGroup
+	for i := range lists {
+		if p.cfg.API != "auto" && p.cfg.API != lists[i].gen {
+			continue
+		}
+		wg.Go(func() {
+			for s, err := range lists[i].list(ctx) {
+				if err != nil {
+					lists[i].err = err
+					return
+				}
+				lists[i].got = append(lists[i].got, s)
+			}
+		})
+	}
+	wg.Wait()
 	listed := 0
 	var forbidden error
 	for _, l := range lists {
 		if p.cfg.API != "auto" && p.cfg.API != l.gen {
 			continue
 		}
-		n, err := p.list(ctx, l.list, seen, &out)
+		n, err := add(l.got, l.err, seen, &out)
 		if err != nil && p.cfg.API == "auto" && eventsapi.IsForbidden(err) {
 			p.log.Warn("the credentials may not list this generation's services: watching the other one alone",
 				"generation", l.gen, "err", err)
@@ -259,18 +319,28 @@ func (p *Poller) services(ctx context.Context) ([]eventsapi.Service, error) {
 
 // list appends the services of one list call to out, each service once.
 func (p *Poller) list(ctx context.Context, list func(context.Context) iter.Seq2[eventsapi.Service, error], seen map[string]bool, out *[]eventsapi.Service) (int, error) {
-	n := 0
-	for s, err := range list(ctx) {
-		if err != nil {
-			return n, err
+	var got []eventsapi.Service
+	var err error
+	for s, e := range list(ctx) {
+		if e != nil {
+			err = e
+			break
 		}
-		n++
+		got = append(got, s)
+	}
+	return add(got, err, seen, out)
+}
+
+// add appends the services one list call listed (got, before it failed
+// with err, if it did) to out, each service once.
+func add(got []eventsapi.Service, err error, seen map[string]bool, out *[]eventsapi.Service) (int, error) {
+	for _, s := range got {
 		if !seen[s.ServiceID] { // a service listed twice across pages is polled once
 			seen[s.ServiceID] = true
 			*out = append(*out, s)
 		}
 	}
-	return n, nil
+	return len(got), err
 }
 
 // needsDetails reports whether a listed service must be read in detail: v1
@@ -292,8 +362,12 @@ func needsDetails(svc eventsapi.Service) bool {
 }
 
 // read loads a service's checkpoint, reads its events from there, and
-// decides what is due.
-func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*plan, error) {
+// decides what is due. s is the read's share of the poll's reads in
+// flight (nil: unbounded): once a v1 service's events are all read, the
+// decision is made in a decision slot, so the next service's requests go
+// out meanwhile. What the plan keeps is what delivery and settling need:
+// the events and the timeline are left behind.
+func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *slot) (*plan, error) {
 	loaded, ok := st.cp, st.ok
 	if needsDetails(svc) {
 		gen := cmp.Or(svc.Generation, loaded.Generation)
@@ -328,9 +402,12 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*p
 		v.edge[f] = true
 	}
 
-	events, capped, err := p.readEvents(ctx, v, win)
+	events, capped, err := p.readEvents(ctx, v, win, s)
 	if err != nil {
 		return nil, err
+	}
+	if svc.Generation != eventsapi.GenerationV2 {
+		s.decide() // v1: no request after this one
 	}
 	tl := p.build(v, events, capped)
 	if !capped && !v.heldBack {
@@ -374,6 +451,8 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored) (*p
 	}
 	p.log.Debug("service read", "service_id", svc.ServiceID, "generation", svc.Generation, "status", svc.Status,
 		"from", notifier.FromMillis(win.from), "events", len(events), "new", pl.newSeen, "due", len(pl.due))
+	pl.refs = refsOf(pl.due)
+	s.shareTexts(pl.due)
 	return pl, nil
 }
 
@@ -432,7 +511,10 @@ func (p *Poller) podEvents(ctx context.Context, pl *plan) {
 // activity (the last occurrence): v1 events stream from the client as they
 // are paged; v2 records, read newest first, are collected (at most
 // maxReadFactor times the cap) and sorted.
-func (p *Poller) source(ctx context.Context, v *view, win window) iter.Seq2[eventsapi.Event, error] {
+//
+// buffered is set to the records a v2 source holds (0 for v1); s is told
+// as it grows.
+func (p *Poller) source(ctx context.Context, v *view, win window, s *slot, buffered *int) iter.Seq2[eventsapi.Event, error] {
 	if v.svc.Generation != eventsapi.GenerationV2 {
 		return p.api.Events(ctx, v.svc.ServiceID, eventsapi.EventsQuery{StartTime: win.from})
 	}
@@ -443,6 +525,10 @@ func (p *Poller) source(ctx context.Context, v *view, win window) iter.Seq2[even
 			if errors.Is(err, eventsapi.ErrIncomplete) {
 				incomplete = err
 				break
+			}
+			if err == nil {
+				*buffered = len(all) + 1
+				err = s.hold(ctx, *buffered)
 			}
 			if err != nil {
 				yield(eventsapi.Event{}, err)
@@ -477,10 +563,17 @@ func (p *Poller) source(ctx context.Context, v *view, win window) iter.Seq2[even
 // more than maxReadFactor times it in all is an error: a server that
 // invents events without end gets a bounded read and a failed poll, never
 // silence.
-func (p *Poller) readEvents(ctx context.Context, v *view, win window) (events []eventsapi.Event, capped bool, err error) {
+//
+// The events held (and, for v2, the records buffered) are told to s, which
+// may hold the read back while others hold many.
+func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (events []eventsapi.Event, capped bool, err error) {
 	limit := p.cfg.MaxEventsPerPoll
 	fresh := 0
-	for e, err := range p.source(ctx, v, win) {
+	buffered := 0
+	for e, err := range p.source(ctx, v, win, s, &buffered) {
+		if err == nil {
+			err = s.hold(ctx, buffered+len(events)+1)
+		}
 		if errors.Is(err, eventsapi.ErrIncomplete) {
 			// The server stopped giving events before the end: what was
 			// read is kept, and handled as a capped read (the status is

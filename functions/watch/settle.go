@@ -3,7 +3,6 @@ package watch
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
@@ -33,7 +32,7 @@ func (p *Poller) settleAll(ctx context.Context, plans []*plan, d deliveries) set
 		if pl.settled {
 			continue // saved while the others were read
 		}
-		cp, complete := settle(pl.base, pl.next, pl.due, names, d.delivered, d.threads, p.cfg.Overlap)
+		cp, complete := settle(pl.base, pl.next, pl.refs, names, d.delivered, d.threads, p.cfg.Overlap)
 		if !complete {
 			out.errs = append(out.errs, fmt.Errorf("service %s: not every notification was delivered; its checkpoint stays", pl.svc.ServiceID))
 		}
@@ -56,7 +55,7 @@ func (p *Poller) settleAll(ctx context.Context, plans []*plan, d deliveries) set
 			out.errs = append(out.errs, fmt.Errorf("save checkpoint of %s: %w", id, err))
 			continue
 		}
-		p.cache[id] = cachedCheckpoint{cp: batch[i].Clone(), ok: true}
+		p.cache[id] = cachedCheckpoint{cp: *batch[i], ok: true} // nothing else holds it now
 		out.writes++
 	}
 	return out
@@ -80,7 +79,7 @@ func (p *Poller) earlySaver(ctx context.Context) *saver {
 				if err != nil {
 					delete(p.cache, cp.ServiceID)
 				} else {
-					p.cache[cp.ServiceID] = cachedCheckpoint{cp: cp.Clone(), ok: true}
+					p.cache[cp.ServiceID] = cachedCheckpoint{cp: *cp, ok: true} // nothing else holds it now
 				}
 				p.cacheMu.Unlock()
 				s.mu.Lock()
@@ -109,10 +108,10 @@ type saver struct {
 // offer takes pl when nothing due from it is left to deliver: its
 // checkpoint is final now (and marked settled), and saved when it changed.
 func (s *saver) offer(pl *plan) {
-	if pl == nil || slices.ContainsFunc(pl.due, func(d due) bool { return s.p.pendingDests(pl.base, d.n.ID) > 0 }) {
+	if pl == nil || s.p.pending(pl) {
 		return
 	}
-	cp, complete := settle(pl.base, pl.next, pl.due, nil, nil, nil, s.p.cfg.Overlap)
+	cp, complete := settle(pl.base, pl.next, pl.refs, nil, nil, nil, s.p.cfg.Overlap)
 	if !complete {
 		return
 	}

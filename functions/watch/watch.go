@@ -25,6 +25,7 @@ import (
 	"errors"
 	"iter"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -68,7 +69,10 @@ type Config struct {
 	// API is which generations are watched: "auto" (default: both), "v1"
 	// or "v2" (MODELARTS_API).
 	API string
-	// Concurrency bounds the services polled at once. Default 16.
+	// Concurrency bounds the services polled at once: those whose
+	// ModelArts requests are under way (a v1 service's timeline is then
+	// decided in one of GOMAXPROCS decision slots, while the next service
+	// is read). Default 16.
 	Concurrency int
 	// MaxEventsPerPoll caps the new events read per service per poll
 	// (default 20,000); the rest is read on the next poll. A first poll
@@ -100,6 +104,9 @@ type Poller struct {
 	store   checkpoint.Store
 	dests   []notifier.Destination
 	log     *slog.Logger
+	// pool is the events the reads in flight may hold beyond one page
+	// each (see inflight).
+	pool int
 }
 
 // New returns a Poller. dests may be empty (nothing is sent, and nothing
@@ -132,7 +139,8 @@ func New(cfg Config, api API, store checkpoint.Store, dests []notifier.Destinati
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Poller{cfg: cfg, api: api, store: store, dests: dests, log: log, cache: map[string]cachedCheckpoint{}}
+	return &Poller{cfg: cfg, api: api, store: store, dests: dests, log: log, cache: map[string]cachedCheckpoint{},
+		pool: cfg.Concurrency * poolPagesPerSlot * freeEvents}
 }
 
 // Result tells what one poll did. Err is non-nil when anything due was not
@@ -177,6 +185,12 @@ func (p *Poller) Poll(ctx context.Context) Result {
 	defer cancelSaves()
 	r := p.readAll(readCtx, saveCtx, services)
 	p.verify(readCtx, &r)
+	// The reads' garbage (pages, events, timelines) is collected now,
+	// before delivery renders everything due at once: the heap delivery
+	// may grow to is then set by what the plans hold, not by what the
+	// reads left (10,000 services: a peak RSS of about 125 MB instead of
+	// 140 to 175). It takes a few milliseconds of a heap that size.
+	runtime.GC()
 	d := p.deliver(ctx, r.plans)
 	s := p.settleAll(ctx, r.plans, d)
 
