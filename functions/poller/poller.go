@@ -142,9 +142,13 @@ func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []no
 	if err != nil {
 		return nil, err
 	}
-	dests, err := cfg.Destinations(log, nil, extra...)
+	dests, routes, err := cfg.RoutedDestinations(log, nil, extra...)
 	if err != nil {
 		return nil, err
+	}
+	var router watch.Router
+	if routes != nil {
+		router = routes
 	}
 	p := watch.New(watch.Config{
 		ProjectID:        cfg.ProjectID,
@@ -153,6 +157,7 @@ func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []no
 		FirstRunLookback: cfg.FirstRunLookback.D(),
 		API:              cfg.API,
 		Concurrency:      cfg.Concurrency,
+		Router:           router,
 	}, client, store, dests, log.With("component", "watch"))
 	return &app{poller: p, client: client, log: log, destinations: len(dests)}, nil
 }
@@ -166,6 +171,8 @@ type Output struct {
 	Due              int `json:"notifications_due"`
 	Delivered        int `json:"deliveries"`
 	Failed           int `json:"deliveries_failed"`
+	Muted            int `json:"notifications_muted"`
+	Dropped          int `json:"notifications_dropped"`
 	CheckpointWrites int `json:"checkpoint_writes"`
 }
 
@@ -176,7 +183,7 @@ func (a *app) handle(ctx context.Context, _ events.CloudWatchEvent) (Output, err
 	out := Output{
 		Services: res.Services, ServicesDeferred: res.ServicesDeferred, ServicesFailed: res.ServicesFailed,
 		EventsRead: res.EventsRead, Due: res.Due, Delivered: res.Delivered, Failed: res.DeliveryFailed,
-		CheckpointWrites: res.CheckpointWrites,
+		Muted: res.Muted, Dropped: res.Dropped, CheckpointWrites: res.CheckpointWrites,
 	}
 	return out, res.Err
 }
@@ -188,17 +195,19 @@ func (a *app) poll(ctx context.Context) watch.Result {
 	res := a.poller.Poll(ctx)
 	after := a.client.Stats()
 	m := setup.RunMetrics{
-		Function:            "poller",
-		EventsRead:          res.EventsRead,
-		NotificationsSent:   res.Delivered,
-		NotificationsFailed: res.DeliveryFailed,
-		Stalls:              res.Stalls,
-		APIRetries:          after.Retries - before.Retries,
-		ServicesPolled:      res.Services,
-		ServicesFailed:      res.ServicesFailed,
-		ServicesDeferred:    res.ServicesDeferred,
-		CheckpointWrites:    res.CheckpointWrites,
-		Duration:            time.Since(start),
+		Function:             "poller",
+		EventsRead:           res.EventsRead,
+		NotificationsSent:    res.Delivered,
+		NotificationsFailed:  res.DeliveryFailed,
+		NotificationsMuted:   res.Muted,
+		NotificationsDropped: res.Dropped,
+		Stalls:               res.Stalls,
+		APIRetries:           after.Retries - before.Retries,
+		ServicesPolled:       res.Services,
+		ServicesFailed:       res.ServicesFailed,
+		ServicesDeferred:     res.ServicesDeferred,
+		CheckpointWrites:     res.CheckpointWrites,
+		Duration:             time.Since(start),
 	}
 	if a.metrics != nil {
 		if err := m.WriteEMF(a.metrics, time.Now()); err != nil {
@@ -214,7 +223,8 @@ func (a *app) poll(ctx context.Context) watch.Result {
 	attrs := []any{
 		"services", res.Services, "services_deferred", res.ServicesDeferred, "services_failed", res.ServicesFailed,
 		"events_read", res.EventsRead, "notifications_due", res.Due, "destinations", a.destinations,
-		"deliveries", res.Delivered, "deliveries_failed", res.DeliveryFailed, "stalls", res.Stalls,
+		"deliveries", res.Delivered, "deliveries_failed", res.DeliveryFailed,
+		"notifications_muted", res.Muted, "notifications_dropped", res.Dropped, "stalls", res.Stalls,
 		"checkpoint_writes", res.CheckpointWrites, "api_requests", after.Requests - before.Requests,
 		"api_retries", m.APIRetries, "duration_ms", m.Duration.Milliseconds(),
 	}

@@ -12,17 +12,19 @@ const MetricsNamespace = "ModelArtsNotifier"
 // RunMetrics are the figures of one run, written as one CloudWatch Embedded
 // Metric Format record (a JSON log line CloudWatch turns into metrics).
 type RunMetrics struct {
-	Function            string
-	EventsRead          int
-	NotificationsSent   int
-	NotificationsFailed int
-	Stalls              int
-	APIRetries          int64
-	ServicesPolled      int
-	ServicesFailed      int
-	ServicesDeferred    int
-	CheckpointWrites    int
-	Duration            time.Duration
+	Function             string
+	EventsRead           int
+	NotificationsSent    int
+	NotificationsFailed  int
+	NotificationsMuted   int
+	NotificationsDropped int
+	Stalls               int
+	APIRetries           int64
+	ServicesPolled       int
+	ServicesFailed       int
+	ServicesDeferred     int
+	CheckpointWrites     int
+	Duration             time.Duration
 }
 
 // WriteEMF writes m as one EMF record on its own line.
@@ -38,6 +40,8 @@ func (m RunMetrics) WriteEMF(w io.Writer, now time.Time) error {
 		{"EventsRead", "Count", m.EventsRead},
 		{"NotificationsSent", "Count", m.NotificationsSent},
 		{"NotificationsFailed", "Count", m.NotificationsFailed},
+		{"NotificationsMuted", "Count", m.NotificationsMuted},
+		{"NotificationsDropped", "Count", m.NotificationsDropped},
 		{"Stalls", "Count", m.Stalls},
 		{"APIRetries", "Count", m.APIRetries},
 		{"ServicesPolled", "Count", m.ServicesPolled},

@@ -25,6 +25,13 @@ type due struct {
 	// read again later has an event at least that new, so its entries are
 	// still there to stop a repeat.
 	at int64
+	// targets are the destinations it goes to (nil: every destination),
+	// set by routing (routeDue).
+	targets []string
+	// done is sentMuted or sentDropped when it goes nowhere; recorded says
+	// an earlier poll already recorded that.
+	done     string
+	recorded bool
 }
 
 // view is what one service's poll knows when it decides.

@@ -17,6 +17,8 @@ type deliveries struct {
 	threads   map[string]string       // notification id -> Slack parent ts
 	ok        int                     // (notification, destination) pairs delivered
 	failed    int                     // pairs that failed
+	muted     int                     // notifications muted this run (first recorded)
+	dropped   int                     // notifications routed nowhere this run
 	errs      []error
 }
 
@@ -29,14 +31,23 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 	out := deliveries{delivered: map[string][]string{}, threads: map[string]string{}}
 	var pending []*due
 	sentTo := map[string]checkpoint.Sent{}
+	targets := map[string][]string{}
 	for _, pl := range plans {
 		for i := range pl.due {
 			d := &pl.due[i]
-			if p.pendingDests(pl.base, d.n.ID) == 0 {
+			if d.done != "" && !d.recorded {
+				if d.done == sentMuted {
+					out.muted++
+				} else {
+					out.dropped++
+				}
+			}
+			if p.pendingDests(pl.base, d.n.ID, d.targets, d.done) == 0 {
 				continue
 			}
 			pending = append(pending, d)
 			sentTo[d.n.ID] = pl.base.Sent[d.n.ID]
+			targets[d.n.ID] = d.targets
 		}
 	}
 	sort.SliceStable(pending, func(i, j int) bool { return pending[i].at < pending[j].at })
@@ -55,7 +66,7 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 	deliverCtx, cancel := p.shortened(ctx, saveReserve)
 	defer cancel()
 	results := notifier.Deliver(deliverCtx, p.dests, out.batch, func(id, dest string) bool {
-		return slices.Contains(sentTo[id].Destinations, dest)
+		return !hears(targets[id], dest) || slices.Contains(sentTo[id].Destinations, dest)
 	})
 	for _, d := range results {
 		if d.Err != nil {
@@ -75,14 +86,20 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 // pending reports whether some destination still lacks something due
 // from pl.
 func (p *Poller) pending(pl *plan) bool {
-	return slices.ContainsFunc(pl.refs, func(r dueRef) bool { return p.pendingDests(pl.base, r.id) > 0 })
+	return slices.ContainsFunc(pl.refs, func(r dueRef) bool {
+		return r.done != "" && !r.recorded || p.pendingDests(pl.base, r.id, r.targets, r.done) > 0
+	})
 }
 
-// pendingDests counts the destinations that have not acknowledged id.
-func (p *Poller) pendingDests(cp checkpoint.Checkpoint, id string) int {
+// pendingDests counts the destinations among targets (nil: all) that have
+// not acknowledged id; none for a notification that goes nowhere (done).
+func (p *Poller) pendingDests(cp checkpoint.Checkpoint, id string, targets []string, done string) int {
+	if done != "" {
+		return 0
+	}
 	n := 0
 	for _, d := range p.dests {
-		if !slices.Contains(cp.Sent[id].Destinations, d.Name) {
+		if hears(targets, d.Name) && !slices.Contains(cp.Sent[id].Destinations, d.Name) {
 			n++
 		}
 	}

@@ -234,6 +234,9 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 type dueRef struct {
 	id, deploymentKey string
 	at                int64
+	targets           []string // nil: every destination
+	done              string   // sentMuted or sentDropped: goes nowhere
+	recorded          bool     // done, as an earlier poll recorded
 }
 
 // refsOf is the dueRef of each of ds.
@@ -243,7 +246,7 @@ func refsOf(ds []due) []dueRef {
 	}
 	out := make([]dueRef, len(ds))
 	for i, d := range ds {
-		out[i] = dueRef{id: d.n.ID, deploymentKey: d.n.DeploymentKey, at: d.at}
+		out[i] = dueRef{id: d.n.ID, deploymentKey: d.n.DeploymentKey, at: d.at, targets: d.targets, done: d.done, recorded: d.recorded}
 	}
 	return out
 }
@@ -258,6 +261,17 @@ func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, del
 	thr := maps.Clone(base.Threads)
 	complete := true
 	for _, d := range dues {
+		if d.done != "" {
+			// Muted or dropped: done, recorded so that it is never sent
+			// later (not even when the mute has ended).
+			if !d.recorded {
+				if sent == nil {
+					sent = map[string]checkpoint.Sent{}
+				}
+				sent[d.id] = checkpoint.Sent{At: d.at, Destinations: []string{d.done}}
+			}
+			continue
+		}
 		got := slices.Clone(sent[d.id].Destinations)
 		for _, name := range delivered[d.id] {
 			if !slices.Contains(got, name) {
@@ -272,7 +286,7 @@ func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, del
 			sent[d.id] = checkpoint.Sent{At: d.at, Destinations: got}
 		}
 		for _, name := range dests {
-			if !slices.Contains(got, name) {
+			if hears(d.targets, name) && !slices.Contains(got, name) {
 				complete = false
 			}
 		}

@@ -419,6 +419,9 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 		// seem to say (a deployment's tail taken for a whole one) is not
 		// told; the next complete read decides.
 		pl.due = decide(v, tl)
+		for i := range pl.due {
+			p.routeDue(&pl.due[i], base)
+		}
 	}
 	p.podEvents(ctx, pl)
 	warned := false
@@ -472,7 +475,7 @@ func (p *Poller) podEvents(ctx context.Context, pl *plan) {
 	read := map[string]answer{} // deployment key -> its pod events
 	for i := range pl.due {
 		n := &pl.due[i].n
-		if n.ParentUpdate || n.Kind != notifier.KindFailed && n.Kind != notifier.KindStalled || p.pendingDests(pl.base, n.ID) == 0 {
+		if n.ParentUpdate || n.Kind != notifier.KindFailed && n.Kind != notifier.KindStalled || p.pendingDests(pl.base, n.ID, pl.due[i].targets, pl.due[i].done) == 0 {
 			continue
 		}
 		a, ok := read[n.DeploymentKey]

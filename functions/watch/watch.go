@@ -84,6 +84,9 @@ type Config struct {
 	Reserve time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Router decides who hears what (ROUTES); nil: everyone hears
+	// everything.
+	Router Router
 }
 
 // DefaultMaxEventsPerPoll is Config.MaxEventsPerPoll's default.
@@ -151,6 +154,8 @@ type Result struct {
 	ServicesFailed   int
 	EventsRead       int // events not seen by an earlier poll
 	Due              int // notifications due (per destination pairs counted once)
+	Muted            int // notifications a mute in force stopped (recorded: never sent later)
+	Dropped          int // notifications ROUTES sent nowhere (to: [])
 	Delivered        int // (notification, destination) pairs delivered
 	DeliveryFailed   int // (notification, destination) pairs that failed
 	Stalls           int // stalled deployments seen
@@ -200,6 +205,8 @@ func (p *Poller) Poll(ctx context.Context) Result {
 		ServicesFailed:   r.failed,
 		Due:              len(d.batch),
 		Delivered:        d.ok,
+		Muted:            d.muted,
+		Dropped:          d.dropped,
 		DeliveryFailed:   d.failed,
 		CheckpointWrites: r.writes + s.writes,
 		CheckpointLoads:  r.loads,

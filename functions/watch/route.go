@@ -1,0 +1,77 @@
+package watch
+
+import (
+	"time"
+
+	"slices"
+
+	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/route"
+)
+
+// Router decides who hears a notification (ROUTES): *route.Table. Nil, or
+// a decision that names no destinations (no document), sends everything
+// everywhere.
+type Router interface {
+	Route(q route.Query, now time.Time) route.Decision
+}
+
+// A notification that is done without being delivered is recorded in its
+// Sent entry under one of these marks, which no destination is named: it
+// is never sent later, whatever the routes or mutes then say.
+const (
+	sentMuted   = "~muted"
+	sentDropped = "~dropped"
+)
+
+// queryOf is n as routing sees it.
+func queryOf(n notifier.Notification) route.Query {
+	return route.Query{
+		ServiceName: n.Summary.ServiceName,
+		ServiceID:   n.Summary.ServiceID,
+		Type:        string(n.Kind),
+		Phase:       n.Summary.Phase,
+		Generation:  n.Summary.Generation,
+	}
+}
+
+// routeDue sets where d goes: its targets (nil: every destination) or, when
+// a mute or a route says it goes nowhere, done. A notification recorded
+// muted or dropped by an earlier poll stays so. Destinations outside the
+// routing table (the terminal) hear everything that is not muted or
+// dropped.
+func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
+	got := cp.Sent[d.n.ID].Destinations
+	for _, mark := range []string{sentMuted, sentDropped} {
+		if slices.Contains(got, mark) {
+			d.done, d.recorded = mark, true
+			return
+		}
+	}
+	if p.cfg.Router == nil {
+		return
+	}
+	dec := p.cfg.Router.Route(queryOf(d.n), p.cfg.Now())
+	switch {
+	case dec.Muted:
+		d.done = sentMuted
+	case dec.To == nil:
+		// No document: everyone.
+	case len(dec.To) == 0:
+		d.done = sentDropped
+	default:
+		d.targets = []string{}
+		for _, dest := range p.dests {
+			if dest.Kind == "" || slices.Contains(dec.To, dest.Name) {
+				d.targets = append(d.targets, dest.Name)
+			}
+		}
+	}
+}
+
+// hears reports whether the destination named dest is one of targets (nil:
+// every destination).
+func hears(targets []string, dest string) bool {
+	return targets == nil || slices.Contains(targets, dest)
+}
