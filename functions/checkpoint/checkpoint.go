@@ -91,6 +91,15 @@ type Checkpoint struct {
 	// after a stop is a runtime event). Zero when none was recorded
 	// (checkpoints of earlier releases).
 	StatusEnd StatusEnd `json:"status_end,omitzero"`
+	// History is, per phase name, the durations (whole seconds) of that
+	// phase in the service's latest deployments where it succeeded,
+	// oldest first, at most 20 (functions/timeline.History): what the
+	// learned stall thresholds come from. HistoryThrough is the start (ms)
+	// of the newest deployment whose durations it holds, so none is
+	// counted twice. Both absent in checkpoints of earlier releases (they
+	// learn on their next first-window read, or as deployments complete).
+	History        map[string][]int64 `json:"history,omitempty"`
+	HistoryThrough int64              `json:"history_through,omitempty"`
 	// FirstRunFrom is where the service's first poll began to count events
 	// as news (now − FIRST_RUN_LOOKBACK at that poll); events before it are
 	// history for good. 0 in checkpoints of releases that did not store it.
@@ -174,6 +183,12 @@ type PerItem interface {
 func (c Checkpoint) Clone() Checkpoint {
 	out := c
 	out.Edge = slices.Clone(c.Edge)
+	if c.History != nil {
+		out.History = make(map[string][]int64, len(c.History))
+		for k, v := range c.History {
+			out.History[k] = slices.Clone(v)
+		}
+	}
 	if c.Sent != nil {
 		out.Sent = make(map[string]Sent, len(c.Sent))
 		for id, s := range c.Sent {
@@ -191,6 +206,7 @@ func (c Checkpoint) Clone() Checkpoint {
 func (c Checkpoint) Equal(o Checkpoint) bool {
 	if c.ServiceID != o.ServiceID || c.Version != o.Version || c.Generation != o.Generation ||
 		c.ReadThrough != o.ReadThrough || c.DeploymentStart != o.DeploymentStart || c.StatusEnd != o.StatusEnd ||
+		c.HistoryThrough != o.HistoryThrough || !maps.EqualFunc(c.History, o.History, slices.Equal[[]int64]) ||
 		c.FirstRunFrom != o.FirstRunFrom || c.FirstRunReadFrom != o.FirstRunReadFrom || c.FirstRunAt != o.FirstRunAt ||
 		!slices.Equal(c.Edge, o.Edge) ||
 		len(c.Sent) != len(o.Sent) || !maps.Equal(c.Threads, o.Threads) {

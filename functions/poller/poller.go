@@ -158,6 +158,7 @@ func newApp(ctx context.Context, cfg *setup.Poller, log *slog.Logger, extra []no
 		API:              cfg.API,
 		Concurrency:      cfg.Concurrency,
 		Router:           router,
+		Learn:            cfg.Learn(),
 	}, client, store, dests, log.With("component", "watch"))
 	return &app{poller: p, client: client, log: log, destinations: len(dests)}, nil
 }

@@ -90,7 +90,11 @@ type Poller struct {
 	CheckpointFile   string              `envconfig:"CHECKPOINT_FILE" shown:".modelarts-notifier/checkpoints.json (outside Lambda)" desc:"local checkpoint file, used when CHECKPOINT_TABLE is empty"`
 	StallThresholds  timeline.Thresholds `envconfig:"STALL_THRESHOLDS" shown:"image_build=30m,environment=10m,scheduling=15m,image_pull=20m,model_startup=20m" desc:"per-phase stall thresholds (durations such as 30m, 1h30m, 1d); unnamed phases keep their default"`
 	FirstRunLookback duration.Value      `envconfig:"FIRST_RUN_LOOKBACK" default:"1h" desc:"how far back a service with no checkpoint is read (e.g. 90m, 1h, 2d; at most 7d)"`
+	StallLearning    string              `envconfig:"STALL_LEARNING" default:"on" desc:"on: stall thresholds learned per service and phase from its last 20 successful deployments (max(2 x p90, 3m) with 3 or more); off: STALL_THRESHOLDS alone"`
 }
+
+// Learn reports whether STALL_LEARNING is on.
+func (c *Poller) Learn() bool { return strings.EqualFold(strings.TrimSpace(c.StallLearning), "on") }
 
 // Report is the report function's configuration.
 type Report struct {
@@ -295,6 +299,9 @@ func (c *Poller) validate(inLambda bool, p *problems) {
 	}
 	if c.FirstRunLookback <= 0 || c.FirstRunLookback.D() > MaxFirstRunLookback {
 		p.bad("FIRST_RUN_LOOKBACK", "must be a positive duration such as 1h, at most %s", duration.Format(MaxFirstRunLookback))
+	}
+	if v := strings.ToLower(strings.TrimSpace(c.StallLearning)); v != "on" && v != "off" {
+		p.bad("STALL_LEARNING", "%q is not on or off", c.StallLearning)
 	}
 	if c.CheckpointTable != "" && !tableName.MatchString(c.CheckpointTable) {
 		p.bad("CHECKPOINT_TABLE", "not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")

@@ -48,6 +48,10 @@ type view struct {
 	overlap  time.Duration
 	now      time.Time
 	edge     map[string]bool
+	// th are the service's stall thresholds (learned or configured), and
+	// usual says per phase how each was set.
+	th    timeline.Thresholds
+	usual map[string]timeline.Usual
 }
 
 // isNew reports whether e was not handled by an earlier poll: it is not
@@ -101,6 +105,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 			if phase != "" {
 				s.Phase = phase
 			}
+			s = withUsual(s, v.usual, kind)
 			out = append(out, due{
 				n: notifier.Notification{
 					ID:            notificationID(append([]string{key, string(kind)}, parts...)...),

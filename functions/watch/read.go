@@ -401,6 +401,17 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	for _, f := range base.Edge {
 		v.edge[f] = true
 	}
+	if p.cfg.Learn && win.first && base.HistoryThrough == 0 && len(base.History) == 0 {
+		// A first poll learns from the month before its window, once:
+		// read for learning only, never notified.
+		if learned, _, err := p.learnFirst(ctx, svc, base, win.from, now); err != nil {
+			p.log.Warn("history could not be read; the configured thresholds hold until it is", "service_id", svc.ServiceID, "err", err)
+		} else {
+			base = learned
+			v.cp = base
+		}
+	}
+	v.th, v.usual = p.thresholdsOf(base)
 
 	events, capped, err := p.readEvents(ctx, v, win, s)
 	if err != nil {
@@ -412,6 +423,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	tl := p.build(v, events, capped)
 	if !capped && !v.heldBack {
 		base = markStatusEnd(base, tl) // kept whether or not delivery succeeds
+		base = learnFrom(base, tl)     // likewise: the history is no delivery's
 	}
 	pl := &plan{svc: svc, loaded: loaded, loadedOK: ok, cached: st.cached, base: base}
 	if !v.heldBack {
@@ -668,7 +680,7 @@ func (p *Poller) build(v *view, events []eventsapi.Event, capped bool) timeline.
 // buildTimeline is build's timeline of the events dated up to now.
 func (p *Poller) buildTimeline(v *view, svc eventsapi.Service, events []eventsapi.Event) timeline.Timeline {
 	if v.first {
-		return timeline.BuildAfter(events, svc, v.now, p.cfg.Thresholds, statusEndOf(v.cp))
+		return timeline.BuildAfter(events, svc, v.now, v.th, statusEndOf(v.cp))
 	}
 	open := v.cp.DeploymentStart
 	keep := make([]eventsapi.Event, 0, len(events))
@@ -677,7 +689,7 @@ func (p *Poller) buildTimeline(v *view, svc eventsapi.Service, events []eventsap
 			keep = append(keep, e)
 		}
 	}
-	tl := timeline.BuildAfter(keep, svc, v.now, p.cfg.Thresholds, statusEndOf(v.cp))
+	tl := timeline.BuildAfter(keep, svc, v.now, v.th, statusEndOf(v.cp))
 	// Only a first poll can start mid-deployment. Later, events before the
 	// first start marker (other than the open deployment's) are runtime
 	// events, not an implicit deployment.

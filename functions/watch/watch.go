@@ -87,6 +87,11 @@ type Config struct {
 	// Router decides who hears what (ROUTES); nil: everyone hears
 	// everything.
 	Router Router
+	// Learn turns on stall thresholds learned per service and phase
+	// (STALL_LEARNING=on): with timeline.MinSamples or more successful
+	// durations in the service's history, max(2 × p90, 3m); else
+	// Thresholds. A first poll then also reads LearnWindow of history.
+	Learn bool
 }
 
 // DefaultMaxEventsPerPoll is Config.MaxEventsPerPoll's default.
