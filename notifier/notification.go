@@ -1,8 +1,3 @@
-// Package notifier formats deployment summaries and delivers them to Slack,
-// to generic (Standard Webhooks) webhooks and to a terminal.
-//
-// It does not know where summaries come from: the watch loop in functions/
-// builds them. This package must not import eventsapi or functions.
 package notifier
 
 import (
