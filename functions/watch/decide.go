@@ -106,17 +106,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 				s.Phase = phase
 			}
 			s = withUsual(s, v.usual, kind)
-			out = append(out, due{
-				n: notifier.Notification{
-					ID:            notificationID(append([]string{key, string(kind)}, parts...)...),
-					Kind:          kind,
-					Timestamp:     notifier.At(v.now),
-					DeploymentKey: key,
-					ThreadTS:      v.cp.Threads[key].TS,
-					Summary:       s,
-				},
-				at: d.LastEventAt,
-			})
+			out = append(out, v.notify(notificationID(append([]string{key, string(kind)}, parts...)...), kind, key, s, d.LastEventAt))
 		}
 
 		// Recoveries: a phase we said had stalled has since ended. A stall
@@ -135,19 +125,10 @@ func decide(v *view, tl timeline.Timeline) []due {
 			// A stop ends the deployment with no notification of its own;
 			// a Slack parent message, where one exists, says so.
 			if ts := v.cp.Threads[key].TS; ts != "" {
-				s := summary
-				out = append(out, due{
-					n: notifier.Notification{
-						ID:            notificationID(key, "stopped"),
-						Kind:          notifier.KindStalled, // not sent as such: only the parent is updated
-						Timestamp:     notifier.At(v.now),
-						DeploymentKey: key,
-						ThreadTS:      ts,
-						ParentUpdate:  true,
-						Summary:       s,
-					},
-					at: d.LastEventAt,
-				})
+				// Its kind is not sent as such: only the parent is updated.
+				pu := v.notify(notificationID(key, "stopped"), notifier.KindStalled, key, summary, d.LastEventAt)
+				pu.n.ThreadTS, pu.n.ParentUpdate = ts, true
+				out = append(out, pu)
 			}
 		case d.Outcome == notifier.OutcomeFailed:
 			add(notifier.KindFailed, notifier.StatusFailed, "")
@@ -178,17 +159,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 			s := summary
 			s.Status = notifier.StatusAbnormal
 			s.AbnormalEvents = []notifier.Event{toEvent(e)}
-			out = append(out, due{
-				n: notifier.Notification{
-					ID:            id,
-					Kind:          notifier.KindAbnormal,
-					Timestamp:     notifier.At(v.now),
-					DeploymentKey: key,
-					ThreadTS:      v.cp.Threads[key].TS,
-					Summary:       s,
-				},
-				at: activity(e),
-			})
+			out = append(out, v.notify(id, notifier.KindAbnormal, key, s, activity(e)))
 		}
 	}
 
@@ -205,17 +176,20 @@ func decide(v *view, tl timeline.Timeline) []due {
 		if se := v.cp.StatusEnd; se.Start != 0 && e.OccurTime >= se.Start && e.OccurTime <= se.Through {
 			id = notificationID(deploymentKey(v.svc.ServiceID, se.Start), string(notifier.KindAbnormal), messageKey(e.EventInfo))
 		}
-		out = append(out, due{
-			n: notifier.Notification{
-				ID:        id,
-				Kind:      notifier.KindAbnormal,
-				Timestamp: notifier.At(v.now),
-				Summary:   withService(timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}), v.svc),
-			},
-			at: activity(e),
-		})
+		out = append(out, v.notify(id, notifier.KindAbnormal, "", withService(timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}), v.svc), activity(e)))
 	}
 	return out
+}
+
+// notify is the one constructor of a due notification: id, kind, the
+// deployment it belongs to (key; "" for runtime events, which have no
+// Slack thread), its summary and the time that keeps its Sent entry.
+func (v *view) notify(id string, kind notifier.Kind, key string, s notifier.Summary, at int64) due {
+	n := notifier.Notification{ID: id, Kind: kind, Timestamp: notifier.At(v.now), DeploymentKey: key, Summary: s}
+	if key != "" {
+		n.ThreadTS = v.cp.Threads[key].TS
+	}
+	return due{n: n, at: at}
 }
 
 // deploymentKey names one deployment of one service: it groups its
