@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"regexp"
 	"slices"
 	"strconv"
@@ -367,34 +366,10 @@ func ProjectServices(ctx context.Context, api API, gen string, ids []string) ([]
 		return out, nil
 	}
 	gen = cmp.Or(gen, "auto")
-	lists := []struct {
-		gen  string
-		list func(context.Context) iter.Seq2[eventsapi.Service, error]
-		got  []eventsapi.Service
-		err  error
-	}{{gen: eventsapi.GenerationV1, list: api.Services}, {gen: eventsapi.GenerationV2, list: api.ServicesV2}}
-	var wg sync.WaitGroup
-	for i := range lists {
-		if gen != "auto" && gen != lists[i].gen {
-			continue
-		}
-		wg.Go(func() {
-			for s, err := range lists[i].list(ctx) {
-				if err != nil {
-					lists[i].err = err
-					return
-				}
-				lists[i].got = append(lists[i].got, s)
-			}
-		})
-	}
-	wg.Wait()
+	lists := listGenerations(ctx, api, gen)
 	var forbidden []error
 	listed := false
 	for _, l := range lists {
-		if gen != "auto" && gen != l.gen {
-			continue
-		}
 		if l.err != nil && gen == "auto" && eventsapi.IsForbidden(l.err) {
 			forbidden = append(forbidden, l.err)
 			continue

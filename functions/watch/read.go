@@ -266,36 +266,10 @@ func (p *Poller) services(ctx context.Context) ([]eventsapi.Service, error) {
 		}
 		return out, nil
 	}
-	lists := []struct {
-		gen  string
-		list func(context.Context) iter.Seq2[eventsapi.Service, error]
-		got  []eventsapi.Service
-		err  error
-	}{{gen: eventsapi.GenerationV1, list: p.api.Services}, {gen: eventsapi.GenerationV2, list: p.api.ServicesV2}}
-	// Both generations are listed at once (one round trip, not two), then
-	// taken in order: v1 first.
-	var wg sync.WaitGroup
-	for i := range lists {
-		if p.cfg.API != "auto" && p.cfg.API != lists[i].gen {
-			continue
-		}
-		wg.Go(func() {
-			for s, err := range lists[i].list(ctx) {
-				if err != nil {
-					lists[i].err = err
-					return
-				}
-				lists[i].got = append(lists[i].got, s)
-			}
-		})
-	}
-	wg.Wait()
+	lists := listGenerations(ctx, p.api, p.cfg.API)
 	listed := 0
 	var forbidden error
 	for _, l := range lists {
-		if p.cfg.API != "auto" && p.cfg.API != l.gen {
-			continue
-		}
 		n, err := add(l.got, l.err, seen, &out)
 		if err != nil && p.cfg.API == "auto" && eventsapi.IsForbidden(err) {
 			p.log.Warn("the credentials may not list this generation's services: watching the other one alone",
@@ -315,6 +289,46 @@ func (p *Poller) services(ctx context.Context) ([]eventsapi.Service, error) {
 		}
 	}
 	return out, nil
+}
+
+// generationList is one generation's service list, read whole.
+type generationList struct {
+	gen string
+	got []eventsapi.Service
+	err error
+}
+
+// listGenerations lists the services of the generations gen watches
+// ("auto": both, "v1", "v2") at once (one round trip, not two), and
+// returns them in order: v1 first.
+func listGenerations(ctx context.Context, api API, gen string) []generationList {
+	lists := []struct {
+		generationList
+		list func(context.Context) iter.Seq2[eventsapi.Service, error]
+	}{{generationList{gen: eventsapi.GenerationV1}, api.Services}, {generationList{gen: eventsapi.GenerationV2}, api.ServicesV2}}
+	var wg sync.WaitGroup
+	for i := range lists {
+		if gen != "auto" && gen != lists[i].gen {
+			continue
+		}
+		wg.Go(func() {
+			for s, err := range lists[i].list(ctx) {
+				if err != nil {
+					lists[i].err = err
+					return
+				}
+				lists[i].got = append(lists[i].got, s)
+			}
+		})
+	}
+	wg.Wait()
+	var out []generationList
+	for _, l := range lists {
+		if gen == "auto" || gen == l.gen {
+			out = append(out, l.generationList)
+		}
+	}
+	return out
 }
 
 // list appends the services of one list call to out, each service once.
