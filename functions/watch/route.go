@@ -54,6 +54,11 @@ func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
 	}
 	dec := p.cfg.Router.Route(queryOf(d.n), p.cfg.Now())
 	switch {
+	case dec.Muted && len(got) > 0:
+		// Told before the mute began: a mute stops what is not told yet,
+		// it does not rewrite where a notification went. Those that took
+		// it are its destinations: nothing more is sent, nothing counted.
+		d.targets = slices.Clone(got)
 	case dec.Muted:
 		d.done = sentMuted
 	case dec.To == nil:

@@ -254,3 +254,27 @@ func TestRoutesUpgrade(t *testing.T) {
 		}
 	}
 }
+
+// muteAll is a router whose mute holds for everything.
+type muteAll struct{}
+
+func (muteAll) Route(route.Query, time.Time) route.Decision { return route.Decision{Muted: true} }
+
+// A notification told before a mute began is not recorded muted when it is
+// derived again under the mute: nothing is sent, nothing counted, and the
+// record of where it went stays (found by the fault matrix with random
+// routes).
+func TestMuteDoesNotRewriteWhatWasTold(t *testing.T) {
+	p := &Poller{cfg: Config{Router: muteAll{}, Now: time.Now}, dests: []notifier.Destination{{Name: "a", Kind: "webhook"}, {Name: "b", Kind: "webhook"}}}
+	told := checkpoint.Checkpoint{Sent: map[string]checkpoint.Sent{"n1": {At: 1, Destinations: []string{"a"}}}}
+	d := due{n: notifier.Notification{ID: "n1"}}
+	p.routeDue(&d, told)
+	if d.done != "" || p.pendingDests(told, "n1", d.targets, d.done) != 0 {
+		t.Fatalf("told before the mute: done %q targets %v pending %d", d.done, d.targets, p.pendingDests(told, "n1", d.targets, d.done))
+	}
+	fresh := due{n: notifier.Notification{ID: "n2"}}
+	p.routeDue(&fresh, told)
+	if fresh.done != sentMuted {
+		t.Fatalf("not told yet: done %q, want muted", fresh.done)
+	}
+}
