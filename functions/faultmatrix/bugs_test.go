@@ -47,6 +47,19 @@ const (
 	// service status (stopped, or failed by the status alone) takes the
 	// events that follow it.
 	bugStatusEndKeepsLaterEvents = "status-end-keeps-later-events"
+	// bugMutedAfterDelivered: a notification that every destination its
+	// route names had acknowledged, derived again while a mute is in
+	// force, is recorded muted and counted in notifications_muted.
+	bugMutedAfterDelivered = "muted-after-delivered"
+	// bugMutedPartlyTold (open): a notification told to some of its
+	// destinations before a mute began, derived again under the mute,
+	// never reaches the others and is not counted muted.
+	bugMutedPartlyTold = "muted-partly-told"
+	// bugStatusEndMissed (open): when the poll that first sees a status
+	// that ends a deployment cannot record it (its read cut short or
+	// failed, its checkpoint write failed), an event after the stop joins
+	// the stopped deployment on the next poll.
+	bugStatusEndMissed = "status-end-missed"
 )
 
 type knownBug struct {
@@ -143,6 +156,50 @@ var knownBugs = []knownBug{
 		`cannot deduplicate it. After a failure by the status alone, a later event joins the failed deployment, ` +
 		`whose abnormal events are no notification of their own. Trigger: a runtime event as the next activity ` +
 		`after such a deployment; off by default.`, false, "-faultmatrix.bug=truncated-read", false, []string{bugTruncatedRead}},
+	{bugMutedAfterDelivered, []uint64{2, 7}, `FIXED (e751170: routeDue keeps a notification told somewhere as told ` +
+		`when a mute is in force: its destinations are those that took it; nothing is sent, counted or recorded muted; ` +
+		`every run now checks that no notification told somewhere is recorded muted). A notification every destination ` +
+		`its route names had acknowledged was recorded muted, and counted in notifications_muted, when it was derived ` +
+		`again while a mute was in force: watch.routeDue asked the router about every due notification not yet recorded ` +
+		`muted or dropped, and decide derives such notifications again (a stall with its recovery and every poll after ` +
+		`its phase ended while the deployment is open; a deployment's abnormal v2 record each time it repeats; anything ` +
+		`of a service whose checkpoint another notification holds back); settle then replaced its Sent entry (the ` +
+		`destinations that took it) with ~muted. Seed 2: svc-01 (v2, "nlp-ner-1-dev") stalls in image_build; its route ` +
+		`(service svc-?1, generation v2) names only the Slack bot, which gets deployment.stalled at poll 13; mute 1 ` +
+		`(svc-01, deployment.stalled, from 09:22:10Z) begins; at poll 23 (09:23) the deployment succeeds, the stall is ` +
+		`derived again with its recovery, and was recorded muted and counted. Seed 7: svc-01's "Insufficient resources" ` +
+		`record (v2, deployment m2) reaches all six destinations at poll 15 and repeats every poll; a mute of everything ` +
+		`from 09:20 to 09:22 (17:20-17:22 Asia/Shanghai) recorded it muted at poll 20 and counted it. (Seeds 5, 24 and ` +
+		`28 showed it too.)`, false, "", false, nil},
+	{bugMutedPartlyTold, []uint64{28}, `OPEN (since e751170, the fix of muted-after-delivered). A notification told to ` +
+		`some of the destinations its route names, derived again while a mute is in force, never reaches the others and ` +
+		`is not counted muted. watch.routeDue (functions/watch/route.go) takes a muted answer about a notification whose ` +
+		`Sent entry lists any destination (len(got) > 0) as "told before the mute": its targets become the destinations ` +
+		`that took it, so nothing is pending, settle finds it complete and the checkpoint moves on; deliver counts nothing ` +
+		`and nothing is recorded. The destinations that missed it (a failed delivery, an outage) lose it, and ` +
+		`notifications_muted does not say so: "every notification reaches exactly the destinations its route names, or is ` +
+		`counted muted or dropped" does not hold. (Before e751170 it was recorded muted and counted.) Seed 28 (webhook down ` +
+		`for the first 12 polls): svc-04's (v2, "nlp-qa-4-dev") history event "Instance restarted: out of memory ` +
+		`(history)" reaches Slack, Teams, Feishu, DingTalk and WeCom during the outage, the webhook failing; at poll 12 ` +
+		`(10:42, the webhook back) mute 3 (nlp-*, service.abnormal, 10:41:42Z to 10:42:51Z) is in force: the webhook is ` +
+		`not sent it, Result.Muted is 0, svc-04's checkpoint moves on; the webhook never gets it. A fix needs to tell "told ` +
+		`to every destination its route names" (done: nothing to count) from "told to some" (record muted and count, or ` +
+		`hold the rest until the mute ends): the router's muted Decision has no destinations, so route.Table would have to ` +
+		`say where the notification goes without the mute. Its check is off by default: such items are counted ("items ` +
+		`muted (after a partial delivery)").`, true, "", false, nil},
+	{bugStatusEndMissed, []uint64{68}, `OPEN. When the poll that first reads a service status that ends a deployment ` +
+		`(stopped, stopping, deleting, finished; or failed with no failure event) does not record it (its read cut short ` +
+		`or held back, the read failing, or the checkpoint write failing), the next poll reads the status with the events ` +
+		`that came after it, and records the end at the newest of them (StatusEnd.Through): an event after the stop joins ` +
+		`the stopped deployment, the case status-end-keeps-later-events fixed for a poll that reads the status first. ` +
+		`Under ROUTES it is routed as what it is not: a runtime abnormal event as the deployment's, with its phase ` +
+		`(routes and mutes on phase or type see it so). Seed 68: svc-01 (v2, "rec-ranker-1") deployment m2 is DELETING at ` +
+		`poll 35 (10:52), its newest event "[m2] starting model" at 10:51:10; the server ignores offset at that poll and ` +
+		`the read is held back (ReadThrough, StatusEnd unchanged); at poll 36 the runtime event "Instance restarted: out ` +
+		`of memory (#3)" (10:52:10) arrives: StatusEnd becomes {m2's start, 10:52:10} and the event is delivered as m2's ` +
+		`service.abnormal in phase model_startup. (The status's own time, update_time or transition_at, could end the ` +
+		`deployment instead.) Trigger: faults at the poll a status ends a deployment; off by default (such polls have ` +
+		`none).`, true, "", false, nil},
 }
 
 // bugsFlag is the triggers a run may contain: every fixed bug's, unless

@@ -59,6 +59,7 @@ func (sc *schedule) inOutage(k int) bool { return k < len(sc.outage) }
 // destination.
 type item struct {
 	svc   string
+	name  string // the service's name (its id is svc)
 	gen   string // genV1 or genV2
 	kind  notifier.Kind
 	start int64  // the deployment's start (ms); 0 for runtime events
@@ -159,7 +160,7 @@ func (it item) chatMatches(ci notifiertest.ChatItem, digest bool) bool {
 		return false
 	}
 	if digest {
-		if ci.Service != it.svc {
+		if ci.Service != it.name {
 			return false
 		}
 	} else if ci.ServiceID != it.svc {
@@ -207,6 +208,7 @@ type action struct {
 type script struct {
 	*schedule
 	services []string
+	names    map[string]string            // service -> its name
 	gen      map[string]string            // service -> genV1 or genV2
 	born     map[string]int               // the poll a service appears at (its first poll)
 	initial  map[string][]eventsapi.Event // its history, added when it appears
@@ -238,6 +240,9 @@ type script struct {
 	statusEnded map[string]bool
 	// deployStarts are the polls each service's deployments begin at.
 	deployStarts map[string][]int
+	// statusEnds are the polls before which a deployment is ended by the
+	// service status alone (a stop, or a failure without a failure event).
+	statusEnds map[int]bool
 	// bugs are the known product bugs whose triggers the script may
 	// contain (see knownBugs).
 	bugs map[string]bool
@@ -267,19 +272,24 @@ const firstRunLookback = time.Hour
 // outageKinds are what an initial outage takes down.
 var outageKinds = []string{"webhook", "slack", "chat", "all"}
 
-// newScript draws a scenario: nServices services, svc-00 a v1 one and
-// svc-01 a v2 one, the others either; and, for one run in four, an initial
+// newScript draws a scenario: nServices services (named names[i], or
+// after their ids), svc-00 a v1 one and svc-01 a v2 one, the others either; and, for one run in four, an initial
 // outage of the webhook, Slack, the chat destinations or all of them that
 // lasts longer than FIRST_RUN_LOOKBACK past the first poll of every
 // service; some services appear during it (their first poll is then
 // later, and still in the outage).
-func newScript(rng *rand.Rand, nServices int, bugs map[string]bool) *script {
-	s := &script{schedule: &schedule{resume: base}, gen: map[string]string{}, born: map[string]int{},
+func newScript(rng *rand.Rand, nServices int, bugs map[string]bool, names []string) *script {
+	s := &script{schedule: &schedule{resume: base}, names: map[string]string{}, gen: map[string]string{}, born: map[string]int{},
 		initial: map[string][]eventsapi.Event{}, initialDeployments: map[string][]action{}, deployTimeout: map[string]int{},
-		steps: map[int]map[string]action{}, failed: map[string]bool{}, statusEnded: map[string]bool{}, deployStarts: map[string][]int{}, bugs: bugs}
+		steps: map[int]map[string]action{}, failed: map[string]bool{}, statusEnded: map[string]bool{}, deployStarts: map[string][]int{},
+		statusEnds: map[int]bool{}, bugs: bugs}
 	for i := range nServices {
 		id := fmt.Sprintf("svc-%02d", i)
 		s.services = append(s.services, id)
+		s.names[id] = id
+		if i < len(names) {
+			s.names[id] = names[i]
+		}
 		switch {
 		case i == 0:
 			s.gen[id] = genV1
@@ -322,6 +332,7 @@ func newScript(rng *rand.Rand, nServices int, bugs map[string]bool) *script {
 		s.genService(rng, id)
 	}
 	for i, it := range s.items {
+		s.items[i].name = s.names[it.svc]
 		for _, k := range s.deployStarts[it.svc] {
 			if it.podsKnown && k > it.from {
 				s.items[i].nextDeploy = k
@@ -421,7 +432,7 @@ const (
 
 // genService writes one service's history and script.
 func (s *script) genService(rng *rand.Rand, svc string) {
-	name := svc // the fake names services after their ids
+	name := s.names[svc]
 	v2 := s.gen[svc] == genV2
 	if v2 && rng.IntN(2) == 0 {
 		s.deployTimeout[svc] = 30 + rng.IntN(60)
@@ -802,6 +813,7 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 	case stop != "":
 		// No outcome, no recovery: anything of the kind is unexpected.
 		s.add(endK, svc, s.status(rng, svc, stop, ""))
+		s.statusEnds[endK] = true
 		if stallAt >= 0 {
 			s.stallStops++
 		} else {
@@ -809,6 +821,7 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 		}
 	case failPhase != "":
 		s.add(lastK, svc, s.status(rng, svc, eventsapi.StatusFailed, failReason))
+		s.statusEnds[lastK] = s.statusEnds[lastK] || s.statusEnded[svc]
 		it := item{svc: svc, gen: gen, kind: notifier.KindFailed, start: start, phase: failPhase, trigger: lastAt, from: lastK}
 		if v2 {
 			pods := eventsapitest.PodEventsFor(failPhase, model, time.UnixMilli(lastAt), false)
