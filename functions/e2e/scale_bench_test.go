@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
-	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint/checkpointtest"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
@@ -83,23 +81,12 @@ func BenchmarkPoll1000Services(b *testing.B) {
 					srv.AddService(ids[i], ids[i][:12], eventsapi.StatusRunning)
 					srv.AppendEvents(ids[i], eventsapi.Event{EventType: "normal", EventInfo: "instance 0 health check passed", OccurTime: clock.Now().Add(-10 * time.Minute).UnixMilli()})
 				}
-				var store checkpoint.Store
+				store, d := benchStore(b, storeKind, ddb)
 				var units func() (float64, float64)
-				if storeKind == "file" {
-					f, err := checkpoint.NewFile(filepath.Join(b.TempDir(), "checkpoints.json"))
-					if err != nil {
-						b.Fatal(err)
-					}
-					store = f
-				} else {
-					d := checkpoint.NewDynamoDB(ddb, checkpointtest.NewTable(b, ddb))
-					store, units = d, d.Consumed
+				if d != nil {
+					units = d.Consumed
 				}
-				api, err := eventsapi.New(eventsapi.Config{Endpoint: srv.URL, ProjectID: srv.ProjectID, Auth: eventsapi.StaticToken(srv.Token),
-					HTTPClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}})
-				if err != nil {
-					b.Fatal(err)
-				}
+				api := benchAPI(b, srv)
 				p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc}, api, store, nil, nil)
 				if res := p.Poll(context.Background()); res.Err != nil { // the cold first poll
 					b.Fatal(res.Err)
@@ -181,23 +168,8 @@ func benchmarkColdPoll(b *testing.B, storeKind string, ddb *dynamodb.Client, ser
 	var wcu float64
 	for b.Loop() {
 		b.StopTimer()
-		var store checkpoint.Store
-		var d *checkpoint.DynamoDB
-		if storeKind == "file" {
-			f, err := checkpoint.NewFile(filepath.Join(b.TempDir(), "checkpoints.json"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			store = f
-		} else {
-			d = checkpoint.NewDynamoDB(ddb, checkpointtest.NewTable(b, ddb))
-			store = d
-		}
-		api, err := eventsapi.New(eventsapi.Config{Endpoint: srv.URL, ProjectID: srv.ProjectID, Auth: eventsapi.StaticToken(srv.Token),
-			HTTPClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		store, d := benchStore(b, storeKind, ddb)
+		api := benchAPI(b, srv)
 		p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc}, api, store, dests, nil)
 		b.StartTimer()
 		start := time.Now()
