@@ -129,10 +129,8 @@ func LoadRoutes(log *slog.Logger) ([]notifier.Destination, *route.Table, error) 
 }
 
 // routeTable parses ROUTES against the configured destinations ds.
+// Destination names are unique with or without ROUTES.
 func (c *Common) routeTable(ds []notifier.Destination) (*route.Table, error) {
-	if strings.TrimSpace(c.Routes) == "" {
-		return nil, nil
-	}
 	var rds []route.Destination
 	for _, d := range ds {
 		if d.Kind != "" {
@@ -141,6 +139,9 @@ func (c *Common) routeTable(ds []notifier.Destination) (*route.Table, error) {
 	}
 	if err := uniqueRouteNames(rds); err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(c.Routes) == "" {
+		return nil, nil
 	}
 	var kinds []string
 	for _, k := range notifier.Kinds {

@@ -92,6 +92,8 @@ func TestRoutesErrors(t *testing.T) {
 			`WEBHOOK_URLS: URL #2: the name "a" is given to URL #1 too`},
 		{"one name, two variables", with(base(), "WEBHOOK_URLS", "a=https://p.example.com/h", "TEAMS_WEBHOOK_URLS", "a=https://q.example.com/h", "ROUTES", "default: [a]"),
 			`ROUTES: two destinations are named "a"`},
+		{"one name, two variables, no ROUTES", with(base(), "WEBHOOK_URLS", "a=https://p.example.com/h", "TEAMS_WEBHOOK_URLS", "a=https://q.example.com/h"),
+			`ROUTES: two destinations are named "a"`},
 		{"along with another problem", with(base(), "MODELARTS_CONCURRENCY", "0", "WEBHOOK_URLS", "https://p.example.com/h", "ROUTES", "default: [x]"),
 			"MODELARTS_CONCURRENCY"},
 	}
