@@ -331,7 +331,7 @@ func TestSlackAndTextBoundEvents(t *testing.T) {
 	checkSlackMessage(t, blocks, text)
 	check("thread reply", blocks, text)
 	stopped := n
-	stopped.ParentUpdate, stopped.Summary.ServiceStatus = true, "stopped"
+	stopped.Thread, stopped.Summary.ServiceStatus = ParentUpdate, "stopped"
 	blocks, text, _ = slackStoppedBlocks(stopped)
 	checkSlackMessage(t, blocks, text)
 	check("stopped parent", blocks, text)

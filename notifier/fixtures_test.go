@@ -164,7 +164,7 @@ func fixture(k Kind) Notification {
 func stoppedFixture() Notification {
 	n := withThread(fixture(KindStalled), "1795867000.000100")
 	n.ID = "msg_stopped"
-	n.ParentUpdate = true
+	n.Thread = ParentUpdate
 	n.Summary.ServiceStatus = "stopped"
 	n.Summary.EndedAt = at(1600000)
 	return n

@@ -58,7 +58,7 @@ func FuzzSlackBlocks(f *testing.F) {
 		blocks, text, _ = slackDetailBlocks(n)
 		fuzzCheckMessage(t, "thread detail", blocks, text)
 		stopped := n
-		stopped.ParentUpdate, stopped.Summary.ServiceStatus = true, model
+		stopped.Thread, stopped.Summary.ServiceStatus = ParentUpdate, model
 		blocks, text, _ = slackStoppedBlocks(stopped)
 		fuzzCheckMessage(t, "stopped parent", blocks, text)
 		ns := make([]Notification, 1+int(nEvents))

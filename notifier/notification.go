@@ -19,21 +19,41 @@ type Notification struct {
 	// ThreadTS is the Slack parent message of this deployment, when a
 	// previous run created one (kept in the checkpoint store).
 	ThreadTS string `json:"-"`
-	// ParentUpdate marks a notification that only refreshes a deployment's
-	// parent message (the Slack bot's, in ThreadTS): it is not an event of
-	// its own. It is sent for a deployment closed because the service was
-	// stopped (Summary.ServiceStatus stopped, stopping, deleting or
-	// finished); Kind is left as the deployment's last notified kind and
-	// means nothing here. Destinations without a parent message acknowledge
-	// it as delivered without sending anything; it is never part of a
-	// digest.
-	ParentUpdate bool    `json:"-"`
-	Summary      Summary `json:"data"`
+	// Thread is, for a notification that only changes a deployment's Slack
+	// thread, what it changes: see [ThreadOnly]. Zero for a notification
+	// of its own, which every destination tells.
+	Thread  ThreadOnly `json:"-"`
+	Summary Summary    `json:"data"`
 	// Project, when set, is what the notification is (Kind
 	// project.report): its JSON is the body's "data" instead of Summary,
 	// and every destination renders it as a project report.
 	Project *ProjectReport `json:"-"`
 }
+
+// ThreadOnly marks a notification that is no event of its own, only a
+// change to its deployment's Slack thread (in ThreadTS). Only a destination
+// that keeps one parent message per deployment (the Slack bot) delivers
+// one; every other acknowledges it without sending anything, as does the
+// Slack bot when the deployment has no parent message. It is never part of
+// a digest and does not count toward one.
+type ThreadOnly uint8
+
+const (
+	// NotThreadOnly: a notification of its own.
+	NotThreadOnly ThreadOnly = iota
+	// ParentUpdate refreshes the parent message of a deployment closed
+	// because the service was stopped (Summary.ServiceStatus stopped,
+	// stopping, deleting or finished); Kind is the deployment's last
+	// notified kind and means nothing here.
+	ParentUpdate
+	// ThreadReply replies in the thread with abnormal events of a phase
+	// whose service.abnormal was already sent (Summary.AbnormalEvents:
+	// the new ones): they are no new notification anywhere else.
+	ThreadReply
+)
+
+// ThreadOnly reports whether n only changes its deployment's Slack thread.
+func (n Notification) ThreadOnly() bool { return n.Thread != NotThreadOnly }
 
 // MarshalJSON writes the webhook body: type, timestamp and data (the
 // summary, or the project report).
@@ -61,9 +81,9 @@ type Result struct {
 // Notifier delivers notifications to one destination. It returns one Result
 // per notification, in order; each notification succeeds or fails on its own.
 // A destination may combine many notifications into one digest message; they
-// then share its outcome. A ParentUpdate notification is never part of a
-// digest, and a destination with no per-deployment parent message
-// acknowledges it (a nil Err) without sending anything.
+// then share its outcome. A thread-only notification ([ThreadOnly]) is
+// never part of a digest, and a destination with no per-deployment parent
+// message acknowledges it (a nil Err) without sending anything.
 type Notifier interface {
 	Notify(ctx context.Context, ns []Notification) []Result
 }

@@ -133,7 +133,7 @@ func TestSlackBotDigestLeavesParentUpdatesOut(t *testing.T) {
 		results := newTestBot(t, srv.URL, newFakeClock()).Notify(t.Context(), ns)
 		var want []slackCall
 		for _, n := range ns {
-			if n.ParentUpdate {
+			if n.ThreadOnly() {
 				want = append(want, slackCall{Method: "chat.update", Channel: "C0DEPLOYS", TS: n.ThreadTS})
 			} else {
 				want = append(want, slackCall{Method: "chat.postMessage", Channel: "C0DEPLOYS"})
@@ -195,7 +195,7 @@ func checkOrder(t *testing.T, ns []Notification, results []Result) {
 		if r.ID != ns[i].ID || r.Err != nil {
 			t.Errorf("result %d = %+v, want %s delivered", i, r, ns[i].ID)
 		}
-		if ns[i].ParentUpdate && r.ThreadTS != ns[i].ThreadTS {
+		if ns[i].ThreadOnly() && r.ThreadTS != ns[i].ThreadTS {
 			t.Errorf("result %d: ThreadTS %q, want %q", i, r.ThreadTS, ns[i].ThreadTS)
 		}
 	}
@@ -287,4 +287,48 @@ func TestParentUpdateSendsNothingElsewhere(t *testing.T) {
 			t.Errorf("deliveries %+v, %d requests", ds, len(srv.Requests()))
 		}
 	})
+}
+
+// TestSlackBotThreadReply: later abnormal events of a phase already told
+// are one reply in the deployment's thread: no parent update, no new
+// parent; without a parent, nothing is sent. Other destinations
+// acknowledge it without a request (as a parent update).
+func TestSlackBotThreadReply(t *testing.T) {
+	const parent = "1795867000.000100"
+	reply := withThread(fixture(KindAbnormal), parent)
+	reply.ID, reply.Thread = "msg_reply", ThreadReply
+	reply.Summary.AbnormalEvents = []Event{ev("abnormal", 90000, "Error: ImagePullBackOff <!channel>")}
+
+	srv := newFakeSlack(t, nil)
+	r := newTestBot(t, srv.URL, newFakeClock()).Notify(t.Context(), []Notification{reply})
+	if len(r) != 1 || r[0].Err != nil || r[0].ThreadTS != parent {
+		t.Fatalf("results = %+v", r)
+	}
+	calls := srv.Calls()
+	if diff := cmp.Diff([]slackCall{{Method: "chat.postMessage", Channel: "C0DEPLOYS", ThreadTS: parent}}, summarize(calls)); diff != "" {
+		t.Fatalf("calls (-want +got):\n%s", diff)
+	}
+	checkBlocks(t, calls[0].Blocks)
+	if !strings.Contains(calls[0].Blocks, "ImagePullBackOff") || strings.Contains(calls[0].Blocks, "<!channel>") {
+		t.Errorf("the reply shows %s, want the event, escaped", calls[0].Blocks)
+	}
+
+	noParent := reply
+	noParent.ThreadTS = ""
+	srv = newFakeSlack(t, nil)
+	if r := newTestBot(t, srv.URL, newFakeClock()).Notify(t.Context(), []Notification{noParent}); len(r) != 1 || r[0].Err != nil {
+		t.Fatalf("results = %+v", r)
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Errorf("%d calls for a reply with no thread", n)
+	}
+
+	hook := newRecorder(t, nil)
+	w := newTestWebhook(t, hook.URL, testSecret, newFakeClock())
+	if r := w.Notify(t.Context(), []Notification{reply}); len(r) != 1 || r[0].Err != nil {
+		t.Fatalf("webhook results = %+v", r)
+	}
+	if n := len(hook.Requests()); n != 0 {
+		t.Errorf("the webhook sent %d requests for a thread reply", n)
+	}
 }

@@ -87,6 +87,16 @@ type outbound struct {
 	body   []byte
 }
 
+// A threadKeeper is a deliverer that keeps one parent message per
+// deployment (the Slack bot): it alone delivers thread-only notifications
+// ([ThreadOnly]); for every other destination they are done unsent.
+type threadKeeper interface {
+	deliverer
+	// thread makes the change n asks of its deployment's thread
+	// (n.ThreadTS, never empty here).
+	thread(ctx context.Context, n Notification) Result
+}
+
 // A deliverer delivers one notification, or a digest of many, with the
 // messages that takes, each sent through [sender.send]. A messenger sends
 // one message for each; the Slack bot posts or updates a deployment's
@@ -109,7 +119,6 @@ type sender struct {
 	pauseFor time.Duration // how long a "too fast" answer stops messages
 	retry    RetryPolicy
 	digestAt int      // more than this at once make one digest; 0: never
-	parents  bool     // ParentUpdate notifications are delivered, not acknowledged
 	secrets  []string // never in an error or a log line
 	logger   *slog.Logger
 	// route decides whether this destination hears a notification (see
@@ -145,36 +154,37 @@ func (s *sender) paced(pauseFor time.Duration, windows ...rateWindow) *sender {
 // run is the send stage for one Notify call: it returns one Result per
 // notification, in order. When there are more notifications than the
 // digest threshold, or than the rate limit lets through now, they go as
-// one digest (ParentUpdate notifications never do, and do not count);
-// otherwise one by one. A ParentUpdate notification is acknowledged
-// without a message unless the destination keeps parent messages and its
-// deployment has one. Once a delivery fails because the destination looks
+// one digest (thread-only notifications never do, and do not count);
+// otherwise one by one. A thread-only notification is acknowledged
+// without a message unless the destination keeps parent messages (a
+// [threadKeeper]) and its deployment has one. Once a delivery fails because the destination looks
 // down ([ErrDestinationDown]) or the deadline is too near for another
 // message ([ErrDeadlineNear]), the rest fail without being attempted; a
 // rate-limited destination is busy, not down.
 func (s *sender) run(ctx context.Context, ns []Notification, d deliverer) []Result {
 	results := make([]Result, len(ns))
-	var todo, group []int // indices in ns: heard; heard and not a parent update
+	var todo, group []int // indices in ns: heard; heard and not thread-only
 	for i, n := range ns {
 		results[i] = Result{ID: n.ID}
 		if !s.hears(n) {
 			continue // not this destination's: done (see hears)
 		}
 		todo = append(todo, i)
-		if !n.ParentUpdate {
+		if !n.ThreadOnly() {
 			group = append(group, i)
 		}
 	}
+	keeper, _ := d.(threadKeeper)
 	var skip error // why the rest are not attempted
 	if s.digests(len(group)) {
 		var rs []Result
-		rs, skip = s.deliverDigest(ctx, d, pick(ns, group))
+		rs, skip = s.deliverDigest(ctx, d, keeper != nil, pick(ns, group))
 		for j, i := range group {
 			results[i] = rs[j]
 		}
-		todo = slices.DeleteFunc(todo, func(i int) bool { return !ns[i].ParentUpdate })
+		todo = slices.DeleteFunc(todo, func(i int) bool { return !ns[i].ThreadOnly() })
 	}
-	for j, r := range s.oneByOne(ctx, d, pick(ns, todo), skip) {
+	for j, r := range s.oneByOne(ctx, d, keeper, pick(ns, todo), skip) {
 		results[todo[j]] = r
 	}
 	return results
@@ -192,8 +202,9 @@ func pick(ns []Notification, at []int) []Notification {
 // oneByOne delivers ns one at a time, in order, and returns their Results.
 // It carries each deployment's parent message from one notification to
 // the next; once skip (from the start, or after a delivery) says why, the
-// rest are not attempted.
-func (s *sender) oneByOne(ctx context.Context, d deliverer, ns []Notification, skip error) []Result {
+// rest are not attempted. keeper is d when it keeps threads, else nil.
+func (s *sender) oneByOne(ctx context.Context, d deliverer, keeper threadKeeper, ns []Notification, skip error) []Result {
+	keeps := keeper != nil
 	results := make([]Result, len(ns))
 	parents := map[string]string{} // deployment key -> parent message, this call
 	for k, n := range ns {
@@ -201,17 +212,22 @@ func (s *sender) oneByOne(ctx context.Context, d deliverer, ns []Notification, s
 		if ts, ok := parents[n.DeploymentKey]; ok && n.DeploymentKey != "" {
 			n.ThreadTS = ts
 		}
-		if n.ParentUpdate && (!s.parents || n.ThreadTS == "") {
-			continue // no parent message to update: acknowledged
+		if n.ThreadOnly() && (!keeps || n.ThreadTS == "") {
+			continue // no thread to change: acknowledged
 		}
 		if skip != nil {
-			results[k] = s.result(n, fmt.Errorf("%s: deliver %s: %w", s.name, n.ID, skip))
+			results[k] = s.result(n, keeps, fmt.Errorf("%s: deliver %s: %w", s.name, n.ID, skip))
 			continue
 		}
-		r := d.deliver(ctx, n)
+		var r Result
+		if n.ThreadOnly() {
+			r = keeper.thread(ctx, n)
+		} else {
+			r = d.deliver(ctx, n)
+		}
 		results[k] = r
 		s.logResult(ctx, n, r.Err)
-		if s.parents && n.DeploymentKey != "" && r.ThreadTS != "" {
+		if keeps && n.DeploymentKey != "" && r.ThreadTS != "" {
 			parents[n.DeploymentKey] = r.ThreadTS
 		}
 		if skip = s.stopAfter(ctx, n.ID, r.Err); skip != nil && k+1 < len(ns) {
@@ -238,19 +254,19 @@ func (s *sender) digests(k int) bool {
 }
 
 // result is n's Result for err, when it was not delivered on its own: a
-// destination that keeps parent messages keeps n's.
-func (s *sender) result(n Notification, err error) Result {
+// destination that keeps parent messages (keeps) keeps n's.
+func (s *sender) result(n Notification, keeps bool, err error) Result {
 	r := Result{ID: n.ID, Err: err}
-	if s.parents {
+	if keeps {
 		r.ThreadTS = n.ThreadTS
 	}
 	return r
 }
 
 // deliverDigest delivers ns as one digest, logs its outcome and returns
-// it as every notification's Result, and why the rest (parent updates) are
-// not attempted, if so.
-func (s *sender) deliverDigest(ctx context.Context, d deliverer, ns []Notification) (results []Result, skip error) {
+// it as every notification's Result, and why the rest (thread-only
+// notifications) are not attempted, if so.
+func (s *sender) deliverDigest(ctx context.Context, d deliverer, keeps bool, ns []Notification) (results []Result, skip error) {
 	ids := make([]string, len(ns))
 	for i, n := range ns {
 		ids[i] = n.ID
@@ -263,7 +279,7 @@ func (s *sender) deliverDigest(ctx context.Context, d deliverer, ns []Notificati
 	}
 	results = make([]Result, len(ns))
 	for i, n := range ns {
-		results[i] = s.result(n, err)
+		results[i] = s.result(n, keeps, err)
 	}
 	return results, s.stopAfter(ctx, "digest", err)
 }

@@ -22,9 +22,9 @@ type SlackWebhookConfig struct {
 
 // SlackWebhook posts to a Slack incoming webhook: one message per
 // notification, or one digest when more than a few are due at once. At
-// most one message per second. A ParentUpdate notification is
-// acknowledged without a message (an incoming webhook has no parent
-// message to update).
+// most one message per second. A thread-only notification
+// ([ThreadOnly]) is acknowledged without a message (an incoming webhook
+// has no parent message or thread).
 type SlackWebhook struct{ *messenger }
 
 var _ Notifier = (*SlackWebhook)(nil)

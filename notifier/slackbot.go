@@ -56,7 +56,6 @@ func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
 		return nil, err
 	}
 	s := newSender("slack-bot", cfg.SendConfig, logger, "channel", cfg.Channel).paced(0, slackWindows...)
-	s.parents = true
 	s.secrets = []string{cfg.Token}
 	// slack-go keeps only the status of a failed answer; the transport
 	// keeps what the retry decision needs (status, Retry-After, body).
@@ -78,12 +77,13 @@ func NewSlackBot(cfg SlackBotConfig, logger *slog.Logger) (*SlackBot, error) {
 // deployment notifications. In a digest, notifications share the digest's
 // outcome and keep their known parent.
 //
-// A ParentUpdate notification only updates its deployment's parent message
-// (chat.update) to say the deployment was stopped, with no thread reply;
-// without a known parent, or when the parent is gone, it is acknowledged
-// without a message (a stopped deployment gets no new parent). Parent
-// updates are never part of a digest and do not count toward its
-// threshold: they are sent after it.
+// The Slack bot is the one destination that delivers thread-only
+// notifications ([ThreadOnly]): a ParentUpdate only updates its
+// deployment's parent message (chat.update) to say the deployment was
+// stopped; a ThreadReply only replies in the thread. Without a known
+// parent, or when the parent is gone, either is acknowledged without a
+// message (neither gets a new parent). They are never part of a digest
+// and do not count toward its threshold: they are sent after it.
 func (b *SlackBot) Notify(ctx context.Context, ns []Notification) []Result {
 	return b.stage.run(ctx, ns, b)
 }
@@ -94,14 +94,23 @@ func parentGone(err error) bool {
 	return errors.As(err, &de) && (de.SlackError == "message_not_found" || de.SlackError == "cant_update_message")
 }
 
-// updateStopped updates the parent message of a deployment whose service
-// was stopped; a parent that is gone is left so.
-func (b *SlackBot) updateStopped(ctx context.Context, n Notification) Result {
-	blocks, text, cut := slackStoppedBlocks(n)
-	b.stage.logCut(ctx, cut, n.ID)
-	err := b.update(ctx, n.ThreadTS, blocks, text)
+// thread makes a thread-only notification's change (see [ThreadOnly]): a
+// ParentUpdate updates the parent message of a deployment whose service
+// was stopped; a ThreadReply replies in the thread. A parent that is gone
+// is left so.
+func (b *SlackBot) thread(ctx context.Context, n Notification) Result {
+	var err error
+	if n.Thread == ThreadReply {
+		blocks, text, cut := slackDetailBlocks(n)
+		b.stage.logCut(ctx, cut, n.ID)
+		_, err = b.post(ctx, blocks, text, n.ThreadTS, false)
+	} else {
+		blocks, text, cut := slackStoppedBlocks(n)
+		b.stage.logCut(ctx, cut, n.ID)
+		err = b.update(ctx, n.ThreadTS, blocks, text)
+	}
 	if parentGone(err) {
-		b.stage.logger.InfoContext(ctx, "slack parent message is gone; a stopped deployment gets no new one", "id", n.ID, "thread_ts", n.ThreadTS)
+		b.stage.logger.InfoContext(ctx, "slack parent message is gone; a thread-only notification gets no new one", "id", n.ID, "thread_ts", n.ThreadTS)
 		err = nil
 	}
 	return Result{ID: n.ID, Err: err, ThreadTS: n.ThreadTS}
@@ -111,9 +120,6 @@ func (b *SlackBot) updateStopped(ctx context.Context, n Notification) Result {
 // updates its parent message (n.ThreadTS; a new one when there is none or
 // it is gone) and says in its thread what changed.
 func (b *SlackBot) deliver(ctx context.Context, n Notification) Result {
-	if n.ParentUpdate {
-		return b.updateStopped(ctx, n)
-	}
 	blocks, text, cut := SlackBlocks(n)
 	b.stage.logCut(ctx, cut, n.ID)
 	if n.DeploymentKey == "" {
@@ -292,3 +298,5 @@ func (t capturingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 	return resp, nil
 }
+
+var _ threadKeeper = (*SlackBot)(nil)

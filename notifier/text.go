@@ -359,16 +359,16 @@ func NewTerminal(w io.Writer, color bool) *Terminal {
 	return &Terminal{w: w, color: color}
 }
 
-// Notify prints each notification followed by a blank line. A
-// ParentUpdate notification is acknowledged without printing anything.
+// Notify prints each notification followed by a blank line. A thread-only
+// notification ([ThreadOnly]) is acknowledged without printing anything.
 func (t *Terminal) Notify(ctx context.Context, ns []Notification) []Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	results := make([]Result, len(ns))
 	for i, n := range ns {
 		results[i].ID = n.ID
-		if n.ParentUpdate {
-			continue // no parent message to update
+		if n.ThreadOnly() {
+			continue // no thread to change
 		}
 		if err := ctx.Err(); err != nil {
 			results[i].Err = err

@@ -392,7 +392,7 @@ func TestHostileV2Text(t *testing.T) {
 		blocks, text, _ = slackDetailBlocks(n)
 		checkSlackMessage(t, blocks, text)
 		stopped := n
-		stopped.ParentUpdate, stopped.Summary.ServiceStatus = true, "stopped"
+		stopped.Thread, stopped.Summary.ServiceStatus = ParentUpdate, "stopped"
 		blocks, text, _ = slackStoppedBlocks(stopped)
 		checkSlackMessage(t, blocks, text)
 		ns := []Notification{n, n, n, n, n, n, n, n}

@@ -30,7 +30,7 @@ type WebhookConfig struct {
 // and counted, when they do not fit). It never digests and is not paced;
 // once a notification has used up its retries on a network error, a
 // timeout or a 5xx, the rest fail at once with [ErrDestinationDown]. A
-// ParentUpdate notification is acknowledged without a request.
+// thread-only notification ([ThreadOnly]) is acknowledged without a request.
 type Webhook struct{ *messenger }
 
 var _ Notifier = (*Webhook)(nil)

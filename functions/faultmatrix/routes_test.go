@@ -717,7 +717,7 @@ func (e *env) routingOutcome(sc *script, st *stats) (need [][numDests]bool) {
 	}
 	for _, optional := range []bool{false, true} {
 		for i, it := range sc.items {
-			if it.mayFold || required(i) == optional || optional && anywhere(i) {
+			if it.mayFold || it.optional || required(i) == optional || optional && anywhere(i) {
 				continue
 			}
 			try(i, make([]bool, len(answers)))
@@ -732,7 +732,7 @@ func (e *env) routingOutcome(sc *script, st *stats) (need [][numDests]bool) {
 	// their deployment's failure: they must go where the failure must.
 	for _, pass := range []bool{false, true} {
 		for i, it := range sc.items {
-			if it.mayFold != pass {
+			if it.mayFold != pass || it.optional {
 				continue
 			}
 			ex := e.expects[i]

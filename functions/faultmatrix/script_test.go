@@ -71,6 +71,12 @@ type item struct {
 	// mayFold: an abnormal event of a deployment that then failed; it may
 	// arrive inside the failure's abnormal_events instead.
 	mayFold bool
+	// optional: an abnormal event of a deployment after the first of its
+	// phase (grouping, PRODUCT.md "Notifications": at most one
+	// service.abnormal per phase of a deployment). It is told when the
+	// phase's notification reaches a destination after it arrived, and
+	// in the deployment's later summaries; it need not be told on its own.
+	optional bool
 	// trigger is the occur_time (ms) of the event that makes the item due:
 	// once a checkpoint's ReadThrough reaches it, the item must have been
 	// delivered everywhere. 0: not checked that way (stalls, and events
@@ -228,6 +234,7 @@ type script struct {
 	future     int // runtime abnormal events dated 1 h to a year ahead
 	stops      int // deployments stopped mid-deploy
 	stallStops int // deployments stopped after their stall was reported
+	grouped    int // abnormal events of a deployment after the first of their phase (optional items)
 	firstDown  int // services whose first poll is in the outage
 	hostile    int // events ending with hostileText
 	v2         v2Counts
@@ -764,6 +771,17 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 		return -1
 	}
 
+	// The phase each event happens in, from PRODUCT.md's rule (an
+	// abnormal event belongs to the phase the deployment is in or waiting
+	// for): after the text at index i of the success texts.
+	phaseAfter := []string{notifier.PhaseImageBuild, notifier.PhaseImageBuild, notifier.PhaseEnvironment, notifier.PhaseEnvironment,
+		notifier.PhaseScheduling, notifier.PhaseImagePull, notifier.PhaseImagePull, notifier.PhaseModelStartup}
+	textAt := map[string]int{}
+	for i, t := range texts {
+		textAt[t] = i
+	}
+	phaseNow, toldIn := phaseAfter[0], map[string]bool{}
+
 	start := s.eventTime(out[0].k, out[0].i).UnixMilli()
 	s.deployStarts[svc] = append(s.deployStarts[svc], out[0].k)
 	var lastAt int64
@@ -787,9 +805,18 @@ func (s *script) deploy(rng *rand.Rand, svc, name, model string, k int, failPhas
 				s.v2.repeats++
 			}
 		}
+		if i, ok := textAt[p.text]; ok && p.typ == eventsapi.EventTypeNormal {
+			phaseNow = phaseAfter[min(i, len(phaseAfter)-1)]
+		}
 		if p.typ != eventsapi.EventTypeNormal && !p.failure {
-			s.items = append(s.items, item{svc: svc, gen: gen, kind: notifier.KindAbnormal, event: toEvent(e), start: start,
-				mayFold: failPhase != "", trigger: e.OccurTime, from: p.k})
+			it := item{svc: svc, gen: gen, kind: notifier.KindAbnormal, event: toEvent(e), start: start,
+				mayFold: failPhase != "", trigger: e.OccurTime, from: p.k}
+			if toldIn[phaseNow] {
+				it.optional, it.trigger = true, 0
+				s.grouped++
+			}
+			toldIn[phaseNow] = true
+			s.items = append(s.items, it)
 		}
 		if j == stallAt {
 			it := item{svc: svc, gen: gen, kind: notifier.KindStalled, start: start, phase: stallPhase, stallBegin: e.OccurTime, from: p.k}

@@ -55,6 +55,12 @@ type Deployment struct {
 	Events []model.Event
 	// Abnormal are its abnormal events (IsAbnormal), including a failure.
 	Abnormal []model.Event
+	// AbnormalPhase names, for each of Abnormal (same index), the phase it
+	// happened in: the phase the deployment was in or waiting for, or a
+	// later phase its text names ("Back-off pulling image" while
+	// scheduling is image pull's). Grouping tells one problem once per
+	// phase by it.
+	AbnormalPhase []string
 	// Failure is the event that failed it, if an event did.
 	Failure *model.Event
 	// ErrorMsg is the service's error_msg when the service status is failed
@@ -278,6 +284,7 @@ func (b *builder) add(e model.Event, c class) {
 	d.LastEventAt = max(d.LastEventAt, e.OccurTime, e.LastOccurTime)
 	if c.abnormal {
 		d.Abnormal = append(d.Abnormal, e)
+		d.AbnormalPhase = append(d.AbnormalPhase, domain.PhaseNames[b.phaseOf(c)])
 		if c.hint != hintNone {
 			b.abnHint = hintRef{c.hint, chinese(textOf(e))}
 		}
@@ -305,6 +312,17 @@ func (b *builder) add(e model.Event, c class) {
 		b.fail(t, &f)
 		b.failHint = hintRef{c.hint, chinese(textOf(e))}
 	}
+}
+
+// phaseOf is the phase an abnormal event of class c happened in, read
+// before the event changes the deployment: the phase the deployment is in
+// or waiting for, or the later phase the text names.
+func (b *builder) phaseOf(c class) int {
+	p := b.waiting()
+	if p < 0 {
+		p = max(b.cur, 0)
+	}
+	return max(p, c.phase)
 }
 
 // textOf is the text of e that is shown first: event_info, else
@@ -525,6 +543,7 @@ func (b *builder) imply(svc model.Service) bool {
 	d.End, d.Outcome, d.Failure, d.Implied, d.Latest = e.OccurTime, domain.OutcomeFailed, &f, true, true
 	d.LastEventAt = max(e.OccurTime, e.LastOccurTime)
 	d.Abnormal = []model.Event{e}
+	d.AbnormalPhase = []string{domain.PhaseNames[max(phase, 0)]}
 	d.ErrorMsg = svc.ErrorMsg
 	d.Phase = PhaseUnknown
 	if phase >= 0 {

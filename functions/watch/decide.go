@@ -32,6 +32,11 @@ type due struct {
 	// an earlier poll already recorded that.
 	done     string
 	recorded bool
+	// covers are the abnormal events it tells, recorded as told to the
+	// destinations it reaches; heard are the destinations that were told
+	// them already (by an earlier notification): it is not theirs.
+	covers []cover
+	heard  []string
 }
 
 // view is what one service's poll knows when it decides.
@@ -127,7 +132,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 			if ts := v.cp.Threads[key].TS; ts != "" {
 				// Its kind is not sent as such: only the parent is updated.
 				pu := v.notify(notificationID(key, "stopped"), notifier.KindStalled, key, summary, d.LastEventAt)
-				pu.n.ThreadTS, pu.n.ParentUpdate = ts, true
+				pu.n.ThreadTS, pu.n.Thread = ts, notifier.ParentUpdate
 				out = append(out, pu)
 			}
 		case d.Outcome == notifier.OutcomeFailed:
@@ -139,46 +144,201 @@ func decide(v *view, tl timeline.Timeline) []due {
 			add(notifier.KindStalled, notifier.StatusStalled, d.Phase, d.Phase)
 		}
 
-		// Abnormal events of a deployment that goes on: one notification
-		// per distinct message per deployment. ModelArts repeats some while
-		// it retries ("Insufficient resources..." every few seconds): the
-		// first tells, the repeats are transitions of nothing.
-		told := map[string]bool{}
-		for _, e := range d.Abnormal {
-			if d.Failure != nil && *d.Failure == e {
-				continue
-			}
-			if !v.isNew(e) {
-				continue
-			}
-			id := notificationID(key, string(notifier.KindAbnormal), messageKey(e.EventInfo))
-			if told[id] {
-				continue
-			}
-			told[id] = true
-			s := summary
-			s.Status = notifier.StatusAbnormal
-			s.AbnormalEvents = []notifier.Event{toEvent(e)}
-			out = append(out, v.notify(id, notifier.KindAbnormal, key, s, activity(e)))
-		}
+		out = append(out, v.phaseGroups(key, d, summary)...)
 	}
 
-	// Runtime events: abnormal ones are reported, one notification each.
-	// One dated within a deployment the status ended (the read window has
-	// moved past its start) keeps that deployment's notification id, as
-	// when it was read with it: a v2 record that repeats is never told
-	// again under a second id.
+	// Runtime events: the new abnormal ones make one notification, listing
+	// them (more than one only where earlier polls told some destinations
+	// of some of them: see byHeard).
+	var fresh []eventsapi.Event
 	for _, e := range tl.Runtime {
-		if !timeline.IsAbnormal(e) || !v.isNew(e) {
-			continue
+		if timeline.IsAbnormal(e) && v.isNew(e) {
+			fresh = append(fresh, e)
 		}
-		id := notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), runtimeKey(e))
-		if se := v.cp.StatusEnd; se.Start != 0 && e.OccurTime >= se.Start && e.OccurTime <= se.Through {
-			id = notificationID(deploymentKey(v.svc.ServiceID, se.Start), string(notifier.KindAbnormal), messageKey(e.EventInfo))
-		}
-		out = append(out, v.notify(id, notifier.KindAbnormal, "", withService(timeline.RuntimeSummary(v.projectID, v.svc, []eventsapi.Event{e}), v.svc), activity(e)))
+	}
+	for _, g := range chunks(v.byHeard(fresh, v.runtimeCover)) {
+		id := groupID(g.covers, v.svc.ServiceID, string(notifier.KindAbnormal), "runtime")
+		u := v.notify(id, notifier.KindAbnormal, "", withService(timeline.RuntimeSummary(v.projectID, v.svc, g.evs), v.svc), g.at())
+		u.covers, u.heard = g.covers, g.heard
+		out = append(out, u)
 	}
 	return out
+}
+
+// phaseGroups are the service.abnormal notifications of a deployment that
+// goes on (its failure's abnormal events are part of the failure
+// summary): one per phase of the deployment, sent at the phase's first
+// abnormal events and listing those of the phase read so far (its ID is
+// the deployment's and the phase's, so the same whatever poll re-derives
+// it). Abnormal events of a phase whose notification was already told
+// are no new notification: the deployment's next summary lists them, and
+// a thread reply (a Slack bot's alone) tells them now, once per message
+// (repeats of one message, "Back-off pulling image" every few seconds,
+// are told by the first).
+func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.Summary) []due {
+	type group struct {
+		phase      string
+		evs, fresh []eventsapi.Event
+	}
+	var groups []*group
+	for i, e := range d.Abnormal {
+		if d.Failure != nil && *d.Failure == e || activity(e) < v.floor {
+			continue
+		}
+		p := d.AbnormalPhase[i]
+		k := slices.IndexFunc(groups, func(g *group) bool { return g.phase == p })
+		if k < 0 {
+			k = len(groups)
+			groups = append(groups, &group{phase: p})
+		}
+		g := groups[k]
+		g.evs = append(g.evs, e)
+		if v.isNew(e) {
+			g.fresh = append(g.fresh, e)
+		}
+	}
+	var out []due
+	cover := func(e eventsapi.Event) string { return deploymentCover(key, e) }
+	for _, g := range groups {
+		if len(g.fresh) == 0 {
+			continue
+		}
+		s := summary
+		s.Status, s.Phase = notifier.StatusAbnormal, g.phase
+		s = withUsual(s, v.usual, notifier.KindAbnormal)
+		id := notificationID(key, string(notifier.KindAbnormal), "phase", g.phase)
+		told := v.told(id)
+		all := v.byHeard(g.evs, cover)
+		listed := g.evs[:min(len(g.evs), timeline.MaxSummaryEvents)]
+		s.AbnormalEvents = toEvents(listed)
+		u := v.notify(id, notifier.KindAbnormal, key, s, activity(g.evs[len(g.evs)-1]))
+		for _, c := range all {
+			u.covers = append(u.covers, c.covers...)
+		}
+		out = append(out, u)
+		if !told {
+			continue
+		}
+		for _, r := range chunks(v.byHeard(g.fresh, cover)) {
+			rs := s
+			rs.AbnormalEvents = toEvents(r.evs)
+			reply := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "reply", g.phase), notifier.KindAbnormal, key, rs, r.at())
+			reply.n.Thread = notifier.ThreadReply
+			reply.covers, reply.heard = r.covers, r.heard
+			out = append(out, reply)
+		}
+	}
+	return out
+}
+
+// told reports whether notification id reached a destination.
+func (v *view) told(id string) bool {
+	return slices.ContainsFunc(v.cp.Sent[id].Destinations, func(d string) bool { return d != sentMuted && d != sentDropped })
+}
+
+// A cover is an abnormal event as the checkpoint remembers telling it:
+// the Sent entry of its ID lists the destinations that were told it, in
+// whichever notification (see settle). A deployment's abnormal events are
+// remembered per message (repeats of one message are one), runtime ones
+// per event.
+type cover struct {
+	id string
+	at int64 // the event's activity: keeps the entry until the window passes it
+}
+
+// deploymentCover is the cover ID of abnormal event e of the deployment
+// key: its message (the ID earlier releases notified it under).
+func deploymentCover(key string, e eventsapi.Event) string {
+	return notificationID(key, string(notifier.KindAbnormal), messageKey(e.EventInfo))
+}
+
+// runtimeCover is the cover ID of runtime event e: the event's own (the ID
+// earlier releases notified it under), or, dated within a deployment the
+// status ended (the read window has moved past its start), its message's
+// in that deployment, as when it was read with it: a v2 record that
+// repeats is never told again under a second ID.
+func (v *view) runtimeCover(e eventsapi.Event) string {
+	if se := v.cp.StatusEnd; se.Start != 0 && e.OccurTime >= se.Start && e.OccurTime <= se.Through {
+		return deploymentCover(deploymentKey(v.svc.ServiceID, se.Start), e)
+	}
+	return notificationID(v.svc.ServiceID, string(notifier.KindAbnormal), runtimeKey(e))
+}
+
+// heardGroup is abnormal events whose covers were told to the same
+// destinations (heard; none for news).
+type heardGroup struct {
+	heard  []string
+	evs    []eventsapi.Event
+	covers []cover
+}
+
+// at is the newest activity of g's events.
+func (g heardGroup) at() int64 {
+	var t int64
+	for _, e := range g.evs {
+		t = max(t, activity(e))
+	}
+	return t
+}
+
+// byHeard splits evs by the destinations that were told each (its cover's
+// Sent entry), in order of first appearance. News is one group. Events
+// told some destinations but not others (a poll whose delivery partly
+// failed) are another, due to the others alone, with the ID their
+// notification had: it lists the same events. Events recorded muted or
+// dropped, and a cover's repeats, are left out.
+func (v *view) byHeard(evs []eventsapi.Event, coverOf func(eventsapi.Event) string) []heardGroup {
+	var out []heardGroup
+	seen := map[string]bool{}
+	for _, e := range evs {
+		c := coverOf(e)
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		heard := v.cp.Sent[c].Destinations
+		if slices.Contains(heard, sentMuted) || slices.Contains(heard, sentDropped) {
+			continue
+		}
+		k := slices.IndexFunc(out, func(g heardGroup) bool { return slices.Equal(g.heard, heard) })
+		if k < 0 {
+			k = len(out)
+			out = append(out, heardGroup{heard: heard})
+		}
+		out[k].evs = append(out[k].evs, e)
+		out[k].covers = append(out[k].covers, cover{id: c, at: activity(e)})
+	}
+	return out
+}
+
+// chunks splits groups longer than a summary lists
+// (timeline.MaxSummaryEvents) into groups that it lists whole.
+func chunks(groups []heardGroup) []heardGroup {
+	const n = timeline.MaxSummaryEvents
+	var out []heardGroup
+	for _, g := range groups {
+		for len(g.evs) > n {
+			out = append(out, heardGroup{heard: g.heard, evs: g.evs[:n:n], covers: g.covers[:n:n]})
+			g.evs, g.covers = g.evs[n:], g.covers[n:]
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// groupID is the ID of a notification that tells the events of covers:
+// the one cover's own ID for a single event (what earlier releases sent it
+// under), else one derived from parts and every cover, so that a group
+// re-derived with the same events has the same ID, and one with other
+// events another.
+func groupID(covers []cover, parts ...string) string {
+	if len(covers) == 1 {
+		return covers[0].id
+	}
+	for _, c := range covers {
+		parts = append(parts, c.id)
+	}
+	return notificationID(parts...)
 }
 
 // notify is the one constructor of a due notification: id, kind, the
@@ -234,9 +394,14 @@ func messageKey(info string) string {
 	return strings.TrimSpace(b.String())
 }
 
-func toEvent(e eventsapi.Event) notifier.Event {
-	return notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime,
-		ID: e.ID, EventInfoCN: e.EventInfoCN, EventCount: e.Count, LastOccurTime: e.LastOccurTime})
+// toEvents is evs as notifications show them.
+func toEvents(evs []eventsapi.Event) []notifier.Event {
+	out := make([]notifier.Event, len(evs))
+	for i, e := range evs {
+		out[i] = notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime,
+			ID: e.ID, EventInfoCN: e.EventInfoCN, EventCount: e.Count, LastOccurTime: e.LastOccurTime})
+	}
+	return out
 }
 
 // runtimeKey identifies a runtime event for its notification: a v2

@@ -237,6 +237,7 @@ type dueRef struct {
 	targets           []string // nil: every destination
 	done              string   // sentMuted or sentDropped: goes nowhere
 	recorded          bool     // done, as an earlier poll recorded
+	covers            []cover  // the abnormal events it tells
 }
 
 // refsOf is the dueRef of each of ds.
@@ -246,7 +247,7 @@ func refsOf(ds []due) []dueRef {
 	}
 	out := make([]dueRef, len(ds))
 	for i, d := range ds {
-		out[i] = dueRef{id: d.n.ID, deploymentKey: d.n.DeploymentKey, at: d.at, targets: d.targets, done: d.done, recorded: d.recorded}
+		out[i] = dueRef{id: d.n.ID, deploymentKey: d.n.DeploymentKey, at: d.at, targets: d.targets, done: d.done, recorded: d.recorded, covers: d.covers}
 	}
 	return out
 }
@@ -269,8 +270,25 @@ func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, del
 					sent = map[string]checkpoint.Sent{}
 				}
 				sent[d.id] = checkpoint.Sent{At: d.at, Destinations: []string{d.done}}
+				for _, c := range d.covers {
+					if _, ok := sent[c.id]; !ok {
+						sent[c.id] = checkpoint.Sent{At: c.at, Destinations: []string{d.done}}
+					}
+				}
 			}
 			continue
+		}
+		// The abnormal events it tells are told to those that took it
+		// now (not to those that took it earlier: it may list more).
+		for _, c := range d.covers {
+			if now := delivered[d.id]; len(now) > 0 {
+				if sent == nil {
+					sent = map[string]checkpoint.Sent{}
+				}
+				got := union(sent[c.id].Destinations, now)
+				slices.Sort(got)
+				sent[c.id] = checkpoint.Sent{At: max(sent[c.id].At, c.at), Destinations: got}
+			}
 		}
 		got := slices.Clone(sent[d.id].Destinations)
 		for _, name := range delivered[d.id] {

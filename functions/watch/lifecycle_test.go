@@ -87,7 +87,7 @@ func TestStopClosesOpenDeployment(t *testing.T) {
 				t.Fatal(res.Err)
 			}
 			got = h.dest.take()
-			if len(got) != 1 || !got[0].ParentUpdate || got[0].ThreadTS != h.dest.thread || got[0].Summary.ServiceStatus != status {
+			if len(got) != 1 || got[0].Thread != notifier.ParentUpdate || got[0].ThreadTS != h.dest.thread || got[0].Summary.ServiceStatus != status {
 				t.Fatalf("after the stop got %+v; want one parent update of thread %s with service status %s", kinds(got), h.dest.thread, status)
 			}
 			cp := h.checkpoint("s1")
@@ -173,15 +173,17 @@ func TestEventCapReadsOnNextPoll(t *testing.T) {
 			t.Errorf("poll %d read %d new events, cap %d", poll, res.EventsRead, h.cfg.MaxEventsPerPoll)
 		}
 		for _, n := range h.dest.take() {
-			seen[n.ID]++
+			for _, e := range n.Summary.AbnormalEvents {
+				seen[e.EventInfo]++
+			}
 		}
 	}
 	if len(seen) != n {
-		t.Errorf("%d distinct notifications, want %d", len(seen), n)
+		t.Errorf("%d distinct events told, want %d", len(seen), n)
 	}
-	for id, c := range seen {
+	for info, c := range seen {
 		if c != 1 {
-			t.Errorf("%s delivered %d times", id, c)
+			t.Errorf("%s told %d times", info, c)
 		}
 	}
 }

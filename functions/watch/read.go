@@ -501,7 +501,7 @@ func (p *Poller) podEvents(ctx context.Context, pl *plan) {
 	read := map[string]answer{} // deployment key -> its pod events
 	for i := range pl.due {
 		n := &pl.due[i].n
-		if n.ParentUpdate || n.Kind != notifier.KindFailed && n.Kind != notifier.KindStalled || p.pendingDests(pl.base, n.ID, pl.due[i].targets, pl.due[i].done) == 0 {
+		if n.ThreadOnly() || n.Kind != notifier.KindFailed && n.Kind != notifier.KindStalled || p.pendingDests(pl.base, n.ID, pl.due[i].targets, pl.due[i].done) == 0 {
 			continue
 		}
 		a, ok := read[n.DeploymentKey]

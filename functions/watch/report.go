@@ -115,9 +115,7 @@ func BuildReport(ctx context.Context, api API, projectID, serviceID, generation,
 		}
 		r.Deployments = append(r.Deployments, s)
 	}
-	for _, e := range tl.Runtime {
-		r.RuntimeEvents = append(r.RuntimeEvents, toEvent(e))
-	}
+	r.RuntimeEvents = append(r.RuntimeEvents, toEvents(tl.Runtime)...)
 	return r, nil
 }
 

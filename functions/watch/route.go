@@ -49,6 +49,18 @@ func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
 			return
 		}
 	}
+	p.route(d, union(got, d.heard))
+	if len(d.heard) > 0 && d.done == "" {
+		// Those told its events already are not its destinations.
+		if d.targets == nil {
+			d.targets = p.destNames()
+		}
+		d.targets = slices.DeleteFunc(d.targets, func(dest string) bool { return slices.Contains(d.heard, dest) })
+	}
+}
+
+// route applies the routing table to d, which the destinations got have.
+func (p *Poller) route(d *due, got []string) {
 	if p.cfg.Router == nil {
 		return
 	}
@@ -73,6 +85,25 @@ func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
 			}
 		}
 	}
+}
+
+// destNames are the names of every destination.
+func (p *Poller) destNames() []string {
+	out := make([]string, len(p.dests))
+	for i, d := range p.dests {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// union is a and the names of b not in a (a new slice when b adds any).
+func union(a, b []string) []string {
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			a = append(slices.Clip(a), x)
+		}
+	}
+	return a
 }
 
 // hears reports whether the destination named dest is one of targets (nil:

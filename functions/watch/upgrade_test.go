@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -75,17 +76,33 @@ func upgradeScenario(srv *eventsapitest.Server) {
 		a(-10, "Instance 1 restarted unexpectedly."), a(-5, "Instance 2 restarted unexpectedly."))
 }
 
-// receiver records webhook-ids per destination.
+// receiver records webhook-ids per destination, and the abnormal events
+// they told.
 type receiver struct {
-	mu  sync.Mutex
-	ids map[string][]string // destination -> webhook-ids received
+	mu     sync.Mutex
+	ids    map[string][]string // destination -> webhook-ids received
+	events map[string][]string // destination -> abnormal events' texts told
 }
 
 func (r *receiver) server(t *testing.T, name string) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		_, _ = io.Copy(io.Discard, req.Body)
+		var body struct {
+			Type string `json:"type"`
+			Data struct {
+				AbnormalEvents []struct {
+					EventInfo string `json:"event_info"`
+				} `json:"abnormal_events"`
+			} `json:"data"`
+		}
+		raw, _ := io.ReadAll(req.Body)
+		_ = json.Unmarshal(raw, &body)
 		r.mu.Lock()
 		r.ids[name] = append(r.ids[name], req.Header.Get("webhook-id"))
+		if body.Type == string(notifier.KindAbnormal) {
+			for _, e := range body.Data.AbnormalEvents {
+				r.events[name] = append(r.events[name], e.EventInfo)
+			}
+		}
 		r.mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
@@ -96,7 +113,7 @@ func (r *receiver) take() map[string][]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.ids
-	r.ids = map[string][]string{}
+	r.ids, r.events = map[string][]string{}, map[string][]string{}
 	return out
 }
 
@@ -145,14 +162,19 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	tests := []struct {
 		file string
 		// want is how many notifications each destination gets on the
-		// first poll of this release.
-		want map[string]int
+		// first poll of this release, and abnormal the abnormal events
+		// they tell.
+		want     map[string]int
+		abnormal map[string][]string
 	}{
 		// The previous release's first poll reached webhook-a only: this
 		// release sends webhook-b what it lacks, and webhook-a nothing.
-		{"first-pending.json", map[string]int{"webhook-b": 5}},
+		// The previous release sent svc-runtime's two abnormal events as
+		// two notifications; this one groups them into one.
+		{"first-pending.json", map[string]int{"webhook-b": 4}, map[string][]string{"webhook-b": {
+			"Instance 1 restarted unexpectedly.", "Instance 2 restarted unexpectedly."}}},
 		// Everything was delivered: nothing is sent again.
-		{"watching.json", map[string]int{}},
+		{"watching.json", map[string]int{}, map[string][]string{}},
 	}
 	for _, tt := range tests {
 		for name, store := range upgradeStores(t, tt.file) {
@@ -165,7 +187,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rec := &receiver{ids: map[string][]string{}}
+				rec := &receiver{ids: map[string][]string{}, events: map[string][]string{}}
 				var dests []notifier.Destination
 				for _, d := range []string{"webhook-a", "webhook-b"} {
 					n, err := notifier.NewWebhook(notifier.WebhookConfig{URL: rec.server(t, d).URL, SendConfig: notifier.SendConfig{Retry: notifier.RetryPolicy{MaxAttempts: 1}}}, nil)
@@ -181,6 +203,14 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 				}
 				if res := poll(); res.Err != nil {
 					t.Fatal(res.Err)
+				}
+				rec.mu.Lock()
+				told := rec.events
+				rec.mu.Unlock()
+				for _, d := range []string{"webhook-a", "webhook-b"} {
+					if !slices.Equal(told[d], tt.abnormal[d]) {
+						t.Errorf("%s was told abnormal events %q, want %q", d, told[d], tt.abnormal[d])
+					}
 				}
 				got := rec.take()
 				for _, d := range []string{"webhook-a", "webhook-b"} {

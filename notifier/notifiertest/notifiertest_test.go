@@ -223,7 +223,7 @@ func TestRecorderParentUpdate(t *testing.T) {
 	}
 	rec := notifiertest.NewRecorder(bot)
 	n := notification("n-stop")
-	n.Kind, n.DeploymentKey, n.ThreadTS, n.ParentUpdate = notifier.KindStalled, "svc-1/1", "1700000000.000042", true
+	n.Kind, n.DeploymentKey, n.ThreadTS, n.Thread = notifier.KindStalled, "svc-1/1", "1700000000.000042", notifier.ParentUpdate
 	n.Summary.Status, n.Summary.ServiceStatus, n.Summary.EndedAt = notifier.StatusStalled, "stopped", notifier.At(time.Now())
 	if res := rec.Notify(context.Background(), []notifier.Notification{n}); res[0].Err != nil || res[0].ID != "n-stop" {
 		t.Fatalf("result %+v", res[0])

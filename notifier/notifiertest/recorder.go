@@ -26,7 +26,7 @@ func NewRecorder(next notifier.Notifier, opts ...Option) *Recorder {
 }
 
 // Notify sends ns through the wrapped destination and records each
-// notification whose Result has no error. ParentUpdate notifications go
+// notification whose Result has no error. Thread-only notifications go
 // through too but are not recorded: they only refresh a parent message
 // and are not notifications of their own.
 func (a *Recorder) Notify(ctx context.Context, ns []notifier.Notification) []notifier.Result {
@@ -35,7 +35,7 @@ func (a *Recorder) Notify(ctx context.Context, ns []notifier.Notification) []not
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i, r := range res {
-		if r.Err == nil && i < len(ns) && !ns[i].ParentUpdate {
+		if r.Err == nil && i < len(ns) && !ns[i].ThreadOnly() {
 			a.got = append(a.got, Delivery{ID: r.ID, Kind: ns[i].Kind, Data: ns[i].Summary, Round: round})
 		}
 	}
