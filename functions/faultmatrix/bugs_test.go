@@ -51,7 +51,7 @@ const (
 	// route names had acknowledged, derived again while a mute is in
 	// force, is recorded muted and counted in notifications_muted.
 	bugMutedAfterDelivered = "muted-after-delivered"
-	// bugMutedPartlyTold (open): a notification told to some of its
+	// bugMutedPartlyTold: a notification told to some of its
 	// destinations before a mute began, derived again under the mute,
 	// never reaches the others and is not counted muted.
 	bugMutedPartlyTold = "muted-partly-told"
@@ -171,7 +171,7 @@ var knownBugs = []knownBug{
 		`record (v2, deployment m2) reaches all six destinations at poll 15 and repeats every poll; a mute of everything ` +
 		`from 09:20 to 09:22 (17:20-17:22 Asia/Shanghai) recorded it muted at poll 20 and counted it. (Seeds 5, 24 and ` +
 		`28 showed it too.)`, false, "", false, nil},
-	{bugMutedPartlyTold, []uint64{28}, `OPEN (since e751170, the fix of muted-after-delivered). A notification told to ` +
+	{bugMutedPartlyTold, []uint64{28}, `A notification told to ` +
 		`some of the destinations its route names, derived again while a mute is in force, never reaches the others and ` +
 		`is not counted muted. watch.routeDue (functions/watch/route.go) takes a muted answer about a notification whose ` +
 		`Sent entry lists any destination (len(got) > 0) as "told before the mute": its targets become the destinations ` +
@@ -186,7 +186,9 @@ var knownBugs = []knownBug{
 		`to every destination its route names" (done: nothing to count) from "told to some" (record muted and count, or ` +
 		`hold the rest until the mute ends): the router's muted Decision has no destinations, so route.Table would have to ` +
 		`say where the notification goes without the mute. Its check is off by default: such items are counted ("items ` +
-		`muted (after a partial delivery)").`, true, "", false, nil},
+		`muted (after a partial delivery)"). Fixed: route.Table.Route says where a muted notification would go ` +
+		`(Decision.To), and routeDue records muted (and counts) one not told to all of them; a notification told to ` +
+		`every destination its route names is still not recorded (muted-after-delivered).`, false, "", false, nil},
 	{bugStatusEndMissed, []uint64{68}, `OPEN. When the poll that first reads a service status that ends a deployment ` +
 		`(stopped, stopping, deleting, finished; or failed with no failure event) does not record it (its read cut short ` +
 		`or held back, the read failing, or the checkpoint write failing), the next poll reads the status with the events ` +

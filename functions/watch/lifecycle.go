@@ -269,7 +269,10 @@ func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, del
 				if sent == nil {
 					sent = map[string]checkpoint.Sent{}
 				}
-				sent[d.id] = checkpoint.Sent{At: d.at, Destinations: []string{d.done}}
+				// Those that took it before a mute began stay listed.
+				got := union(slices.Clone(sent[d.id].Destinations), []string{d.done})
+				slices.Sort(got)
+				sent[d.id] = checkpoint.Sent{At: d.at, Destinations: got}
 				for _, c := range d.covers {
 					if _, ok := sent[c.id]; !ok {
 						sent[c.id] = checkpoint.Sent{At: c.at, Destinations: []string{d.done}}

@@ -66,25 +66,36 @@ func (p *Poller) route(d *due, got []string) {
 	}
 	dec := p.cfg.Router.Route(queryOf(d.n), p.cfg.Now())
 	switch {
-	case dec.Muted && len(got) > 0:
-		// Told before the mute began: a mute stops what is not told yet,
-		// it does not rewrite where a notification went. Those that took
-		// it are its destinations: nothing more is sent, nothing counted.
+	case dec.Muted && len(got) > 0 && !slices.ContainsFunc(p.routedTo(dec.To), func(dest string) bool { return !slices.Contains(got, dest) }):
+		// Told, before the mute began, to every destination its route
+		// names: a mute stops what is not told yet, it does not rewrite
+		// where a notification went. Nothing more is sent, nothing
+		// counted.
 		d.targets = slices.Clone(got)
 	case dec.Muted:
+		// Not told yet, or told to some of its destinations (the others
+		// failed) before the mute began: the others never get it, and it
+		// is counted muted (its Sent entry keeps those that took it).
 		d.done = sentMuted
 	case dec.To == nil:
 		// No document: everyone.
 	case len(dec.To) == 0:
 		d.done = sentDropped
 	default:
-		d.targets = []string{}
-		for _, dest := range p.dests {
-			if dest.Kind == "" || slices.Contains(dec.To, dest.Name) {
-				d.targets = append(d.targets, dest.Name)
-			}
+		d.targets = p.routedTo(dec.To)
+	}
+}
+
+// routedTo is the names of the destinations a route decision's To names,
+// and those outside the routing table (the terminal): never nil.
+func (p *Poller) routedTo(to []string) []string {
+	out := []string{}
+	for _, dest := range p.dests {
+		if dest.Kind == "" || slices.Contains(to, dest.Name) {
+			out = append(out, dest.Name)
 		}
 	}
+	return out
 }
 
 // destNames are the names of every destination.

@@ -278,3 +278,50 @@ func TestMuteDoesNotRewriteWhatWasTold(t *testing.T) {
 		t.Fatalf("not told yet: done %q, want muted", fresh.done)
 	}
 }
+
+// A notification told to some of its destinations before a mute began
+// (the others failed) is muted for the others: never sent to them, counted
+// muted, and the checkpoint moves on; when the mute ends it is not sent.
+// (The fault matrix's muted-partly-told, seed 28.)
+func TestRoutedMutedAfterPartialDelivery(t *testing.T) {
+	w := newRoutedWorld(t)
+	w.doc = `
+routes:
+  - match: {service: ["yolo-*"]}
+    to: [vision, pager]
+default: []
+mute:
+  - service: ["yolo-*"]
+    from: 2030-01-01T00:31:00Z
+    until: 2030-01-01T01:00:00Z
+`
+	w.srv.DeployFailure(w.yolo, "YOLO 8", eventsapitest.PhaseScheduling, w.now.Add(-8*time.Minute), 10*time.Second)
+	w.pager.setDown(true)
+	w.now = time.Date(2030, 1, 1, 0, 30, 0, 0, time.UTC)
+	if res := w.poll(); res.Err == nil || res.Muted != 0 {
+		t.Fatalf("poll 1 (pager down): err %v, muted %d; want a delivery error, nothing muted", res.Err, res.Muted)
+	}
+	if got := kindsOf(t, w.vision); !slices.Equal(got, []string{"deployment.failed " + w.yolo}) {
+		t.Fatalf("vision got %v", got)
+	}
+	w.pager.setDown(false)
+	w.now = time.Date(2030, 1, 1, 0, 32, 0, 0, time.UTC)
+	res := w.poll()
+	if res.Err != nil || res.Muted != 1 {
+		t.Fatalf("poll 2 (muted): err %v, muted %d; want the failure counted muted for the pager", res.Err, res.Muted)
+	}
+	if got := kindsOf(t, w.pager); len(got) != 0 {
+		t.Errorf("the pager got %v while muted", got)
+	}
+	cp, _, _ := w.store.Load(context.Background(), w.yolo)
+	if cp.ReadThrough == 0 {
+		t.Error("the checkpoint did not move on")
+	}
+	w.now = time.Date(2030, 1, 1, 1, 10, 0, 0, time.UTC)
+	if res := w.poll(); res.Err != nil || res.Muted != 0 {
+		t.Fatalf("poll 3 (mute over): err %v, muted %d", res.Err, res.Muted)
+	}
+	if got := append(kindsOf(t, w.pager), kindsOf(t, w.vision)...); len(got) != 0 {
+		t.Errorf("after the mute: %v, want nothing", got)
+	}
+}

@@ -53,7 +53,9 @@ type Decision struct {
 	// To are the keys of the destinations it goes to, in configuration
 	// order (slack-bot:CHANNEL targets last, in the order first named).
 	To []string
-	// Muted: a mute in force matched; To is empty.
+	// Muted: a mute in force matched; To is then where it would go
+	// without the mute (so a caller can tell a notification told to all
+	// of them before the mute began from one told to some).
 	Muted bool
 	// Routed: a route matched (To may still be empty: "to: []" drops).
 	Routed bool
@@ -67,11 +69,6 @@ func (d Decision) Dropped() bool { return !d.Muted && len(d.To) == 0 }
 func (t *Table) Route(q Query, now time.Time) Decision {
 	if t == nil {
 		return Decision{}
-	}
-	for _, m := range t.mutes {
-		if m.match.fits(q) && m.inForce(now) {
-			return Decision{Muted: true}
-		}
 	}
 	var to []string
 	routed := false
@@ -91,7 +88,14 @@ func (t *Table) Route(q Query, now time.Time) Decision {
 			to = t.def
 		}
 	}
-	return Decision{To: t.order(to), Routed: routed}
+	d := Decision{To: t.order(to), Routed: routed}
+	for _, m := range t.mutes {
+		if m.match.fits(q) && m.inForce(now) {
+			d.Muted = true
+			break
+		}
+	}
+	return d
 }
 
 // order returns keys deduplicated, in configuration order, extra channels

@@ -80,7 +80,8 @@ func TestRoute(t *testing.T) {
 		{"a kind is every destination of it", Query{ServiceName: "llm", Type: "deployment.succeeded", Phase: "image_pull", Generation: "v2"}, []string{"webhook-1a2b3c", "webhook-4d5e6f", "webhook-7a8b9c"}, false, true},
 		{"generation must match", Query{ServiceName: "llm", Type: "deployment.succeeded", Phase: "image_pull", Generation: "v1"}, []string{"slack-webhook", "slack-bot:C0PLATFORM"}, false, false},
 		{"default", Query{ServiceName: "llm", Type: "deployment.succeeded"}, []string{"slack-webhook", "slack-bot:C0PLATFORM"}, false, false},
-		{"absolute mute", Query{ServiceName: "bench-3", Type: "deployment.failed"}, nil, true, false},
+		// Muted, To says where it would go without the mute.
+		{"absolute mute", Query{ServiceName: "bench-3", Type: "deployment.failed"}, []string{"webhook-1a2b3c"}, true, true},
 		{"recurring mute off on a weekday", Query{ServiceName: "ocr-dev", Type: "deployment.succeeded"}, []string{"slack-webhook", "slack-bot:C0PLATFORM"}, false, false},
 		{"a project report has no service", Query{Type: "project.report"}, []string{"slack-webhook", "slack-bot:C0PLATFORM"}, false, false},
 	}
