@@ -37,6 +37,9 @@ type due struct {
 	// them already (by an earlier notification): it is not theirs.
 	covers []cover
 	heard  []string
+	// within, when not nil, are the only destinations it may go to (a
+	// thread reply: those that have the phase's notification).
+	within []string
 }
 
 // view is what one service's poll knows when it decides.
@@ -198,7 +201,7 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 		}
 	}
 	var out []due
-	cover := func(e eventsapi.Event) string { return deploymentCover(key, e) }
+	coverOf := func(e eventsapi.Event) string { return deploymentCover(key, e) }
 	for _, g := range groups {
 		if len(g.fresh) == 0 {
 			continue
@@ -207,26 +210,75 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 		s.Status, s.Phase = notifier.StatusAbnormal, g.phase
 		s = withUsual(s, v.usual, notifier.KindAbnormal)
 		id := notificationID(key, string(notifier.KindAbnormal), "phase", g.phase)
-		told := v.told(id)
-		all := v.byHeard(g.evs, cover)
-		listed := g.evs[:min(len(g.evs), timeline.MaxSummaryEvents)]
+		// It lists each message of the phase once (its first event; a
+		// repeat adds nothing), at most a summary's worth: the messages
+		// listed are those it tells.
+		var listed []eventsapi.Event
+		var covers []cover
+		for _, e := range g.evs {
+			c := coverOf(e)
+			if len(listed) < timeline.MaxSummaryEvents && !slices.ContainsFunc(covers, func(x cover) bool { return x.id == c }) {
+				listed = append(listed, e)
+				covers = append(covers, cover{id: c, at: activity(e)})
+			}
+		}
 		s.AbnormalEvents = toEvents(listed)
 		u := v.notify(id, notifier.KindAbnormal, key, s, activity(g.evs[len(g.evs)-1]))
-		for _, c := range all {
-			u.covers = append(u.covers, c.covers...)
-		}
+		u.covers = covers
+		// Destinations told every message of the news already (by an
+		// earlier release's per-message notification) need not hear it.
+		u.heard = v.heardAll(g.fresh, coverOf)
 		out = append(out, u)
-		if !told {
+		toldTo := v.realDests(id)
+		done := len(toldTo) == 0 && len(v.cp.Sent[id].Destinations) > 0 // muted or dropped
+		if len(toldTo) == 0 && !done {
 			continue
 		}
-		for _, r := range chunks(v.byHeard(g.fresh, cover)) {
+		for _, r := range chunks(v.byHeard(g.fresh, coverOf)) {
 			rs := s
 			rs.AbnormalEvents = toEvents(r.evs)
+			if done {
+				// The phase's notification was muted or dropped: its news
+				// since then is a notification of its own (routed, and
+				// muted, again).
+				more := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "more", g.phase), notifier.KindAbnormal, key, rs, r.at())
+				more.covers, more.heard = r.covers, r.heard
+				out = append(out, more)
+				continue
+			}
+			// Told: news is a reply in the thread of those that have the
+			// phase's notification.
 			reply := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "reply", g.phase), notifier.KindAbnormal, key, rs, r.at())
 			reply.n.Thread = notifier.ThreadReply
-			reply.covers, reply.heard = r.covers, r.heard
+			reply.covers, reply.heard, reply.within = r.covers, r.heard, toldTo
 			out = append(out, reply)
 		}
+	}
+	return out
+}
+
+// realDests are the destinations notification id reached (not the marks
+// of one muted or dropped).
+func (v *view) realDests(id string) []string {
+	var out []string
+	for _, d := range v.cp.Sent[id].Destinations {
+		if d != sentMuted && d != sentDropped {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// heardAll are the destinations told every one of evs (their covers).
+func (v *view) heardAll(evs []eventsapi.Event, coverOf func(eventsapi.Event) string) []string {
+	var out []string
+	for i, e := range evs {
+		h := v.realDests(coverOf(e))
+		if i == 0 {
+			out = h
+			continue
+		}
+		out = slices.DeleteFunc(out, func(d string) bool { return !slices.Contains(h, d) })
 	}
 	return out
 }

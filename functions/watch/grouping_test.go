@@ -13,6 +13,7 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
+	"github.com/modelarts-notifier/modelarts-notifier/notifier/notifiertest"
 )
 
 // One problem is one message (PRODUCT.md, "Notifications"): whole polls
@@ -250,5 +251,73 @@ func TestHTTPGroupIDsStable(t *testing.T) {
 	}
 	if !slices.Equal(listed(pager[1]), listed(nlp[0])) {
 		t.Errorf("the pager's news lists %q, want %q", listed(pager[1]), listed(nlp[0]))
+	}
+}
+
+// pullWorld is a routed world with bert stalled in image_pull and the
+// four pull-failure messages in its events, polled at w.now.
+func pullWorld(t *testing.T, doc string) *routedWorld {
+	w := newRoutedWorld(t)
+	w.doc = doc
+	last := w.srv.DeployStall(w.bert, "BERT 1", eventsapitest.PhaseImagePull, w.now.Add(-5*time.Minute), 10*time.Second)
+	for i, text := range pullFailureTexts {
+		w.srv.RuntimeAbnormal(w.bert, text, last.Add(time.Duration(i+1)*10*time.Second))
+	}
+	w.now = last.Add(time.Minute)
+	return w
+}
+
+// A destination that missed the phase's notification gets it next, and
+// no thread reply repeating its events (the review's finding 5).
+func TestHTTPPhaseGroupRetriedWithoutReply(t *testing.T) {
+	w := pullWorld(t, "")
+	w.slack.Fail(1, notifiertest.ServerError)
+	if res := w.poll(); res.Err == nil {
+		t.Fatal("poll 1: no error with Slack failing")
+	}
+	if got, _ := w.pager.take(t); len(got) != 1 {
+		t.Fatalf("pager got %d notifications, want the phase's", len(got))
+	}
+	w.slack.Take()
+	w.now = w.now.Add(time.Minute)
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	calls := w.slack.Take()
+	if len(calls) != 1 || calls[0].ThreadTS != "" {
+		t.Fatalf("slack: %+v, want the phase's notification alone (a parent message)", calls)
+	}
+	if got, _ := w.pager.take(t); len(got) != 0 {
+		t.Errorf("pager got %v again", types(got))
+	}
+}
+
+// A phase's notification muted: once the mute is over, the phase's news
+// is a notification of its own, never lost (the review's finding 2).
+func TestHTTPPhaseGroupMutedThenNews(t *testing.T) {
+	w := pullWorld(t, `
+mute:
+  - type: [service.abnormal]
+    until: 2030-01-01T00:20:00Z
+`)
+	if res := w.poll(); res.Err != nil || res.Muted != 1 {
+		t.Fatalf("poll 1: err %v, muted %d; want the phase's notification muted", res.Err, res.Muted)
+	}
+	if got, _ := w.pager.take(t); len(got) != 0 {
+		t.Fatalf("pager got %v while muted", types(got))
+	}
+	manifest := `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
+	w.now = time.Date(2030, 1, 1, 0, 24, 0, 0, time.UTC)
+	w.srv.RuntimeAbnormal(w.bert, pullFailureTexts[1], w.now.Add(-20*time.Second)) // a repeat: nothing new
+	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(-10*time.Second))
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got, _ := w.pager.take(t)
+	if len(got) != 1 || got[0].Type != string(notifier.KindAbnormal) || got[0].Data.Phase != "image_pull" {
+		t.Fatalf("pager got %v, want one service.abnormal in image_pull", types(got))
+	}
+	if want := []string{pullFailureTexts[1], manifest}; !slices.Equal(listed(got[0]), want) {
+		t.Errorf("it lists %q, want %q", listed(got[0]), want)
 	}
 }

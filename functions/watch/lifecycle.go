@@ -273,11 +273,9 @@ func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, del
 				got := union(slices.Clone(sent[d.id].Destinations), []string{d.done})
 				slices.Sort(got)
 				sent[d.id] = checkpoint.Sent{At: d.at, Destinations: got}
-				for _, c := range d.covers {
-					if _, ok := sent[c.id]; !ok {
-						sent[c.id] = checkpoint.Sent{At: c.at, Destinations: []string{d.done}}
-					}
-				}
+				// Its events are not recorded: a mute stops this
+				// notification, not the messages (a mute on one phase
+				// does not hide them in another).
 			}
 			continue
 		}

@@ -50,6 +50,12 @@ func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
 		}
 	}
 	p.route(d, union(got, d.heard))
+	if d.within != nil && d.done == "" {
+		if d.targets == nil {
+			d.targets = p.destNames()
+		}
+		d.targets = slices.DeleteFunc(d.targets, func(dest string) bool { return !slices.Contains(d.within, dest) })
+	}
 	if len(d.heard) > 0 && d.done == "" {
 		// Those told its events already are not its destinations.
 		if d.targets == nil {
