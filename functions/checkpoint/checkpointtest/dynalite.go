@@ -97,7 +97,7 @@ func DynaliteCLI() (string, error) {
 	}
 }
 
-// startDynalite runs one dynalite and waits until its port answers.
+// startDynalite runs one dynalite and waits until it says it listens.
 func startDynalite(node, cli string) (endpoint string, stop func(), err error) {
 	port, err := freePort()
 	if err != nil {
@@ -130,9 +130,11 @@ func startDynalite(node, cli string) (endpoint string, stop func(), err error) {
 			return "", nil, fmt.Errorf("dynalite exited before listening on %s: %s", addr, strings.TrimSpace(out.String()))
 		default:
 		}
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
+		// Its own word, not a dial: between freePort and dynalite's
+		// listen another process (a test package running alongside) can
+		// take the port, and a dial would reach that one; dynalite then
+		// exits (address in use) and is started again on another port.
+		if strings.Contains(out.String(), "listening at") {
 			return "http://" + addr, stop, nil
 		}
 		if time.Now().After(deadline) {
