@@ -52,6 +52,20 @@ const (
 	ThreadReply
 )
 
+// ThreadKeeper is implemented by a destination that keeps one parent
+// message per deployment and delivers thread-only notifications (the
+// Slack bot; a wrapper forwards its destination's answer). Every other
+// destination acknowledges them without sending anything.
+type ThreadKeeper interface {
+	KeepsThreads() bool
+}
+
+// KeepsThreads reports whether n delivers thread-only notifications.
+func KeepsThreads(n Notifier) bool {
+	k, ok := n.(ThreadKeeper)
+	return ok && k.KeepsThreads()
+}
+
 // ThreadOnly reports whether n only changes its deployment's Slack thread.
 func (n Notification) ThreadOnly() bool { return n.Thread != NotThreadOnly }
 

@@ -299,4 +299,10 @@ func (t capturingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return resp, nil
 }
 
-var _ threadKeeper = (*SlackBot)(nil)
+var (
+	_ threadKeeper = (*SlackBot)(nil)
+	_ ThreadKeeper = (*SlackBot)(nil)
+)
+
+// KeepsThreads is true: the Slack bot delivers thread-only notifications.
+func (b *SlackBot) KeepsThreads() bool { return true }

@@ -38,9 +38,22 @@ type due struct {
 	covers []cover
 	heard  []string
 	// within, when not nil, are the only destinations it may go to (a
-	// thread reply: those that have the phase's notification).
-	within []string
+	// thread reply: those that have the phase's notification); keepers
+	// says whether it goes only to destinations that keep Slack threads
+	// (a thread reply) or only to those that do not.
+	within  []string
+	keepers audience
 }
+
+// audience narrows a due notification to the destinations that keep
+// Slack threads (notifier.KeepsThreads), or to the others.
+type audience int8
+
+const (
+	anyDests    audience = iota
+	onlyKeepers          // a thread reply: only where it can be told
+	noKeepers            // what the others are owed of replies
+)
 
 // view is what one service's poll knows when it decides.
 type view struct {
@@ -202,7 +215,14 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 	}
 	var out []due
 	coverOf := func(e eventsapi.Event) string { return deploymentCover(key, e) }
+	// A deployment closed with no summary of its own (stopped, closed by
+	// a running status its events do not confirm, or superseded by the
+	// next) has no next summary to list what only its thread replies told.
+	quiet := d.End != 0 && d.Outcome != notifier.OutcomeSucceeded && d.Outcome != notifier.OutcomeFailed
 	for _, g := range groups {
+		if quiet {
+			out = append(out, v.owed(key, g.phase, g.evs, summary, coverOf)...)
+		}
 		if len(g.fresh) == 0 {
 			continue
 		}
@@ -250,9 +270,30 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 			// phase's notification.
 			reply := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "reply", g.phase), notifier.KindAbnormal, key, rs, r.at())
 			reply.n.Thread = notifier.ThreadReply
-			reply.covers, reply.heard, reply.within = r.covers, r.heard, toldTo
+			reply.covers, reply.heard, reply.within, reply.keepers = r.covers, r.heard, toldTo, onlyKeepers
 			out = append(out, reply)
 		}
+	}
+	return out
+}
+
+// owed is what the destinations without threads (all but the Slack bot)
+// are owed of a phase of a deployment that closed with no summary of its
+// own: the messages of the phase (evs) that only thread replies told, one
+// service.abnormal listing them, for those that have the phase's
+// notification (the others get that, which lists every message).
+func (v *view) owed(key, phase string, evs []eventsapi.Event, summary notifier.Summary, coverOf func(eventsapi.Event) string) []due {
+	toldTo := v.realDests(notificationID(key, string(notifier.KindAbnormal), "phase", phase))
+	if len(toldTo) == 0 {
+		return nil
+	}
+	var out []due
+	for _, r := range chunks(v.byHeard(evs, coverOf)) {
+		s := summary
+		s.Status, s.Phase, s.AbnormalEvents = notifier.StatusAbnormal, phase, toEvents(r.evs)
+		u := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "more", phase), notifier.KindAbnormal, key, s, r.at())
+		u.covers, u.heard, u.within, u.keepers = r.covers, r.heard, toldTo, noKeepers
+		out = append(out, u)
 	}
 	return out
 }

@@ -321,3 +321,46 @@ mute:
 		t.Errorf("it lists %q, want %q", listed(got[0]), want)
 	}
 }
+
+// A deployment stopped after a thread reply has no next summary: the
+// destinations without threads get what only the reply told, once (the
+// review's finding 3); the Slack bot gets the stop on its parent alone.
+func TestHTTPStoppedDeploymentOwesRepliedEvents(t *testing.T) {
+	w := pullWorld(t, "")
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	w.pager.take(t)
+	w.slack.Take()
+	manifest := `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
+	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(10*time.Second))
+	w.now = w.now.Add(time.Minute)
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if got, _ := w.pager.take(t); len(got) != 0 {
+		t.Fatalf("pager got %v, want nothing before the stop", types(got))
+	}
+	if calls := w.slack.Take(); len(calls) != 1 || calls[0].ThreadTS == "" {
+		t.Fatalf("slack: %+v, want one thread reply", calls)
+	}
+	w.srv.SetStatus(w.bert, eventsapi.StatusStopped, "")
+	w.now = w.now.Add(time.Minute)
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got, _ := w.pager.take(t)
+	if len(got) != 1 || got[0].Type != string(notifier.KindAbnormal) || !slices.Equal(listed(got[0]), []string{manifest}) {
+		t.Fatalf("pager got %v, want one service.abnormal listing what the reply told", types(got))
+	}
+	if calls := w.slack.Take(); len(calls) != 1 || calls[0].Method != "chat.update" {
+		t.Errorf("slack: %+v, want the parent updated (stopped) alone", calls)
+	}
+	w.now = w.now.Add(time.Minute)
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if got, _ := w.pager.take(t); len(got) != 0 {
+		t.Errorf("after the stop: %v, want nothing", types(got))
+	}
+}

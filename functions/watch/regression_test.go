@@ -89,7 +89,9 @@ func TestFinishedDeploymentIsNotReportedAgain(t *testing.T) {
 }
 
 // ModelArts repeats "Insufficient resources" while it retries scheduling:
-// one notification per distinct message per deployment.
+// one notification for the phase; a new message later in the phase is a
+// Slack thread reply (this destination keeps no threads: nothing), and
+// repeats are nothing.
 func TestRepeatedAbnormalMessageToldOnce(t *testing.T) {
 	h := newHarness(t)
 	h.api.add("s1", eventsapi.StatusDeploying, seedEvents(t0, 5)...)
@@ -101,7 +103,7 @@ func TestRepeatedAbnormalMessageToldOnce(t *testing.T) {
 	h.api.add("s1", "", abnormal(t0.Add(4*time.Minute), "Insufficient resources. Wait until idle resources are sufficient."),
 		abnormal(t0.Add(4*time.Minute+time.Second), "Insufficient CPU. The scheduling failed. Supplementary information: 0/3 nodes are available: 3 Insufficient cpu."))
 	h.now = t0.Add(5 * time.Minute)
-	h.pollExpect("s1 service.abnormal scheduling") // only the new message
+	h.pollExpect() // a new message: a thread reply, where there are threads
 	h.api.add("s1", "", abnormal(t0.Add(6*time.Minute), "Insufficient CPU. The scheduling failed. Supplementary information: 0/4 nodes are available: 4 Insufficient cpu."))
 	h.now = t0.Add(7 * time.Minute)
 	h.pollExpect() // the same message with other numbers

@@ -50,11 +50,13 @@ func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
 		}
 	}
 	p.route(d, union(got, d.heard))
-	if d.within != nil && d.done == "" {
+	if (d.within != nil || d.keepers != anyDests) && d.done == "" {
 		if d.targets == nil {
 			d.targets = p.destNames()
 		}
-		d.targets = slices.DeleteFunc(d.targets, func(dest string) bool { return !slices.Contains(d.within, dest) })
+		d.targets = slices.DeleteFunc(d.targets, func(dest string) bool {
+			return d.within != nil && !slices.Contains(d.within, dest) || d.keepers != anyDests && p.keepsThreads(dest) != (d.keepers == onlyKeepers)
+		})
 	}
 	if len(d.heard) > 0 && d.done == "" {
 		// Those told its events already are not its destinations.
@@ -102,6 +104,13 @@ func (p *Poller) routedTo(to []string) []string {
 		}
 	}
 	return out
+}
+
+// keepsThreads reports whether the destination named dest keeps Slack
+// threads (the bot).
+func (p *Poller) keepsThreads(dest string) bool {
+	i := slices.IndexFunc(p.dests, func(d notifier.Destination) bool { return d.Name == dest })
+	return i >= 0 && notifier.KeepsThreads(p.dests[i].Notifier)
 }
 
 // destNames are the names of every destination.

@@ -42,6 +42,10 @@ func (a *Recorder) Notify(ctx context.Context, ns []notifier.Notification) []not
 	return res
 }
 
+// KeepsThreads is the wrapped destination's answer
+// (notifier.KeepsThreads).
+func (a *Recorder) KeepsThreads() bool { return notifier.KeepsThreads(a.next) }
+
 // Received returns every notification delivered so far.
 func (a *Recorder) Received() []Delivery {
 	a.mu.Lock()
