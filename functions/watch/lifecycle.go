@@ -170,11 +170,35 @@ func statusEndOf(cp checkpoint.Checkpoint) timeline.StatusEnd {
 	return timeline.StatusEnd{Start: cp.StatusEnd.Start, Through: cp.StatusEnd.Through}
 }
 
+// readKind is how far one read of a service's events got.
+type readKind uint8
+
+const (
+	// readWhole: every event from the window's start on.
+	readWhole readKind = iota
+	// readCapped: cut short by the per-poll cap or by the server, oldest
+	// first (v1): what was read is handled, the rest is read next poll.
+	readCapped
+	// readHeldBack: a v2 read cut short: records come newest first, so
+	// the older ones were not reached and nothing read moves the window.
+	readHeldBack
+)
+
 // advance is the checkpoint after everything read was handled: the read
 // edge moves over what was read (never onto an event dated more than
 // clockSkew ahead of now), the edge fingerprints are rebuilt, the open
-// deployment is remembered, and a first poll's state ends.
-func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Timeline, now time.Time, overlap time.Duration, capped bool) checkpoint.Checkpoint {
+// deployment is remembered, and a first poll's state ends. A read held back
+// (kind) moves nothing.
+func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Timeline, now time.Time, overlap time.Duration, kind readKind) checkpoint.Checkpoint {
+	if kind == readHeldBack {
+		// v2 records are read newest first: a read cut short has not
+		// reached the older ones, so the read edge, the open deployment
+		// and the edge stay where they were (and a first poll's window):
+		// everything read is read again next time, and Sent keeps what
+		// was told from being told twice.
+		return cp
+	}
+	capped := kind == readCapped
 	next := cp
 	for _, e := range events {
 		if t := activity(e); !future(t, now) {

@@ -427,15 +427,16 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	}
 	v.th, v.usual = p.thresholdsOf(base)
 
-	events, capped, err := p.readEvents(ctx, v, win, s)
+	events, kind, err := p.readEvents(ctx, v, win, s)
 	if err != nil {
 		return nil, err
 	}
+	v.heldBack = kind == readHeldBack
 	if svc.Generation != eventsapi.GenerationV2 {
 		s.decide() // v1: no request after this one
 	}
-	tl := p.build(v, events, capped)
-	if !capped && !v.heldBack {
+	tl := p.build(v, events, kind)
+	if kind == readWhole {
 		base = markStatusEnd(base, tl) // kept whether or not delivery succeeds
 		base = learnFrom(base, tl)     // likewise: the history is no delivery's
 	}
@@ -467,17 +468,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 			pl.stalled++
 		}
 	}
-	pl.next = advance(base, events, tl, now, p.cfg.Overlap, capped)
-	if v.heldBack {
-		// v2 records are read newest first: a read cut short has not
-		// reached the older ones, so the read edge and the open deployment
-		// and the edge stay where they were: everything read is read again
-		// next time, and Sent keeps what was told from being told twice.
-		pl.next.ReadThrough, pl.next.DeploymentStart, pl.next.Edge = base.ReadThrough, base.DeploymentStart, base.Edge
-		if base.ReadThrough == 0 {
-			pl.next.FirstRunReadFrom, pl.next.FirstRunAt = base.FirstRunReadFrom, base.FirstRunAt
-		}
-	}
+	pl.next = advance(base, events, tl, now, p.cfg.Overlap, kind)
 	p.log.Debug("service read", "service_id", svc.ServiceID, "generation", svc.Generation, "status", svc.Status,
 		"from", notifier.FromMillis(win.from), "events", len(events), "new", pl.newSeen, "due", len(pl.due))
 	pl.refs = refsOf(pl.due)
@@ -595,7 +586,8 @@ func (p *Poller) source(ctx context.Context, v *view, win window, s *slot, buffe
 //
 // The events held (and, for v2, the records buffered) are told to s, which
 // may hold the read back while others hold many.
-func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (events []eventsapi.Event, capped bool, err error) {
+func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (events []eventsapi.Event, kind readKind, err error) {
+	capped := false
 	limit := p.cfg.MaxEventsPerPoll
 	fresh := 0
 	buffered := 0
@@ -609,11 +601,13 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 			// not applied, the open deployment stays open, the old edge
 			// is kept); the rest is read next poll.
 			p.log.Warn("events read cut short by the server: the rest is read next poll", "service_id", v.svc.ServiceID, "events", len(events))
-			v.heldBack = v.svc.Generation == eventsapi.GenerationV2
-			return events, true, nil
+			if v.svc.Generation == eventsapi.GenerationV2 {
+				return events, readHeldBack, nil
+			}
+			return events, readCapped, nil
 		}
 		if err != nil {
-			return nil, false, err // the client's error names the service
+			return nil, readWhole, err // the client's error names the service
 		}
 		if n := len(events); n > 0 && events[n-1] == e {
 			continue // a record repeated (the timeline keeps one of identical events anyway)
@@ -630,11 +624,11 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 			if fresh++; fresh > limit {
 				p.log.Warn("more new events than one poll reads: the rest is read next poll",
 					"service_id", v.svc.ServiceID, "events", len(events), "max_events", limit)
-				return events, true, nil
+				return events, readCapped, nil
 			}
 		}
 		if len(events) >= maxReadFactor*limit {
-			return nil, false, fmt.Errorf("read events of %s: more than %d events since the open deployment's start at %s; the checkpoint stays",
+			return nil, readWhole, fmt.Errorf("read events of %s: more than %d events since the open deployment's start at %s; the checkpoint stays",
 				v.svc.ServiceID, len(events), notifier.FromMillis(win.from))
 		}
 		events = append(events, e)
@@ -646,9 +640,9 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 	if win.first && capped {
 		p.log.Warn("first poll: more events in the lookback than one poll keeps; the older ones are history",
 			"service_id", v.svc.ServiceID, "kept", len(events))
-		capped = false // the newest events were read: the status applies
+		// The newest events were read: the status applies.
 	}
-	return events, capped, nil
+	return events, readWhole, nil
 }
 
 // maxReadFactor bounds the events one read holds, as a multiple of
@@ -662,9 +656,9 @@ const maxReadFactor = 5
 // a new one (with a new key, so its outcome would be notified again). When
 // the read was capped, the service status is not applied: it is about
 // events not read yet.
-func (p *Poller) build(v *view, events []eventsapi.Event, capped bool) timeline.Timeline {
+func (p *Poller) build(v *view, events []eventsapi.Event, kind readKind) timeline.Timeline {
 	svc := v.svc
-	if capped {
+	if kind != readWhole {
 		svc.Status = ""
 	}
 	// Events dated past now + clockSkew belong to no deployment: in one they
