@@ -15,23 +15,32 @@ import (
 	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
-// due is one notification the poll decided to send, with what the
-// checkpoint needs to remember about it.
-type due struct {
-	n notifier.Notification
+// decision is one notification decide found due: what it is about, its
+// ID, and what the checkpoint needs to remember of it. Routing then says
+// where it goes; its summary is built afterwards, once, with what the
+// enrich stage read for it (notification).
+type decision struct {
+	id   string
+	kind notifier.Kind
+	// status and phase are what its summary says (phase "": the
+	// deployment's own).
+	status notifier.Status
+	phase  string
+	// dep is the deployment it is about (nil: runtime events), key names
+	// it (its Slack thread). Both are dropped once the notification is
+	// built.
+	dep *timeline.Deployment
+	key string
+	// abnormal, when not nil, are the abnormal events it lists (a group)
+	// instead of the deployment's.
+	abnormal []eventsapi.Event
+	thread   notifier.ThreadOnly
 	// at is the occur_time (ms) that keeps the notification's Sent entry
 	// alive in the checkpoint (and orders a run's notifications): the
-	// deployment's newest event, or the abnormal event's time. A deployment
-	// read again later has an event at least that new, so its entries are
-	// still there to stop a repeat.
+	// deployment's newest event, or the abnormal events' newest. A
+	// deployment read again later has an event at least that new, so its
+	// entries are still there to stop a repeat.
 	at int64
-	// targets are the destinations it goes to (nil: every destination),
-	// set by routing (routeDue).
-	targets []string
-	// done is sentMuted or sentDropped when it goes nowhere; recorded says
-	// an earlier poll already recorded that.
-	done     string
-	recorded bool
 	// covers are the abnormal events it tells, recorded as told to the
 	// destinations it reaches; heard are the destinations that were told
 	// them already (by an earlier notification): it is not theirs.
@@ -43,6 +52,19 @@ type due struct {
 	// (a thread reply) or only to those that do not.
 	within  []string
 	keepers audience
+	// targets are the destinations it goes to (nil: every destination),
+	// set by routing (routeDue).
+	targets []string
+	// done is sentMuted or sentDropped when it goes nowhere; recorded says
+	// an earlier poll already recorded that.
+	done     string
+	recorded bool
+}
+
+// due is a decision and the notification built for it.
+type due struct {
+	decision
+	n notifier.Notification
 }
 
 // audience narrows a due notification to the destinations that keep
@@ -92,12 +114,12 @@ func (v *view) isNew(e eventsapi.Event) bool {
 	return !v.edge[checkpoint.EdgeKey(timeline.Fingerprint(e))]
 }
 
-// decide turns a service's timeline into the notifications that are due now.
-// It is deterministic: the same timeline and checkpoint give the same
-// notifications with the same IDs, which is what makes re-sends after a crash
-// carry the same webhook-id.
-func decide(v *view, tl timeline.Timeline) []due {
-	var out []due
+// decide turns a service's timeline into the notifications that are due
+// now, as decisions. It is deterministic: the same timeline and
+// checkpoint give the same decisions with the same IDs, which is what
+// makes re-sends after a crash carry the same webhook-id.
+func decide(v *view, tl timeline.Timeline) []decision {
+	var out []decision
 	sentAnywhere := func(id string) bool { return len(v.cp.Sent[id].Destinations) > 0 }
 
 	// On a first poll only the most recent deployment counts: no history
@@ -110,7 +132,8 @@ func decide(v *view, tl timeline.Timeline) []due {
 			firstLatest = i
 		}
 	}
-	for i, d := range tl.Deployments {
+	for i := range tl.Deployments {
+		d := &tl.Deployments[i]
 		fresh := i == firstLatest || d.LastEventAt >= v.firstAt
 		if !v.first {
 			fresh = d.Start == v.cp.DeploymentStart && d.Start != 0 || slices.ContainsFunc(d.Events, v.isNew)
@@ -119,15 +142,9 @@ func decide(v *view, tl timeline.Timeline) []due {
 			continue
 		}
 		key := deploymentKey(v.svc.ServiceID, d.Start)
-		summary := deploymentSummary(v.projectID, v.svc, d, v.now)
 		add := func(kind notifier.Kind, status notifier.Status, phase string, parts ...string) {
-			s := summary
-			s.Status = status
-			if phase != "" {
-				s.Phase = phase
-			}
-			s = withUsual(s, v.usual, kind)
-			out = append(out, v.notify(notificationID(append([]string{key, string(kind)}, parts...)...), kind, key, s, d.LastEventAt))
+			out = append(out, decision{id: notificationID(append([]string{key, string(kind)}, parts...)...),
+				kind: kind, status: status, phase: phase, dep: d, key: key, at: d.LastEventAt})
 		}
 
 		// Recoveries: a phase we said had stalled has since ended. A stall
@@ -144,12 +161,11 @@ func decide(v *view, tl timeline.Timeline) []due {
 		switch {
 		case d.Stopped:
 			// A stop ends the deployment with no notification of its own;
-			// a Slack parent message, where one exists, says so.
-			if ts := v.cp.Threads[key].TS; ts != "" {
-				// Its kind is not sent as such: only the parent is updated.
-				pu := v.notify(notificationID(key, "stopped"), notifier.KindStalled, key, summary, d.LastEventAt)
-				pu.n.ThreadTS, pu.n.Thread = ts, notifier.ParentUpdate
-				out = append(out, pu)
+			// a Slack parent message, where one exists, says so. Its kind
+			// is not sent as such: only the parent is updated.
+			if v.cp.Threads[key].TS != "" {
+				out = append(out, decision{id: notificationID(key, "stopped"), kind: notifier.KindStalled, status: d.Outcome.Status(),
+					dep: d, key: key, at: d.LastEventAt, thread: notifier.ParentUpdate})
 			}
 		case d.Outcome == notifier.OutcomeFailed:
 			add(notifier.KindFailed, notifier.StatusFailed, "")
@@ -160,7 +176,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 			add(notifier.KindStalled, notifier.StatusStalled, d.Phase, d.Phase)
 		}
 
-		out = append(out, v.phaseGroups(key, d, summary)...)
+		out = append(out, v.phaseGroups(key, d)...)
 	}
 
 	// Runtime events: the new abnormal ones make one notification, listing
@@ -173,12 +189,18 @@ func decide(v *view, tl timeline.Timeline) []due {
 		}
 	}
 	for _, g := range chunks(v.byHeard(fresh, v.runtimeCover)) {
-		id := groupID(g.covers, v.svc.ServiceID, string(notifier.KindAbnormal), "runtime")
-		u := v.notify(id, notifier.KindAbnormal, "", withService(timeline.RuntimeSummary(v.projectID, v.svc, g.evs), v.svc), g.at())
-		u.covers, u.heard = g.covers, g.heard
-		out = append(out, u)
+		out = append(out, decision{id: groupID(g.covers, v.svc.ServiceID, string(notifier.KindAbnormal), "runtime"),
+			kind: notifier.KindAbnormal, status: notifier.StatusAbnormal, abnormal: g.evs, at: g.at(), covers: g.covers, heard: g.heard})
 	}
 	return out
+}
+
+// decision is g as a decision about abnormal events of the deployment d
+// (key) in phase, listing g's events, its ID made of parts and g's covers.
+func (g heardGroup) decision(d *timeline.Deployment, key, phase string, parts ...string) decision {
+	return decision{id: groupID(g.covers, append([]string{key, string(notifier.KindAbnormal)}, parts...)...),
+		kind: notifier.KindAbnormal, status: notifier.StatusAbnormal, phase: phase, dep: d, key: key,
+		abnormal: g.evs, at: g.at(), covers: g.covers, heard: g.heard}
 }
 
 // phaseGroups are the service.abnormal notifications of a deployment that
@@ -191,7 +213,7 @@ func decide(v *view, tl timeline.Timeline) []due {
 // a thread reply (a Slack bot's alone) tells them now, once per message
 // (repeats of one message, "Back-off pulling image" every few seconds,
 // are told by the first).
-func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.Summary) []due {
+func (v *view) phaseGroups(key string, d *timeline.Deployment) []decision {
 	type group struct {
 		phase      string
 		evs, fresh []eventsapi.Event
@@ -213,7 +235,7 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 			g.fresh = append(g.fresh, e)
 		}
 	}
-	var out []due
+	var out []decision
 	coverOf := func(e eventsapi.Event) string { return deploymentCover(key, e) }
 	// A deployment closed with no summary of its own (stopped, closed by
 	// a running status its events do not confirm, or superseded by the
@@ -221,30 +243,24 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 	quiet := d.End != 0 && d.Outcome != notifier.OutcomeSucceeded && d.Outcome != notifier.OutcomeFailed
 	for _, g := range groups {
 		if quiet {
-			out = append(out, v.owed(key, g.phase, g.evs, summary, coverOf)...)
+			out = append(out, v.owed(d, key, g.phase, g.evs, coverOf)...)
 		}
 		if len(g.fresh) == 0 {
 			continue
 		}
-		s := summary
-		s.Status, s.Phase = notifier.StatusAbnormal, g.phase
-		s = withUsual(s, v.usual, notifier.KindAbnormal)
-		id := notificationID(key, string(notifier.KindAbnormal), "phase", g.phase)
 		// It lists each message of the phase once (its first event; a
 		// repeat adds nothing), at most a summary's worth: the messages
 		// listed are those it tells.
-		var listed []eventsapi.Event
-		var covers []cover
+		id := notificationID(key, string(notifier.KindAbnormal), "phase", g.phase)
+		u := decision{id: id, kind: notifier.KindAbnormal, status: notifier.StatusAbnormal, phase: g.phase, dep: d, key: key,
+			abnormal: []eventsapi.Event{}, at: activity(g.evs[len(g.evs)-1])}
 		for _, e := range g.evs {
 			c := coverOf(e)
-			if len(listed) < timeline.MaxSummaryEvents && !slices.ContainsFunc(covers, func(x cover) bool { return x.id == c }) {
-				listed = append(listed, e)
-				covers = append(covers, cover{id: c, at: activity(e)})
+			if len(u.abnormal) < timeline.MaxSummaryEvents && !slices.ContainsFunc(u.covers, func(x cover) bool { return x.id == c }) {
+				u.abnormal = append(u.abnormal, e)
+				u.covers = append(u.covers, cover{id: c, at: activity(e)})
 			}
 		}
-		s.AbnormalEvents = toEvents(listed)
-		u := v.notify(id, notifier.KindAbnormal, key, s, activity(g.evs[len(g.evs)-1]))
-		u.covers = covers
 		// Destinations told every message of the news already (by an
 		// earlier release's per-message notification) need not hear it.
 		u.heard = v.heardAll(g.fresh, coverOf)
@@ -255,22 +271,17 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 			continue
 		}
 		for _, r := range chunks(v.byHeard(g.fresh, coverOf)) {
-			rs := s
-			rs.AbnormalEvents = toEvents(r.evs)
 			if done {
 				// The phase's notification was muted or dropped: its news
 				// since then is a notification of its own (routed, and
 				// muted, again).
-				more := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "more", g.phase), notifier.KindAbnormal, key, rs, r.at())
-				more.covers, more.heard = r.covers, r.heard
-				out = append(out, more)
+				out = append(out, r.decision(d, key, g.phase, "more", g.phase))
 				continue
 			}
 			// Told: news is a reply in the thread of those that have the
 			// phase's notification.
-			reply := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "reply", g.phase), notifier.KindAbnormal, key, rs, r.at())
-			reply.n.Thread = notifier.ThreadReply
-			reply.covers, reply.heard, reply.within, reply.keepers = r.covers, r.heard, toldTo, onlyKeepers
+			reply := r.decision(d, key, g.phase, "reply", g.phase)
+			reply.thread, reply.within, reply.keepers = notifier.ThreadReply, toldTo, onlyKeepers
 			out = append(out, reply)
 		}
 	}
@@ -282,17 +293,15 @@ func (v *view) phaseGroups(key string, d timeline.Deployment, summary notifier.S
 // own: the messages of the phase (evs) that only thread replies told, one
 // service.abnormal listing them, for those that have the phase's
 // notification (the others get that, which lists every message).
-func (v *view) owed(key, phase string, evs []eventsapi.Event, summary notifier.Summary, coverOf func(eventsapi.Event) string) []due {
+func (v *view) owed(d *timeline.Deployment, key, phase string, evs []eventsapi.Event, coverOf func(eventsapi.Event) string) []decision {
 	toldTo := v.realDests(notificationID(key, string(notifier.KindAbnormal), "phase", phase))
 	if len(toldTo) == 0 {
 		return nil
 	}
-	var out []due
+	var out []decision
 	for _, r := range chunks(v.byHeard(evs, coverOf)) {
-		s := summary
-		s.Status, s.Phase, s.AbnormalEvents = notifier.StatusAbnormal, phase, toEvents(r.evs)
-		u := v.notify(groupID(r.covers, key, string(notifier.KindAbnormal), "more", phase), notifier.KindAbnormal, key, s, r.at())
-		u.covers, u.heard, u.within, u.keepers = r.covers, r.heard, toldTo, noKeepers
+		u := r.decision(d, key, phase, "more", phase)
+		u.within, u.keepers = toldTo, noKeepers
 		out = append(out, u)
 	}
 	return out
@@ -434,15 +443,61 @@ func groupID(covers []cover, parts ...string) string {
 	return notificationID(parts...)
 }
 
-// notify is the one constructor of a due notification: id, kind, the
-// deployment it belongs to (key; "" for runtime events, which have no
-// Slack thread), its summary and the time that keeps its Sent entry.
-func (v *view) notify(id string, kind notifier.Kind, key string, s notifier.Summary, at int64) due {
-	n := notifier.Notification{ID: id, Kind: kind, Timestamp: notifier.At(v.now), DeploymentKey: key, Summary: s}
-	if key != "" {
-		n.ThreadTS = v.cp.Threads[key].TS
+// notification builds the notification of decision dec: its summary,
+// built here once from the deployment (or the runtime events) and what
+// the service, the learned durations and the enrich stage (pods: the
+// deployment's pod events, when read for it) add.
+func (v *view) notification(dec decision, base *notifier.Summary, pods *podEvents) notifier.Notification {
+	var s notifier.Summary
+	switch {
+	case dec.dep == nil:
+		s = withService(timeline.RuntimeSummary(v.projectID, v.svc, dec.abnormal), v.svc)
+	default:
+		s = *base
+		s.Status = dec.status
+		if dec.phase != "" {
+			s.Phase = dec.phase
+		}
+		if dec.abnormal != nil {
+			s.AbnormalEvents = toEvents(dec.abnormal)
+		}
+		if dec.thread != notifier.ParentUpdate {
+			s = withUsual(s, v.usual, dec.kind)
+		}
+		if pods != nil {
+			s.PodEvents, s.PodEventsError = pods.evs, pods.err
+		}
 	}
-	return due{n: n, at: at}
+	n := notifier.Notification{ID: dec.id, Kind: dec.kind, Timestamp: notifier.At(v.now), DeploymentKey: dec.key, Thread: dec.thread, Summary: s}
+	if dec.key != "" {
+		n.ThreadTS = v.cp.Threads[dec.key].TS
+	}
+	return n
+}
+
+// notifications builds the notification of each decision (see
+// notification), one deployment summary per deployment. The decisions
+// let go of their deployment and events: the plan holds the
+// notifications until delivery, not the timeline.
+func (v *view) notifications(decs []decision, pods map[string]*podEvents) []due {
+	out := make([]due, len(decs))
+	bases := map[string]*notifier.Summary{}
+	for i, dec := range decs {
+		base := bases[dec.key]
+		if base == nil && dec.dep != nil {
+			s := deploymentSummary(v.projectID, v.svc, *dec.dep, v.now)
+			base = &s
+			bases[dec.key] = base
+		}
+		var p *podEvents
+		if dec.kind == notifier.KindFailed || dec.kind == notifier.KindStalled {
+			p = pods[dec.id]
+		}
+		n := v.notification(dec, base, p)
+		dec.dep, dec.abnormal = nil, nil
+		out[i] = due{decision: dec, n: n}
+	}
+	return out
 }
 
 // deploymentKey names one deployment of one service: it groups its

@@ -42,12 +42,12 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 					out.dropped++
 				}
 			}
-			if p.pendingDests(pl.base, d.n.ID, d.targets, d.done) == 0 {
+			if p.pendingDests(pl.base, d.id, d.targets, d.done) == 0 {
 				continue
 			}
 			pending = append(pending, d)
-			sentTo[d.n.ID] = pl.base.Sent[d.n.ID]
-			targets[d.n.ID] = d.targets
+			sentTo[d.id] = pl.base.Sent[d.id]
+			targets[d.id] = d.targets
 		}
 	}
 	sort.SliceStable(pending, func(i, j int) bool { return pending[i].at < pending[j].at })

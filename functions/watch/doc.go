@@ -14,8 +14,13 @@
 //   - A crash between delivery and the checkpoint write re-sends on the next
 //     poll with the same ID (the webhook-id), so receivers can deduplicate.
 //
-// A poll is three stages with typed hand-offs: read (read.go: services,
-// events, the timeline and the decision, per service: a plan), deliver
-// (deliver.go: everything due at once), settle (settle.go: each service's
-// checkpoint). Every rule that moves a checkpoint is in lifecycle.go.
+// A poll is a pipeline of values. Per service (read.go, one plan each):
+// read (the events from the window: []Event and how far the read got) →
+// build (timeline.Timeline) → decide (decide.go: []decision, each with
+// its ID, without a summary) → route (route.go: where each goes, or muted
+// or dropped) → enrich (read.go: the pod events a failure or stall still
+// owed to someone needs) → notifications (each summary built once). Then,
+// for all services at once: deliver (deliver.go) → settle (settle.go:
+// each service's checkpoint). Every rule that moves a checkpoint is in
+// lifecycle.go; read.go assigns no checkpoint field.
 package watch

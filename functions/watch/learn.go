@@ -36,40 +36,75 @@ func learnFrom(cp checkpoint.Checkpoint, tl timeline.Timeline) checkpoint.Checkp
 	return cp
 }
 
+// learnReadFactor bounds a learning read: at most this many times the
+// per-poll event cap are read (a month of a busy service fits; a server
+// that invents events without end does not keep the poll).
+const learnReadFactor = 25
+
 // learnFirst is a service's first poll's learning read: its events from
-// LearnWindow back up to the first poll's own window (v1 ascending, v2
-// newest first down to it), rebuilt without the service status and never
-// notified, within the per-poll event cap. It returns the events read
-// (for the request figures) and cp with what they teach.
-func (p *Poller) learnFirst(ctx context.Context, svc eventsapi.Service, cp checkpoint.Checkpoint, until int64, now time.Time) (checkpoint.Checkpoint, int, error) {
+// LearnWindow back up to now, rebuilt without the service status and
+// never notified. It reads through the first poll's own window too, so
+// that a deployment under way at the window's start, and those that ended
+// in the window, are learned before the poll judges what is under way.
+// v1 events (ascending) are learned from as they come, in chunks of at
+// most MaxEventsPerPoll held at once (the deployment open at a chunk's end
+// is carried into the next), up to learnReadFactor times that in all; v2
+// records (newest first) teach from the newest MaxEventsPerPoll. It
+// returns the events read (for the request figures) and cp with what
+// they teach.
+func (p *Poller) learnFirst(ctx context.Context, svc eventsapi.Service, cp checkpoint.Checkpoint, now time.Time) (checkpoint.Checkpoint, int, error) {
 	from := now.Add(-LearnWindow).UnixMilli()
-	if from >= until {
-		return cp, 0, nil
-	}
-	var evs []eventsapi.Event
-	read := p.api.Events(ctx, svc.ServiceID, eventsapi.EventsQuery{StartTime: from})
-	if svc.Generation == eventsapi.GenerationV2 {
-		read = p.api.EventsV2(ctx, svc.ServiceID, from)
-	}
-	for e, err := range read {
-		if err != nil {
-			return cp, len(evs), err
-		}
-		if e.OccurTime >= until {
-			if svc.Generation != eventsapi.GenerationV2 {
-				break // ascending: the rest is the first poll's own window
+	limit := p.cfg.MaxEventsPerPoll
+	learnSvc := svc
+	learnSvc.Status, learnSvc.RawStatus = "", "" // the status is about now, not these
+	var buf []eventsapi.Event
+	// learn learns from buf and keeps of it the deployment still open.
+	learn := func() {
+		tl := timeline.Build(buf, learnSvc, now, p.cfg.Thresholds)
+		cp = learnFrom(cp, tl)
+		keep := 0
+		if d, ok := tl.Latest(); ok && d.End == 0 && !d.Implied {
+			keep = len(buf)
+			for i, e := range buf {
+				if e.OccurTime >= d.Start {
+					keep = len(buf) - i
+					break
+				}
 			}
-			continue
 		}
-		evs = append(evs, e)
-		if len(evs) >= p.cfg.MaxEventsPerPoll {
+		if keep >= limit {
+			keep = 0 // a deployment longer than a chunk cannot be learned
+		}
+		buf = append(buf[:0], buf[len(buf)-keep:]...)
+	}
+	n := 0
+	if svc.Generation == eventsapi.GenerationV2 {
+		for e, err := range p.api.EventsV2(ctx, svc.ServiceID, from) {
+			if err != nil {
+				return cp, n, err
+			}
+			n++
+			if buf = append(buf, e); len(buf) >= limit {
+				break // newest first: the newest limit records
+			}
+		}
+		learn()
+		return cp, n, nil
+	}
+	for e, err := range p.api.Events(ctx, svc.ServiceID, eventsapi.EventsQuery{StartTime: from}) {
+		if err != nil {
+			return cp, n, err
+		}
+		n++
+		if buf = append(buf, e); len(buf) >= limit {
+			learn()
+		}
+		if n >= learnReadFactor*limit {
 			break
 		}
 	}
-	learnSvc := svc
-	learnSvc.Status, learnSvc.RawStatus = "", "" // the status is about now, not these
-	tl := timeline.Build(evs, learnSvc, now, p.cfg.Thresholds)
-	return learnFrom(cp, tl), len(evs), nil
+	learn()
+	return cp, n, nil
 }
 
 // thresholdsOf is the stall thresholds of a service with checkpoint cp,

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"time"
@@ -91,11 +92,14 @@ type window struct {
 // open returns the checkpoint to keep when nothing due is delivered (for a
 // new service or a legacy first-run checkpoint, with the anchor set, so
 // that it is stored) and the window to read. ok is false when the store has
-// no checkpoint for the service.
-func open(cp checkpoint.Checkpoint, ok bool, status string, now time.Time, lookback, overlap time.Duration) (checkpoint.Checkpoint, window) {
+// no checkpoint for the service. It remembers the service's generation.
+func open(cp checkpoint.Checkpoint, ok bool, svc eventsapi.Service, now time.Time, lookback, overlap time.Duration) (checkpoint.Checkpoint, window) {
 	if !ok {
 		cp = checkpoint.Checkpoint{ServiceID: cp.ServiceID}
 	}
+	// The generation the service is read through, once known.
+	cp.Generation = cmp.Or(svc.Generation, cp.Generation)
+	status := svc.Status
 	if cp.ReadThrough == 0 { // new, first, or legacy first
 		if cp.FirstRunFrom == 0 {
 			cp.FirstRunAt = now.UnixMilli()
@@ -271,7 +275,7 @@ func refsOf(ds []due) []dueRef {
 	}
 	out := make([]dueRef, len(ds))
 	for i, d := range ds {
-		out[i] = dueRef{id: d.n.ID, deploymentKey: d.n.DeploymentKey, at: d.at, targets: d.targets, done: d.done, recorded: d.recorded, covers: d.covers}
+		out[i] = dueRef{id: d.id, deploymentKey: d.key, at: d.at, targets: d.targets, done: d.done, recorded: d.recorded, covers: d.covers}
 	}
 	return out
 }

@@ -395,8 +395,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 		svc = *got
 	}
 	now := p.cfg.Now()
-	base, win := open(loaded, ok, svc.Status, now, p.cfg.FirstRunLookback, p.cfg.Overlap)
-	base.Generation = cmp.Or(svc.Generation, base.Generation)
+	base, win := open(loaded, ok, svc, now, p.cfg.FirstRunLookback, p.cfg.Overlap)
 	if future(svc.UpdateTime, now) || future(svc.TransitionAt, now) {
 		p.log.Warn("service times dated in the future: not used as the status time", "service_id", svc.ServiceID,
 			"update_time", notifier.FromMillis(svc.UpdateTime), "transition_at", notifier.FromMillis(svc.TransitionAt))
@@ -418,7 +417,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	if p.cfg.Learn && win.first && base.HistoryThrough == 0 && len(base.History) == 0 {
 		// A first poll learns from the month before its window, once:
 		// read for learning only, never notified.
-		if learned, _, err := p.learnFirst(ctx, svc, base, win.from, now); err != nil {
+		if learned, _, err := p.learnFirst(ctx, svc, base, now); err != nil {
 			p.log.Warn("history could not be read; the configured thresholds hold until it is", "service_id", svc.ServiceID, "err", err)
 		} else {
 			base = learned
@@ -438,19 +437,31 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	tl := p.build(v, events, kind)
 	if kind == readWhole {
 		base = markStatusEnd(base, tl) // kept whether or not delivery succeeds
-		base = learnFrom(base, tl)     // likewise: the history is no delivery's
+		// Deployments this read found ended teach before the poll judges
+		// what is under way (a poll after a gap in polling): when they
+		// change a threshold, the timeline is built again with it. The
+		// history, like the mark, is no delivery's: kept either way.
+		if learned := learnFrom(base, tl); learned.HistoryThrough != base.HistoryThrough {
+			base = learned
+			th, usual := p.thresholdsOf(base)
+			v.usual = usual
+			if !maps.Equal(th, v.th) {
+				v.th = th
+				tl = p.build(v, events, kind)
+			}
+		}
 	}
 	pl := &plan{svc: svc, loaded: loaded, loadedOK: ok, cached: st.cached, base: base}
 	if !v.heldBack {
 		// A v2 read cut short holds only the newest records: what they
 		// seem to say (a deployment's tail taken for a whole one) is not
 		// told; the next complete read decides.
-		pl.due = decide(v, tl)
-		for i := range pl.due {
-			p.routeDue(&pl.due[i], base)
+		decs := decide(v, tl)
+		for i := range decs {
+			p.routeDue(&decs[i], base, v.query(decs[i]))
 		}
+		pl.due = v.notifications(decs, p.enrich(ctx, v, base, decs))
 	}
-	p.podEvents(ctx, pl)
 	warned := false
 	for _, e := range events {
 		if !v.isNew(e) {
@@ -476,55 +487,54 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	return pl, nil
 }
 
-// podEvents adds, to each failure or stall of a v2 deployment that some
-// destination still has to get, the deployment's Warning pod events (the
-// Kubernetes reason says why): one request per deployment per poll, over
-// the deployment's window. A failed request never holds the notification
-// back: the summary says the pod events could not be read.
-func (p *Poller) podEvents(ctx context.Context, pl *plan) {
-	if pl.svc.Generation != eventsapi.GenerationV2 || pl.svc.DeploymentName == "" {
-		return
+// podEvents are a deployment's Warning pod events as the enrich stage
+// read them, or why they could not be read.
+type podEvents struct {
+	evs []notifier.PodEvent
+	err string
+}
+
+// enrich reads what the decisions' summaries need beyond the events: for
+// each failure or stall of a v2 deployment that some destination still
+// has to get, the deployment's Warning pod events (the Kubernetes reason
+// says why), one request per deployment per poll, over the deployment's
+// window. A failed request never holds a notification back: its summary
+// says the pod events could not be read. The result is keyed by decision
+// id.
+func (p *Poller) enrich(ctx context.Context, v *view, base checkpoint.Checkpoint, decs []decision) map[string]*podEvents {
+	if v.svc.Generation != eventsapi.GenerationV2 || v.svc.DeploymentName == "" {
+		return nil
 	}
-	type answer struct {
-		evs []notifier.PodEvent
-		err error
-	}
-	read := map[string]answer{} // deployment key -> its pod events
-	for i := range pl.due {
-		n := &pl.due[i].n
-		if n.ThreadOnly() || n.Kind != notifier.KindFailed && n.Kind != notifier.KindStalled || p.pendingDests(pl.base, n.ID, pl.due[i].targets, pl.due[i].done) == 0 {
+	out := map[string]*podEvents{}
+	read := map[string]*podEvents{} // deployment key -> its pod events
+	for _, dec := range decs {
+		if dec.dep == nil || dec.thread != notifier.NotThreadOnly || dec.kind != notifier.KindFailed && dec.kind != notifier.KindStalled ||
+			p.pendingDests(base, dec.id, dec.targets, dec.done) == 0 {
 			continue
 		}
-		a, ok := read[n.DeploymentKey]
+		a, ok := read[dec.key]
 		if !ok {
-			from := n.Summary.StartedAt.UnixMilli()
-			to := p.cfg.Now().UnixMilli()
-			if !n.Summary.EndedAt.IsZero() {
-				to = n.Summary.EndedAt.UnixMilli()
+			a = &podEvents{}
+			read[dec.key] = a
+			from, to := dec.dep.Start, dec.dep.End
+			if to == 0 {
+				to = p.cfg.Now().UnixMilli()
 			}
 			// The deployment notified ran as the newest instance group
 			// created before it ended: never a later deployment's (a
 			// failure re-derived after the next deployment began).
-			name := pl.svc.DeploymentAt(to)
-			if name == "" {
-				a.err = errors.New("its deployment is no longer listed in the service's details")
-				read[n.DeploymentKey] = a
-				n.Summary.PodEventsError = a.err.Error()
-				continue
-			}
-			evs, err := p.api.PodEvents(ctx, pl.svc.ServiceID, name, from, max(to, from))
-			a.evs, a.err = warnings(evs), err
-			read[n.DeploymentKey] = a
-			if err != nil {
-				p.log.Warn("pod events could not be read; notifying without them", "service_id", pl.svc.ServiceID, "err", err)
+			if name := v.svc.DeploymentAt(to); name == "" {
+				a.err = "its deployment is no longer listed in the service's details"
+			} else if evs, err := p.api.PodEvents(ctx, v.svc.ServiceID, name, from, max(to, from)); err != nil {
+				p.log.Warn("pod events could not be read; notifying without them", "service_id", v.svc.ServiceID, "err", err)
+				a.err = err.Error()
+			} else {
+				a.evs = warnings(evs)
 			}
 		}
-		if a.err != nil {
-			n.Summary.PodEventsError = a.err.Error()
-			continue
-		}
-		n.Summary.PodEvents = a.evs
+		out[dec.id] = a
 	}
+	return out
 }
 
 // source is a service's events from the window's start, ascending by

@@ -25,14 +25,19 @@ const (
 	sentDropped = "~dropped"
 )
 
-// queryOf is n as routing sees it.
-func queryOf(n notifier.Notification) route.Query {
+// query is dec as routing sees it: the service, the kind and the phase
+// its summary names.
+func (v *view) query(dec decision) route.Query {
+	phase := dec.phase
+	if phase == "" && dec.dep != nil {
+		phase = dec.dep.Phase
+	}
 	return route.Query{
-		ServiceName: n.Summary.ServiceName,
-		ServiceID:   n.Summary.ServiceID,
-		Type:        string(n.Kind),
-		Phase:       n.Summary.Phase,
-		Generation:  n.Summary.Generation,
+		ServiceName: v.svc.ServiceName,
+		ServiceID:   v.svc.ServiceID,
+		Type:        string(dec.kind),
+		Phase:       phase,
+		Generation:  v.svc.Generation,
 	}
 }
 
@@ -41,15 +46,15 @@ func queryOf(n notifier.Notification) route.Query {
 // muted or dropped by an earlier poll stays so. Destinations outside the
 // routing table (the terminal) hear everything that is not muted or
 // dropped.
-func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
-	got := cp.Sent[d.n.ID].Destinations
+func (p *Poller) routeDue(d *decision, cp checkpoint.Checkpoint, q route.Query) {
+	got := cp.Sent[d.id].Destinations
 	for _, mark := range []string{sentMuted, sentDropped} {
 		if slices.Contains(got, mark) {
 			d.done, d.recorded = mark, true
 			return
 		}
 	}
-	p.route(d, union(got, d.heard))
+	p.route(d, q, union(got, d.heard))
 	if (d.within != nil || d.keepers != anyDests) && d.done == "" {
 		if d.targets == nil {
 			d.targets = p.destNames()
@@ -68,11 +73,11 @@ func (p *Poller) routeDue(d *due, cp checkpoint.Checkpoint) {
 }
 
 // route applies the routing table to d, which the destinations got have.
-func (p *Poller) route(d *due, got []string) {
+func (p *Poller) route(d *decision, q route.Query, got []string) {
 	if p.cfg.Router == nil {
 		return
 	}
-	dec := p.cfg.Router.Route(queryOf(d.n), p.cfg.Now())
+	dec := p.cfg.Router.Route(q, p.cfg.Now())
 	switch {
 	case dec.Muted && len(got) > 0 && !slices.ContainsFunc(p.routedTo(dec.To), func(dest string) bool { return !slices.Contains(got, dest) }):
 		// Told, before the mute began, to every destination its route

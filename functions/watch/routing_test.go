@@ -267,13 +267,13 @@ func (muteAll) Route(route.Query, time.Time) route.Decision { return route.Decis
 func TestMuteDoesNotRewriteWhatWasTold(t *testing.T) {
 	p := &Poller{cfg: Config{Router: muteAll{}, Now: time.Now}, dests: []notifier.Destination{{Name: "a", Kind: "webhook"}, {Name: "b", Kind: "webhook"}}}
 	told := checkpoint.Checkpoint{Sent: map[string]checkpoint.Sent{"n1": {At: 1, Destinations: []string{"a"}}}}
-	d := due{n: notifier.Notification{ID: "n1"}}
-	p.routeDue(&d, told)
+	d := decision{id: "n1"}
+	p.routeDue(&d, told, route.Query{})
 	if d.done != "" || p.pendingDests(told, "n1", d.targets, d.done) != 0 {
 		t.Fatalf("told before the mute: done %q targets %v pending %d", d.done, d.targets, p.pendingDests(told, "n1", d.targets, d.done))
 	}
-	fresh := due{n: notifier.Notification{ID: "n2"}}
-	p.routeDue(&fresh, told)
+	fresh := decision{id: "n2"}
+	p.routeDue(&fresh, told, route.Query{})
 	if fresh.done != sentMuted {
 		t.Fatalf("not told yet: done %q, want muted", fresh.done)
 	}

@@ -157,9 +157,10 @@ type cachedCheckpoint struct {
 	ok bool // stored (false: the store had none)
 }
 
-// Poll runs one poll cycle in three stages: read every service (and
-// decide what is due), deliver everything due at once, then settle each
-// service's checkpoint on its own (lifecycle.go has the rules).
+// Poll runs one poll cycle: read every service (read, build, decide,
+// route, enrich, notifications: a plan per service; see the package
+// doc), deliver everything due at once, then settle each service's
+// checkpoint on its own (lifecycle.go has the rules).
 func (p *Poller) Poll(ctx context.Context) Result {
 	p.pollMu.Lock()
 	defer p.pollMu.Unlock()
