@@ -131,14 +131,14 @@ func bodyHash(req *http.Request) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		data, err = readCapped(rc, maxSignatureBodySize)
+		data, err = readCapped(rc, maxSignatureBodySize, nil)
 		rc.Close()
 		if err != nil {
 			return "", err
 		}
 	default:
 		var err error
-		data, err = readCapped(req.Body, maxSignatureBodySize)
+		data, err = readCapped(req.Body, maxSignatureBodySize, nil)
 		req.Body.Close()
 		if err != nil {
 			return "", err

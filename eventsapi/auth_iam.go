@@ -255,7 +255,7 @@ func (a *iamAuth) fetch(ctx context.Context) fetchedToken {
 		return fetchedToken{err: fmt.Errorf("iam token: %w", &unreachableError{endpoint: strings.TrimRight(a.cfg.Endpoint, "/"), err: redactURLError(err)})}
 	}
 	defer drainClose(resp.Body)
-	data, err := readCapped(resp.Body, maxIAMBody)
+	data, err := readCapped(resp.Body, maxIAMBody, nil)
 	if err != nil {
 		return fetchedToken{err: fmt.Errorf("iam token: read response: %w", err)}
 	}

@@ -1,6 +1,7 @@
 package eventsapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -217,6 +218,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // get performs GET {base}{path}?{query} with retries and returns the 2xx
 // body. path is unescaped (ids are validated, so they hold no "/").
 func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	return c.getInto(ctx, path, query, nil)
+}
+
+// getInto is get reading the body into buf (nil: a new slice): the
+// returned body is then buf's, valid until buf is used again.
+func (c *Client) getInto(ctx context.Context, path string, query url.Values, buf *bytes.Buffer) ([]byte, error) {
 	u := *c.base
 	u.Path = c.base.Path + path
 	u.RawPath = ""
@@ -245,7 +252,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 			if err := c.awaitThrottle(ctx, log); err != nil {
 				return nil, err
 			}
-			body, err := c.attempt(ctx, target, log)
+			body, err := c.attempt(ctx, target, log, buf)
 			retryable := false
 			var ae *APIError
 			switch {
@@ -302,7 +309,7 @@ func permanent(format string, a ...any) error { return permanentError{fmt.Errorf
 
 // attempt sends the request once (twice when a rejected token is
 // invalidated) and returns the 2xx body or an error.
-func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) ([]byte, error) {
+func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger, buf *bytes.Buffer) ([]byte, error) {
 	refreshed := false
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
@@ -334,7 +341,7 @@ func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) (
 			}
 			return nil, &unreachableError{endpoint: c.endpoint(), err: redactURLError(err)}
 		}
-		body, readErr := readCapped(resp.Body, c.maxBody)
+		body, readErr := readCapped(resp.Body, c.maxBody, buf)
 		drainClose(resp.Body)
 		log.DebugContext(ctx, "response", "status", resp.StatusCode, "bytes", len(body),
 			"duration_ms", c.now().Sub(start).Milliseconds(), "request_id", resp.Header.Get("X-Request-Id"))
@@ -371,9 +378,18 @@ func (c *Client) attempt(ctx context.Context, target string, log *slog.Logger) (
 
 var errBodyTooLarge = errors.New("response body too large")
 
-// readCapped reads at most limit bytes of r; a longer body is an error.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+// readCapped reads at most limit bytes of r, into buf when it is not nil
+// (the result is then buf's); a longer body is an error.
+func readCapped(r io.Reader, limit int64, buf *bytes.Buffer) ([]byte, error) {
+	var data []byte
+	var err error
+	if buf != nil {
+		buf.Reset()
+		_, err = buf.ReadFrom(io.LimitReader(r, limit+1))
+		data = buf.Bytes()
+	} else {
+		data, err = io.ReadAll(io.LimitReader(r, limit+1))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,15 @@ func (e *DecodeError) Error() string {
 // produce all three); anything else, including a missing occur_time, is a
 // *DecodeError naming the event's index. Unknown event_type values are kept.
 func DecodeEventsPage(data []byte) (*EventsPage, error) {
+	if page, ok := decodeEventsPageFast(data); ok {
+		return page, nil
+	}
+	return decodeEventsPageJSON(data)
+}
+
+// decodeEventsPageJSON is DecodeEventsPage with encoding/json: every page
+// the fast decoder (pagefast.go) leaves to it, and every error.
+func decodeEventsPageJSON(data []byte) (*EventsPage, error) {
 	var w struct {
 		ServiceName string      `json:"service_name"`
 		TotalCount  int         `json:"total_count"`

@@ -1,6 +1,7 @@
 package eventsapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // Query values of the events and service list APIs.
@@ -100,7 +102,11 @@ func (c *Client) ListEvents(ctx context.Context, serviceID string, q EventsQuery
 	if err != nil {
 		return nil, fmt.Errorf("list events for %s: %w", serviceID, err)
 	}
-	body, err := c.get(ctx, c.servicePath(serviceID)+"/events", v)
+	// The body is read into a buffer kept for the next page: the decoded
+	// page holds copies of what it needs.
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	body, err := c.getInto(ctx, c.servicePath(serviceID)+"/events", v, buf)
 	if err != nil {
 		return nil, fmt.Errorf("list events for %s: %w", serviceID, err)
 	}
@@ -109,6 +115,20 @@ func (c *Client) ListEvents(ctx context.Context, serviceID string, q EventsQuery
 		return nil, fmt.Errorf("list events for %s: %w", serviceID, err)
 	}
 	return page, nil
+}
+
+// pageBuffers holds the buffers ListEvents reads bodies into.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for another page: a 1,000-event
+// page takes a few hundred KB.
+const maxPooledBody = 1 << 20
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		b.Reset()
+		pageBuffers.Put(b)
+	}
 }
 
 // Events iterates over every event matching q, across pages. It forces

@@ -430,6 +430,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	if err != nil {
 		return nil, err
 	}
+	defer putEvents(events) // nothing the plan keeps refers to them
 	v.heldBack = kind == readHeldBack
 	if svc.Generation != eventsapi.GenerationV2 {
 		s.decide() // v1: no request after this one
@@ -601,6 +602,7 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 	limit := p.cfg.MaxEventsPerPoll
 	fresh := 0
 	buffered := 0
+	events = takeEvents()
 	for e, err := range p.source(ctx, v, win, s, &buffered) {
 		if err == nil {
 			err = s.hold(ctx, buffered+len(events)+1)
@@ -653,6 +655,34 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 		// The newest events were read: the status applies.
 	}
 	return events, readWhole, nil
+}
+
+// eventSlices keeps the slices reads collect events in, for the next
+// reads: a page of 1,000 events collected one by one would otherwise grow
+// a slice a dozen times.
+var eventSlices sync.Pool
+
+// maxPooledEvents is the largest slice kept in eventSlices.
+const maxPooledEvents = 4 * eventsapi.DefaultLimit
+
+// takeEvents returns an empty slice to collect events in.
+func takeEvents() []eventsapi.Event {
+	if b, ok := eventSlices.Get().(*[]eventsapi.Event); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+// putEvents gives back a slice takeEvents returned (or a slice it grew
+// to), once nothing refers to its events.
+func putEvents(events []eventsapi.Event) {
+	if c := cap(events); c == 0 || c > maxPooledEvents {
+		return
+	}
+	events = events[:cap(events)]
+	clear(events) // keeps no text alive
+	events = events[:0]
+	eventSlices.Put(&events)
 }
 
 // maxReadFactor bounds the events one read holds, as a multiple of
