@@ -364,3 +364,39 @@ func TestHTTPStoppedDeploymentOwesRepliedEvents(t *testing.T) {
 		t.Errorf("after the stop: %v, want nothing", types(got))
 	}
 }
+
+// A checkpoint of the previous release knows a deployment's abnormal
+// message by its per-message ID and not the phase's notification: a
+// repeat of that message is nothing new (the review's finding 4); a new
+// message is the phase's notification.
+func TestUpgradedPhaseRepeatNotResent(t *testing.T) {
+	h := newHarness(t)
+	const msg = "Insufficient resources. Wait until idle resources are sufficient."
+	h.api.add("s1", eventsapi.StatusDeploying, seedEvents(t0, 5)...)
+	h.api.add("s1", "", abnormal(t0.Add(time.Minute), msg))
+	h.now = t0.Add(2 * time.Minute)
+	h.pollExpect("s1 service.abnormal scheduling")
+	// As the previous release left it: the message's own ID, no phase's.
+	cp, _, err := h.store.Load(context.Background(), "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := deploymentKey("s1", cp.DeploymentStart)
+	phaseID := notificationID(key, string(notifier.KindAbnormal), "phase", notifier.PhaseScheduling)
+	if _, ok := cp.Sent[phaseID]; !ok {
+		t.Fatalf("no Sent entry for the phase's notification: %v", cp.Sent)
+	}
+	delete(cp.Sent, phaseID)
+	if _, ok := cp.Sent[deploymentCover(key, abnormal(t0, msg))]; !ok {
+		t.Fatalf("the message is not remembered under its own ID: %v", cp.Sent)
+	}
+	if err := h.store.Save(context.Background(), &cp); err != nil {
+		t.Fatal(err)
+	}
+	h.api.add("s1", "", abnormal(t0.Add(3*time.Minute), msg))
+	h.now = t0.Add(4 * time.Minute)
+	h.pollExpect() // a repeat: nothing
+	h.api.add("s1", "", abnormal(t0.Add(5*time.Minute), "Insufficient CPU. The scheduling failed."))
+	h.now = t0.Add(6 * time.Minute)
+	h.pollExpect("s1 service.abnormal scheduling") // news: the phase's notification, never sent before
+}
