@@ -56,7 +56,7 @@ func BenchmarkTimeToAlert(b *testing.B) {
 				dests := []notifier.Destination{{Name: "webhook", Kind: "webhook", Notifier: wh}}
 				store, _ := benchStore(b, storeKind, ddb)
 				api := benchAPI(b, srv)
-				p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc}, api, store, dests, nil)
+				p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc, Learn: true}, api, store, dests, nil)
 				if res := p.Poll(context.Background()); res.Err != nil { // the cold first poll
 					b.Fatal(res.Err)
 				}

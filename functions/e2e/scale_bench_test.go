@@ -87,7 +87,7 @@ func BenchmarkPoll1000Services(b *testing.B) {
 					units = d.Consumed
 				}
 				api := benchAPI(b, srv)
-				p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc}, api, store, nil, nil)
+				p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc, Learn: true}, api, store, nil, nil)
 				if res := p.Poll(context.Background()); res.Err != nil { // the cold first poll
 					b.Fatal(res.Err)
 				}
@@ -170,7 +170,7 @@ func benchmarkColdPoll(b *testing.B, storeKind string, ddb *dynamodb.Client, ser
 		b.StopTimer()
 		store, d := benchStore(b, storeKind, ddb)
 		api := benchAPI(b, srv)
-		p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc}, api, store, dests, nil)
+		p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc, Learn: true}, api, store, dests, nil)
 		b.StartTimer()
 		start := time.Now()
 		res := p.Poll(context.Background())

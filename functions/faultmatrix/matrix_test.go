@@ -151,6 +151,9 @@ type stats struct {
 	lost              int
 	unexpected        int
 	grouped           int // abnormal events after the first of their deployment's phase: shown, not required
+	runsLearning      int // runs with STALL_LEARNING on
+	stallsChecked     int // stall deliveries checked against the threshold they state
+	stallsLearned     int // ... of which the threshold was learned
 	regrouped         int // events read again with news after a licensed poll, told in a group with another ID
 	conflicts         int
 	checkpointWrites  int
@@ -203,6 +206,9 @@ func (s *stats) add(o stats) {
 	s.lost += o.lost
 	s.unexpected += o.unexpected
 	s.grouped += o.grouped
+	s.runsLearning += o.runsLearning
+	s.stallsChecked += o.stallsChecked
+	s.stallsLearned += o.stallsLearned
 	s.regrouped += o.regrouped
 	s.conflicts += o.conflicts
 	s.checkpointWrites += o.checkpointWrites
@@ -282,6 +288,7 @@ func (s *stats) table() string {
 	row("  of which regrouped with news (another id)", s.regrouped)
 	row("duplicated, forbidden", s.dupForbidden)
 	row("abnormal events grouped (later in a phase)", s.grouped)
+	row("runs learning thresholds; stalls past their threshold (learned)", fmt.Sprintf("%d; %d (%d)", s.runsLearning, s.stallsChecked, s.stallsLearned))
 	row("lost", s.lost)
 	row("unexpected (spam)", s.unexpected)
 	row("chat bodies: messages (digests)", fmt.Sprintf("%d (%d)", s.chat.messages, s.chat.digests))
@@ -425,6 +432,9 @@ type env struct {
 	// dropped, acked what each other one had been acknowledged by.
 	marks map[string]mark
 	acked map[string][]string
+	// mutedAt is, per poll, the notifications the poll counted muted
+	// (Result.Muted).
+	mutedAt map[int64]int
 	// restored are the polls after which the last good checkpoint file
 	// was restored.
 	restored []int64
@@ -570,7 +580,7 @@ func (e *env) received() [numDests][]notifiertest.Delivery {
 func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	e := &env{t: t, rng: rng, clock: &simClock{now: base}, licensed: map[int64]bool{}, bugs: bugs,
-		marks: map[string]mark{}, acked: map[string][]string{}}
+		marks: map[string]mark{}, acked: map[string][]string{}, mutedAt: map[int64]int{}}
 	st := stats{runs: 1}
 	// Routing draws from its own stream: the scenario and the faults are
 	// what the seed made them before routing joined.
@@ -617,8 +627,13 @@ func runSeed(t *testing.T, seed uint64, bugs map[string]bool) stats {
 	// Both generations are watched (MODELARTS_API=auto): listed, or, in
 	// one run in two, configured by id (each looked up as v2 first; an
 	// unknown v2 id answers 400, 403 or 404).
+	// Learned thresholds (STALL_LEARNING) in every other run, chosen by
+	// the seed so that the runs draw as before.
 	e.cfg = watch.Config{ProjectID: e.srv.ProjectID, Thresholds: thresholds, FirstRunLookback: firstRunLookback,
-		Overlap: 2 * time.Minute, Now: e.clock.Now, API: "auto"}
+		Overlap: 2 * time.Minute, Now: e.clock.Now, API: "auto", Learn: seed%2 == 0}
+	if e.cfg.Learn {
+		st.runsLearning++
+	}
 	e.configured = rng.IntN(2) == 0
 	unknownV2 := http.StatusBadRequest
 	if e.configured {
@@ -1103,6 +1118,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 		for _, r := range res {
 			st.routing.countedMuted += r.Muted
 			st.routing.countedDropped += r.Dropped
+			e.mutedAt[int64(k)] += r.Muted
 		}
 		both := map[string]bool{}
 		for _, n := range res[0].Notifications {
@@ -1135,6 +1151,7 @@ func (e *env) pollWith(kinds []int, st *stats) watch.Result {
 	st.checkpointWrites += res.CheckpointWrites
 	st.routing.countedMuted += res.Muted
 	st.routing.countedDropped += res.Dropped
+	e.mutedAt[int64(k)] += res.Muted
 
 	switch {
 	case slices.Contains(kinds, kCorrupt):
@@ -1364,6 +1381,7 @@ func (e *env) checkFinal(sc *script, st *stats) {
 		e.checkChatBodies(sc, c, st)
 	}
 	e.checkV2(sc, st)
+	e.checkStallThresholds(sc, st)
 	// Every deployment of the script ended (succeeded, failed or was
 	// stopped): none may still pin its service's read window.
 	for _, svc := range sc.services {
@@ -1392,6 +1410,43 @@ func (e *env) checkFinal(sc *script, st *stats) {
 		if bad := c.srv.Throttled(); len(bad) > 0 {
 			st.chat.throttled += len(bad)
 			t.Errorf("%s: the destination exceeded its platform's rate limit: %q", destNames[c.dest], bad)
+		}
+	}
+}
+
+// checkStallThresholds checks every stall delivered against the threshold
+// it states (data.stall_threshold_ms, learned or configured): never told
+// before its phase had been quiet for longer; and, where learning is off,
+// that it states the configured threshold, not learned. (That every
+// scripted stall is told is the items' check: always one after.)
+func (e *env) checkStallThresholds(sc *script, st *stats) {
+	for dest, got := range e.received() {
+		for _, r := range got {
+			if r.Kind != notifier.KindStalled {
+				continue
+			}
+			for _, it := range sc.items {
+				if it.kind != notifier.KindStalled || it.stallBegin == 0 || !it.matches(r) {
+					continue
+				}
+				st.stallsChecked++
+				th := r.Data.StallThresholdMS
+				if th <= 0 {
+					e.t.Errorf("%s: %v told without its threshold", destNames[dest], it)
+					continue
+				}
+				if r.Data.StallThresholdLearned {
+					st.stallsLearned++
+				}
+				if !e.cfg.Learn && (r.Data.StallThresholdLearned || th != stallThreshold.Milliseconds()) {
+					e.t.Errorf("%s: %v says threshold %d ms (learned %v) with learning off, want the configured %d ms",
+						destNames[dest], it, th, r.Data.StallThresholdLearned, stallThreshold.Milliseconds())
+				}
+				if at := sc.stepTime(int(r.Round)).UnixMilli(); at-it.stallBegin <= th {
+					e.t.Errorf("%s: %v told at poll %d, %d ms into the phase, not past its threshold %d ms",
+						destNames[dest], it, r.Round, at-it.stallBegin, th)
+				}
+			}
 		}
 	}
 }

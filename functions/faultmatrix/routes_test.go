@@ -1,6 +1,7 @@
 package faultmatrix
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -634,6 +635,20 @@ func (e *env) recordedMuted(it item) bool {
 	return false
 }
 
+// readPast reports whether the service's checkpoint has read so far past
+// the item's events that its notification can never be derived again:
+// its Sent entry (a muted mark too) is pruned in the poll that records
+// it, before a mark can be seen (the poll's count of muted notifications
+// then says it was).
+func (e *env) readPast(it item) bool {
+	cp, _, err := e.store.Load(context.Background(), it.svc)
+	if err != nil {
+		e.t.Fatalf("load checkpoint of %s: %v", it.svc, err)
+	}
+	at := max(it.trigger, it.start, it.event.OccurTime, it.event.LastOccurTime)
+	return cp.ReadThrough-e.cfg.Overlap.Milliseconds() > at
+}
+
 // toldAllRouted reports whether the destinations before, which took
 // notification id, are every destination the route of an item it told
 // names: a mute then stops nothing, and recording it muted is wrong. An
@@ -801,7 +816,7 @@ func (e *env) routingOutcome(sc *script, st *stats) (need [][numDests]bool) {
 							missed = append(missed, destNames[d])
 						}
 					}
-					if e.bugs[bugMutedPartlyTold] && len(missed) > 0 && !e.recordedMuted(it) {
+					if e.bugs[bugMutedPartlyTold] && len(missed) > 0 && !e.recordedMuted(it) && !(e.readPast(it) && e.mutedAt[answers[byItem[i]].poll] > 0) {
 						t.Errorf("%v: told to %s, routed muted at poll %d: %s never got it, and it was not recorded muted",
 							it, strings.Join(took, ", "), answers[byItem[i]].poll, strings.Join(missed, ", "))
 					}

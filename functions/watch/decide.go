@@ -95,6 +95,9 @@ type view struct {
 	// usual says per phase how each was set.
 	th    timeline.Thresholds
 	usual map[string]timeline.Usual
+	// learner, on a v1 first poll that learns, takes the events before
+	// the window as the read passes them.
+	learner *learner
 }
 
 // isNew reports whether e was not handled by an earlier poll: it is not

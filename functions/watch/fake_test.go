@@ -55,7 +55,7 @@ func (f *fakeAPI) Events(ctx context.Context, id string, q eventsapi.EventsQuery
 		delete(f.fail, id)
 		var out []eventsapi.Event
 		for _, e := range f.events[id] {
-			if e.OccurTime >= q.StartTime {
+			if e.OccurTime >= q.StartTime && (q.EndTime == 0 || e.OccurTime <= q.EndTime) {
 				out = append(out, e)
 			}
 		}

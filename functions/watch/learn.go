@@ -1,7 +1,9 @@
 package watch
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -41,70 +43,110 @@ func learnFrom(cp checkpoint.Checkpoint, tl timeline.Timeline) checkpoint.Checkp
 // that invents events without end does not keep the poll).
 const learnReadFactor = 25
 
-// learnFirst is a service's first poll's learning read: its events from
-// LearnWindow back up to now, rebuilt without the service status and
-// never notified. It reads through the first poll's own window too, so
-// that a deployment under way at the window's start, and those that ended
-// in the window, are learned before the poll judges what is under way.
-// v1 events (ascending) are learned from as they come, in chunks of at
-// most MaxEventsPerPoll held at once (the deployment open at a chunk's end
-// is carried into the next), up to learnReadFactor times that in all; v2
-// records (newest first) teach from the newest MaxEventsPerPoll. It
-// returns the events read (for the request figures) and cp with what
-// they teach.
-func (p *Poller) learnFirst(ctx context.Context, svc eventsapi.Service, cp checkpoint.Checkpoint, now time.Time) (checkpoint.Checkpoint, int, error) {
+// learnChunk is the most events a learner holds at once: a deployment
+// with more events than that (a retry storm) is not learned from.
+const learnChunk = 1000
+
+// A learner learns a service's history from its events as they come
+// (ascending), holding at most learnChunk of them: each chunk's
+// deployments that are over are learned, and the one still open is
+// carried into the next. A v1 first poll reads the month before its
+// window in the same read as the window, so learning costs no request of
+// its own (read.go).
+type learner struct {
+	svc   eventsapi.Service // without its status: it is about now, not these
+	cp    checkpoint.Checkpoint
+	now   time.Time
+	th    timeline.Thresholds
+	buf   []eventsapi.Event
+	read  int // events added
+	limit int // learnReadFactor times the cap: the rest is not learned from
+}
+
+func newLearner(svc eventsapi.Service, cp checkpoint.Checkpoint, now time.Time, th timeline.Thresholds, maxEvents int) *learner {
+	svc.Status, svc.RawStatus = "", ""
+	return &learner{svc: svc, cp: cp, now: now, th: th, limit: learnReadFactor * maxEvents}
+}
+
+// add learns from e, in its turn.
+func (l *learner) add(e eventsapi.Event) {
+	if l.read++; l.read > l.limit {
+		return
+	}
+	if l.buf = append(l.buf, e); len(l.buf) >= learnChunk {
+		l.learn()
+	}
+}
+
+// learn learns from what it holds and keeps the deployment still open.
+func (l *learner) learn() {
+	tl := timeline.Build(l.buf, l.svc, l.now, l.th)
+	l.cp = learnFrom(l.cp, tl)
+	keep := 0
+	if d, ok := tl.Latest(); ok && d.End == 0 && !d.Implied {
+		keep = len(l.buf) - slices.IndexFunc(l.buf, func(e eventsapi.Event) bool { return e.OccurTime >= d.Start })
+	}
+	if keep >= learnChunk {
+		keep = 0 // a deployment longer than a chunk is not learned from
+	}
+	l.buf = append(l.buf[:0], l.buf[len(l.buf)-keep:]...)
+}
+
+// learnFrom gives the view's learner, if any, events a first poll read and
+// does not keep (the window's oldest, beyond the cap).
+func (v *view) learnFrom(evs []eventsapi.Event) {
+	if v.learner == nil {
+		return
+	}
+	for _, e := range evs {
+		v.learner.add(e)
+	}
+}
+
+// done is the checkpoint with what was learned. window are the events that
+// came after the learning ones: a deployment open at the window's start
+// is learned from with them (the window's own timeline has not its start).
+func (l *learner) done(window []eventsapi.Event) checkpoint.Checkpoint {
+	l.learn()
+	if len(l.buf) > 0 && len(window) > 0 {
+		l.buf = append(l.buf, window...)
+		l.learn()
+	}
+	l.buf = nil
+	return l.cp
+}
+
+// learnFirst is a v2 service's first poll's learning read: its records
+// from LearnWindow back up to the first poll's own window (until), newest
+// first (the v2 API has no end_time: the window's records are read and
+// passed over), never notified; the newest MaxEventsPerPoll before the
+// window teach (see learner). It returns the records read (for the
+// request figures) and cp with what they teach.
+func (p *Poller) learnFirst(ctx context.Context, svc eventsapi.Service, cp checkpoint.Checkpoint, until int64, now time.Time) (checkpoint.Checkpoint, int, error) {
 	from := now.Add(-LearnWindow).UnixMilli()
-	limit := p.cfg.MaxEventsPerPoll
-	learnSvc := svc
-	learnSvc.Status, learnSvc.RawStatus = "", "" // the status is about now, not these
-	var buf []eventsapi.Event
-	// learn learns from buf and keeps of it the deployment still open.
-	learn := func() {
-		tl := timeline.Build(buf, learnSvc, now, p.cfg.Thresholds)
-		cp = learnFrom(cp, tl)
-		keep := 0
-		if d, ok := tl.Latest(); ok && d.End == 0 && !d.Implied {
-			keep = len(buf)
-			for i, e := range buf {
-				if e.OccurTime >= d.Start {
-					keep = len(buf) - i
-					break
-				}
-			}
-		}
-		if keep >= limit {
-			keep = 0 // a deployment longer than a chunk cannot be learned
-		}
-		buf = append(buf[:0], buf[len(buf)-keep:]...)
+	if from >= until {
+		return cp, 0, nil
 	}
+	var evs []eventsapi.Event
 	n := 0
-	if svc.Generation == eventsapi.GenerationV2 {
-		for e, err := range p.api.EventsV2(ctx, svc.ServiceID, from) {
-			if err != nil {
-				return cp, n, err
-			}
-			n++
-			if buf = append(buf, e); len(buf) >= limit {
-				break // newest first: the newest limit records
-			}
-		}
-		learn()
-		return cp, n, nil
-	}
-	for e, err := range p.api.Events(ctx, svc.ServiceID, eventsapi.EventsQuery{StartTime: from}) {
+	for e, err := range p.api.EventsV2(ctx, svc.ServiceID, from) {
 		if err != nil {
 			return cp, n, err
 		}
 		n++
-		if buf = append(buf, e); len(buf) >= limit {
-			learn()
+		if e.OccurTime >= until {
+			continue // the first poll's own window
 		}
-		if n >= learnReadFactor*limit {
-			break
+		if evs = append(evs, e); len(evs) >= p.cfg.MaxEventsPerPoll {
+			break // newest first: the newest
 		}
 	}
-	learn()
-	return cp, n, nil
+	slices.SortStableFunc(evs, func(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) })
+	l := newLearner(svc, cp, now, p.cfg.Thresholds, p.cfg.MaxEventsPerPoll)
+	for _, e := range evs {
+		l.add(e)
+	}
+	return l.done(nil), n, nil
 }
 
 // thresholdsOf is the stall thresholds of a service with checkpoint cp,

@@ -68,11 +68,13 @@ type lpBug struct {
 
 var lpOpenBugs = []lpBug{
 	// Fixed, their triggers in every run: window-straddle (seeds 7, 51,
-	// 128: learnFirst reads through the first poll's window),
-	// learned-after-deciding (9, 65, 251: a poll learns from what its read
-	// found ended before it judges what is under way), partial-first-read
-	// (29, 36, 111: the learning read learns chunk by chunk, the open
-	// deployment carried over).
+	// 128), learned-after-deciding (9, 65, 251) and partial-first-read
+	// (29, 36, 111; and 0). A v1 first poll now reads the month before
+	// its window in the same read as the window, learning as the events
+	// pass (the deployment open at the window's start with the window's
+	// events, the window's oldest beyond the cap before they are let go),
+	// and every poll learns from what its read found ended before it
+	// judges what is under way.
 }
 
 // trigger reports whether the histories may show what bug name needs:

@@ -416,21 +416,28 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	}
 	if p.cfg.Learn && win.first && base.HistoryThrough == 0 && len(base.History) == 0 {
 		// A first poll learns from the month before its window, once:
-		// read for learning only, never notified.
-		if learned, _, err := p.learnFirst(ctx, svc, base, now); err != nil {
+		// read for learning only, never notified. v1: in the same read as
+		// the window (readEvents); v2 (no end_time): a read of its own.
+		if svc.Generation != eventsapi.GenerationV2 {
+			v.learner = newLearner(svc, base, now, p.cfg.Thresholds, p.cfg.MaxEventsPerPoll)
+		} else if learned, _, err := p.learnFirst(ctx, svc, base, win.from, now); err != nil {
 			p.log.Warn("history could not be read; the configured thresholds hold until it is", "service_id", svc.ServiceID, "err", err)
 		} else {
 			base = learned
 			v.cp = base
 		}
 	}
-	v.th, v.usual = p.thresholdsOf(base)
 
 	events, kind, err := p.readEvents(ctx, v, win, s)
 	if err != nil {
 		return nil, err
 	}
 	defer putEvents(events) // nothing the plan keeps refers to them
+	if v.learner != nil {
+		base = v.learner.done(events)
+		v.cp, v.learner = base, nil
+	}
+	v.th, v.usual = p.thresholdsOf(base)
 	v.heldBack = kind == readHeldBack
 	if svc.Generation != eventsapi.GenerationV2 {
 		s.decide() // v1: no request after this one
@@ -547,7 +554,11 @@ func (p *Poller) enrich(ctx context.Context, v *view, base checkpoint.Checkpoint
 // as it grows.
 func (p *Poller) source(ctx context.Context, v *view, win window, s *slot, buffered *int) iter.Seq2[eventsapi.Event, error] {
 	if v.svc.Generation != eventsapi.GenerationV2 {
-		return p.api.Events(ctx, v.svc.ServiceID, eventsapi.EventsQuery{StartTime: win.from})
+		from := win.from
+		if v.learner != nil {
+			from = min(from, v.now.Add(-LearnWindow).UnixMilli()) // the month before, for the learner
+		}
+		return p.api.Events(ctx, v.svc.ServiceID, eventsapi.EventsQuery{StartTime: from})
 	}
 	return func(yield func(eventsapi.Event, error) bool) {
 		var all []eventsapi.Event
@@ -621,11 +632,16 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 		if err != nil {
 			return nil, readWhole, err // the client's error names the service
 		}
+		if v.learner != nil && e.OccurTime < win.from {
+			v.learner.add(e) // the month before the window: learned from, never held
+			continue
+		}
 		if n := len(events); n > 0 && events[n-1] == e {
 			continue // a record repeated (the timeline keeps one of identical events anyway)
 		}
 		if win.first {
 			if len(events) == 2*limit { // keep the newest limit events
+				v.learnFrom(events[:limit]) // the older ones still teach
 				events = append(events[:0], events[limit:]...)
 				capped = true
 			}
@@ -646,6 +662,7 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 		events = append(events, e)
 	}
 	if win.first && len(events) > limit {
+		v.learnFrom(events[:len(events)-limit])
 		events = events[len(events)-limit:]
 		capped = true
 	}
