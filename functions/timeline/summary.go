@@ -30,8 +30,8 @@ func (d Deployment) Summary(projectID string, svc model.Service, now time.Time) 
 		ErrorMsg:       d.ErrorMsg,
 		StartedAt:      domain.FromMillis(d.Start),
 		Phases:         make([]domain.Phase, numPhases),
-		AbnormalEvents: convert(lastN(d.Abnormal, MaxSummaryEvents)),
-		Events:         convert(capKeepFirst(d.Events, MaxSummaryEvents)),
+		AbnormalEvents: Events(lastN(d.Abnormal, MaxSummaryEvents)),
+		Events:         Events(capKeepFirst(d.Events, MaxSummaryEvents)),
 	}
 	s.Hint, s.HelpURL = d.Hint, d.HelpURL
 	// One array backs every duration pointer.
@@ -77,8 +77,8 @@ func RuntimeSummary(projectID string, svc model.Service, evs []model.Event) doma
 		Status:         domain.StatusAbnormal,
 		ServiceStatus:  svc.Status,
 		Phases:         []domain.Phase{},
-		AbnormalEvents: convert(evs),
-		Events:         convert(evs),
+		AbnormalEvents: Events(evs),
+		Events:         Events(evs),
 	}
 	if failedStatus(svc) {
 		s.ErrorMsg = svc.ErrorMsg
@@ -90,9 +90,10 @@ func RuntimeSummary(projectID string, svc model.Service, evs []model.Event) doma
 	return s
 }
 
-// convert returns evs in the notifier's shape, each event_info cut at
-// domain.MaxEventInfoBytes (marked truncated), never nil.
-func convert(evs []model.Event) []domain.Event {
+// Events returns evs (the API's) as the domain shows them, each
+// event_info cut at domain.MaxEventInfoBytes (marked truncated), never
+// nil: the one place an event changes type.
+func Events(evs []model.Event) []domain.Event {
 	out := make([]domain.Event, len(evs))
 	for i, e := range evs {
 		out[i] = domain.TruncateEvent(domain.Event{

@@ -239,7 +239,17 @@ func (v *view) phaseGroups(key string, d *timeline.Deployment) []decision {
 		}
 	}
 	var out []decision
-	coverOf := func(e eventsapi.Event) string { return deploymentCover(key, e) }
+	// One cover per message: a retrying deployment repeats one message a
+	// thousand times.
+	covers := map[string]string{}
+	coverOf := func(e eventsapi.Event) string {
+		c, ok := covers[e.EventInfo]
+		if !ok {
+			c = deploymentCover(key, e)
+			covers[e.EventInfo] = c
+		}
+		return c
+	}
 	// A deployment closed with no summary of its own (stopped, closed by
 	// a running status its events do not confirm, or superseded by the
 	// next) has no next summary to list what only its thread replies told.
@@ -462,7 +472,7 @@ func (v *view) notification(dec decision, base *notifier.Summary, pods *podEvent
 			s.Phase = dec.phase
 		}
 		if dec.abnormal != nil {
-			s.AbnormalEvents = toEvents(dec.abnormal)
+			s.AbnormalEvents = timeline.Events(dec.abnormal)
 		}
 		if dec.thread != notifier.ParentUpdate {
 			s = withUsual(s, v.usual, dec.kind)
@@ -545,15 +555,6 @@ func messageKey(info string) string {
 	return strings.TrimSpace(b.String())
 }
 
-// toEvents is evs as notifications show them.
-func toEvents(evs []eventsapi.Event) []notifier.Event {
-	out := make([]notifier.Event, len(evs))
-	for i, e := range evs {
-		out[i] = notifier.TruncateEvent(notifier.Event{EventType: e.EventType, EventInfo: e.EventInfo, OccurTime: e.OccurTime,
-			ID: e.ID, EventInfoCN: e.EventInfoCN, EventCount: e.Count, LastOccurTime: e.LastOccurTime})
-	}
-	return out
-}
 
 // runtimeKey identifies a runtime event for its notification: a v2
 // record by its id (a repeat is no new notification), a v1 event by its

@@ -21,12 +21,10 @@ import (
 // to delivery and settling.
 type plan struct {
 	svc      eventsapi.Service
-	loaded   checkpoint.Checkpoint // as stored (zero Version: none stored)
-	loadedOK bool                  // the store had one
-	settled  bool                  // its checkpoint was saved (or left) during the reads
-	cached   bool                  // loaded came from the Poller's cache
-	base     checkpoint.Checkpoint // to keep when not everything due is delivered
-	next     checkpoint.Checkpoint // to keep when everything due is delivered
+	loaded  stored                // the checkpoint as the poll found it (ok: the store has one)
+	settled bool                  // its checkpoint was saved (or left) during the reads
+	base    checkpoint.Checkpoint // to keep when not everything due is delivered
+	next    checkpoint.Checkpoint // to keep when everything due is delivered
 	// due is what the read found due, until delivery takes the
 	// notifications (deliver sets it to nil); refs is what settling needs
 	// of each of them.
@@ -202,7 +200,7 @@ func (p *Poller) readAll(ctx, saveCtx context.Context, services []eventsapi.Serv
 func (p *Poller) verify(ctx context.Context, r *reads) {
 	var ids []string
 	for _, pl := range r.plans {
-		if pl.cached && p.pending(pl) {
+		if pl.loaded.cached && p.pending(pl) {
 			ids = append(ids, pl.svc.ServiceID)
 		}
 	}
@@ -232,11 +230,11 @@ func (p *Poller) verify(ctx context.Context, r *reads) {
 	}
 	for i, pl := range r.plans {
 		f, ok := fresh[pl.svc.ServiceID]
-		if !ok || f.ok == pl.loadedOK && f.cp.Version == pl.loaded.Version {
+		if !ok || f.ok == pl.loaded.ok && f.cp.Version == pl.loaded.cp.Version {
 			continue
 		}
 		p.log.Info("checkpoint changed by another writer since the last poll: reading the service again", "service_id", pl.svc.ServiceID,
-			"cached_version", pl.loaded.Version, "stored_version", f.cp.Version)
+			"cached_version", pl.loaded.cp.Version, "stored_version", f.cp.Version)
 		again, err := p.read(ctx, pl.svc, f, nil)
 		if err != nil {
 			r.errs = append(r.errs, err)
@@ -459,7 +457,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 			}
 		}
 	}
-	pl := &plan{svc: svc, loaded: loaded, loadedOK: ok, cached: st.cached, base: base}
+	pl := &plan{svc: svc, loaded: st, base: base}
 	if !v.heldBack {
 		// A v2 read cut short holds only the newest records: what they
 		// seem to say (a deployment's tail taken for a whole one) is not

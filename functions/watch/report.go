@@ -115,7 +115,7 @@ func BuildReport(ctx context.Context, api API, projectID, serviceID, generation,
 		}
 		r.Deployments = append(r.Deployments, s)
 	}
-	r.RuntimeEvents = append(r.RuntimeEvents, toEvents(tl.Runtime)...)
+	r.RuntimeEvents = append(r.RuntimeEvents, timeline.Events(tl.Runtime)...)
 	return r, nil
 }
 

@@ -36,7 +36,7 @@ func (p *Poller) settleAll(ctx context.Context, plans []*plan, d deliveries) set
 		if !complete {
 			out.errs = append(out.errs, fmt.Errorf("service %s: not every notification was delivered; its checkpoint stays", pl.svc.ServiceID))
 		}
-		if cp.Equal(pl.loaded) {
+		if cp.Equal(pl.loaded.cp) {
 			continue // a quiet poll writes nothing
 		}
 		batch = append(batch, &cp)
@@ -116,7 +116,7 @@ func (s *saver) offer(pl *plan) {
 		return
 	}
 	pl.settled = true
-	if !cp.Equal(pl.loaded) {
+	if !cp.Equal(pl.loaded.cp) {
 		s.ch <- &cp
 	}
 }
