@@ -555,7 +555,6 @@ func messageKey(info string) string {
 	return strings.TrimSpace(b.String())
 }
 
-
 // runtimeKey identifies a runtime event for its notification: a v2
 // record by its id (a repeat is no new notification), a v1 event by its
 // fingerprint.

@@ -20,7 +20,7 @@ import (
 // plan is one service's read and decision, the hand-off from the read stage
 // to delivery and settling.
 type plan struct {
-	svc      eventsapi.Service
+	svc     eventsapi.Service
 	loaded  stored                // the checkpoint as the poll found it (ok: the store has one)
 	settled bool                  // its checkpoint was saved (or left) during the reads
 	base    checkpoint.Checkpoint // to keep when not everything due is delivered
