@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,14 +111,29 @@ func startDynalite(node, cli string) (endpoint string, stop func(), err error) {
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
+	// Pdeathsig (sysProcAttr) is sent when the thread that started the
+	// child exits, not the process, and the Go runtime may end a thread
+	// mid-test: dynalite was killed under a busy `go test ./...` and the
+	// tests after that talked to nothing. The child is started from a
+	// goroutine locked to its thread, which stays in cmd.Wait (so the
+	// thread lives) until the child is gone.
 	exited := make(chan struct{})
+	started := make(chan error, 1)
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			close(exited)
+			return
+		}
+		started <- nil
 		_ = cmd.Wait()
 		close(exited)
 	}()
+	if err := <-started; err != nil {
+		return "", nil, err
+	}
 	stop = func() {
 		_ = cmd.Process.Kill()
 		<-exited
