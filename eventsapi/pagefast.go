@@ -25,52 +25,28 @@ import (
 func decodeEventsPageFast(data []byte) (*EventsPage, bool) {
 	d := fastDecoder{b: data}
 	page := &EventsPage{}
-	var seen uint8
-	if !d.byte('{') {
-		return nil, false
-	}
-	for first := true; ; first = false {
-		d.ws()
-		if first && d.peek() == '}' {
-			d.i++
-			break
-		}
-		key, ok := d.key()
-		if !ok {
-			return nil, false
-		}
-		var bit uint8
+	_, ok := d.object(func(key []byte) (bit uint8, ok bool) {
 		switch string(key) { // no allocation
 		case "service_name":
-			bit = 1
 			page.ServiceName, ok = d.str()
+			return 1, ok
 		case "total_count":
-			bit = 2
 			page.TotalCount, ok = d.int()
+			return 2, ok
 		case "service_id":
-			bit = 4
 			page.ServiceID, ok = d.str()
+			return 4, ok
 		case "count":
-			bit = 8
 			page.Count, ok = d.int()
+			return 8, ok
 		case "events":
-			bit = 16
 			page.Events, ok = d.events(page.Count)
-		default:
-			ok = !foldsToAny(key, "service_name", "total_count", "service_id", "count", "events") && d.skip()
+			return 16, ok
 		}
-		if !ok || seen&bit != 0 {
-			return nil, false
-		}
-		seen |= bit
-		if !d.next('}') {
-			return nil, false
-		}
-		if d.peek() == '}' {
-			d.i++
-			break
-		}
-		d.i++ // ','
+		return 0, !foldsToAny(key, "service_name", "total_count", "service_id", "count", "events") && d.skip()
+	})
+	if !ok {
+		return nil, false
 	}
 	d.ws()
 	if d.i != len(d.b) {
@@ -359,48 +335,55 @@ func (d *fastDecoder) events(hint int) ([]Event, bool) {
 // event reads one event object; occur_time must be present and usable.
 func (d *fastDecoder) event() (Event, bool) {
 	var ev Event
+	seen, ok := d.object(func(key []byte) (bit uint8, ok bool) {
+		switch string(key) { // no allocation
+		case "event_type":
+			ev.EventType, ok = d.eventType()
+			return 1, ok
+		case "event_info":
+			ev.EventInfo, ok = d.str()
+			return 2, ok
+		case "occur_time":
+			ev.OccurTime, ok = d.occurTime()
+			return 4, ok
+		}
+		return 0, !foldsToAny(key, "event_type", "event_info", "occur_time") && d.skip()
+	})
+	return ev, ok && seen&4 != 0
+}
+
+// object reads an object, each field's value by field, which says which
+// bit of seen the key is (0: one passed over); a key seen twice, or any
+// failure, is false. It returns the bits seen.
+func (d *fastDecoder) object(field func(key []byte) (bit uint8, ok bool)) (seen uint8, ok bool) {
 	if !d.byte('{') {
-		return ev, false
+		return 0, false
 	}
-	var seen uint8
 	d.ws()
 	if d.peek() == '}' {
-		return ev, false // no occur_time
+		d.i++
+		return 0, true
 	}
 	for {
 		key, ok := d.key()
 		if !ok {
-			return ev, false
+			return 0, false
 		}
-		var bit uint8
-		switch string(key) { // no allocation
-		case "event_type":
-			bit = 1
-			ev.EventType, ok = d.eventType()
-		case "event_info":
-			bit = 2
-			ev.EventInfo, ok = d.str()
-		case "occur_time":
-			bit = 4
-			ev.OccurTime, ok = d.occurTime()
-		default:
-			ok = !foldsToAny(key, "event_type", "event_info", "occur_time") && d.skip()
-		}
+		bit, ok := field(key)
 		if !ok || seen&bit != 0 {
-			return ev, false
+			return 0, false
 		}
 		seen |= bit
 		if !d.next('}') {
-			return ev, false
+			return 0, false
 		}
 		if d.peek() == '}' {
 			d.i++
-			break
+			return seen, true
 		}
 		d.i++ // ','
 		d.ws()
 	}
-	return ev, seen&4 != 0
 }
 
 // occurTime reads occur_time as millis would: a number or a string without
