@@ -3,6 +3,7 @@ package watch
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -60,22 +61,37 @@ type learner struct {
 	th    timeline.Thresholds
 	buf   []eventsapi.Event
 	read  int // events added
-	limit int // learnReadFactor times the cap: the rest is not learned from
+	limit int // learnReadFactor times the cap: the read stops there
+	// reached: the read got to the window (see read.go).
+	reached bool
 }
+
+// errMonthLong stops a first poll's read whose month before the window
+// has more events than a learner takes: the window is read on its own.
+var errMonthLong = errors.New("more events in the month before the window than a first poll learns from")
 
 func newLearner(svc eventsapi.Service, cp checkpoint.Checkpoint, now time.Time, th timeline.Thresholds, maxEvents int) *learner {
 	svc.Status, svc.RawStatus = "", ""
 	return &learner{svc: svc, cp: cp, now: now, th: th, limit: learnReadFactor * maxEvents}
 }
 
-// add learns from e, in its turn.
-func (l *learner) add(e eventsapi.Event) {
+// add learns from e, in its turn; false once it has taken its limit.
+func (l *learner) add(e eventsapi.Event) bool {
 	if l.read++; l.read > l.limit {
-		return
+		return false
 	}
 	if l.buf = append(l.buf, e); len(l.buf) >= learnChunk {
 		l.learn()
 	}
+	return true
+}
+
+// cut ends the learning before the window: what it learned stays, the
+// deployment it holds open is let go (the window's events do not
+// continue it).
+func (l *learner) cut() {
+	l.learn()
+	l.buf = nil
 }
 
 // learn learns from what it holds and keeps the deployment still open.
@@ -99,7 +115,9 @@ func (v *view) learnFrom(evs []eventsapi.Event) {
 		return
 	}
 	for _, e := range evs {
-		v.learner.add(e)
+		if !v.learner.add(e) {
+			return
+		}
 	}
 }
 

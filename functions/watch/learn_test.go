@@ -1,6 +1,8 @@
 package watch
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -115,4 +117,48 @@ func TestHistoryGrowsOnce(t *testing.T) {
 	if len(got) != 20 || got[0] != 63 || got[19] != 82 {
 		t.Fatalf("image_pull history %v: want the last 20 pulls, 63s to 82s", got)
 	}
+}
+
+// A first poll's read of the month before its window (learning) that
+// fails, or holds more than a learner takes, costs the first window
+// nothing: the window is read on its own and its failure told (the
+// review's findings: a month's read error failed every first poll; the
+// learner's limit did not bound the read).
+func TestFirstPollMonthReadFailureReadsWindow(t *testing.T) {
+	month := func(h *harness, n int) {
+		start := t0.Add(-20 * 24 * time.Hour)
+		h.api.add("s1", "", seedEvents(start, 9)...)
+		for i := range n {
+			h.api.add("s1", "", abnormal(start.Add(time.Hour+time.Duration(i)*time.Second), fmt.Sprintf("instance %s restarted", letters(i))))
+		}
+	}
+	window := func(h *harness) {
+		h.api.add("s1", eventsapi.StatusFailed, longDeploy(t0)...)
+		h.api.add("s1", "", abnormal(t0.Add(10*time.Minute), "Failed to start service svc-s1."))
+		h.now = t0.Add(15 * time.Minute)
+	}
+	t.Run("read error", func(t *testing.T) {
+		h := newHarness(t)
+		h.cfg.Learn = true
+		month(h, 3)
+		window(h)
+		h.api.mu.Lock()
+		h.api.fail["s1"] = errors.New("injected: page 3 weeks ago cannot be decoded")
+		h.api.mu.Unlock()
+		h.pollExpect("s1 deployment.failed model_startup")
+	})
+	t.Run("month longer than a learner takes", func(t *testing.T) {
+		h := newHarness(t)
+		h.cfg.Learn = true
+		h.cfg.MaxEventsPerPoll = 4 // a learner takes 25 x 4
+		month(h, 500)
+		window(h)
+		h.pollExpect("s1 deployment.failed model_startup")
+		h.api.mu.Lock()
+		reads := h.api.reads["s1"]
+		h.api.mu.Unlock()
+		if reads != 2 {
+			t.Errorf("%d events reads, want 2 (the month, stopped at the learner's limit; the window)", reads)
+		}
+	})
 }

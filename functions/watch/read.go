@@ -427,6 +427,19 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 	}
 
 	events, kind, err := p.readEvents(ctx, v, win, s)
+	if l := v.learner; l != nil && !l.reached && (err != nil || kind != readWhole) {
+		// The month before the window could not be read whole (an error,
+		// a read cut short, more than a learner takes): what it taught
+		// stays, and the window is read on its own, as it would be
+		// without learning; the rest is learned as deployments complete.
+		if !errors.Is(err, errMonthLong) {
+			p.log.Warn("history could not be read; reading the first window alone", "service_id", svc.ServiceID, "err", err)
+		}
+		l.cut()
+		base = l.done(nil)
+		v.cp, v.learner = base, nil
+		events, kind, err = p.readEvents(ctx, v, win, s)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -630,9 +643,15 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 		if err != nil {
 			return nil, readWhole, err // the client's error names the service
 		}
-		if v.learner != nil && e.OccurTime < win.from {
-			v.learner.add(e) // the month before the window: learned from, never held
-			continue
+		if l := v.learner; l != nil && !l.reached {
+			if e.OccurTime < win.from {
+				// The month before the window: learned from, never held.
+				if !l.add(e) {
+					return nil, readWhole, errMonthLong
+				}
+				continue
+			}
+			l.reached = true
 		}
 		if n := len(events); n > 0 && events[n-1] == e {
 			continue // a record repeated (the timeline keeps one of identical events anyway)
