@@ -111,7 +111,7 @@
 //	go test ./functions/faultmatrix -run TestFaultMatrix -v -faultmatrix.runs=200
 //	go test ./functions/faultmatrix -run TestFaultMatrix -v -faultmatrix.seed=17
 //	go test ./functions/faultmatrix -run TestFaultMatrix -v -faultmatrix.seed=1 -faultmatrix.bug=v2-short-page
-//	go test ./functions/faultmatrix -run 'TestFaultMatrix$' -v -faultmatrix.seed=28 -faultmatrix.open=muted-partly-told
+//	go test ./functions/faultmatrix -run 'TestFaultMatrix$' -v -faultmatrix.seed=68 -faultmatrix.open=status-end-missed
 //	go test ./functions/faultmatrix -run TestFaultMatrix -v -faultmatrix.routes=off
 //
 // (FAULTMATRIX_RUNS works as well as the flag).

@@ -55,8 +55,10 @@ import (
 // item not matched has lost it; an item no route sends anywhere that the
 // router never answered was lost before routing. Each poll counts
 // (Result.Dropped) exactly its router's [] answers, and (Result.Muted) its
-// muted answers about notifications told nowhere yet (a mute stops what is
-// not told: a notification told somewhere stays so, never recorded muted).
+// muted answers about notifications not told to every destination their
+// route names (a mute stops what is not told: a notification told to all
+// of them stays so, never recorded muted; one told to some is muted for
+// the others, recorded and counted).
 
 var flagRoutes = flag.String("faultmatrix.routes", "auto", "ROUTES in the runs: auto (a random document with mutes in three runs in four), on (every run), off (no document: everything everywhere)")
 
