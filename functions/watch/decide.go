@@ -442,12 +442,14 @@ func chunks(groups []heardGroup) []heardGroup {
 }
 
 // groupID is the ID of a notification that tells the events of covers:
-// the one cover's own ID for a single event (what earlier releases sent it
-// under), else one derived from parts and every cover, so that a group
-// re-derived with the same events has the same ID, and one with other
-// events another.
+// for a single runtime event its cover's own ID (what earlier releases
+// sent it under), else one derived from parts and every cover, so that a
+// group re-derived with the same events has the same ID, and one with
+// other events another. A reply or a phase's news (parts name which) never
+// takes a cover's ID: it would share it with the other, or a mute recorded
+// under it would hide the message itself.
 func groupID(covers []cover, parts ...string) string {
-	if len(covers) == 1 {
+	if len(covers) == 1 && parts[len(parts)-1] == "runtime" {
 		return covers[0].id
 	}
 	for _, c := range covers {

@@ -400,3 +400,68 @@ func TestUpgradedPhaseRepeatNotResent(t *testing.T) {
 	h.now = t0.Add(6 * time.Minute)
 	h.pollExpect("s1 service.abnormal scheduling") // news: the phase's notification, never sent before
 }
+
+// Two v2 runtime records that keep repeating at their own pace (one record
+// each, its count and last occurrence growing) are one notification, not
+// one every few polls once their entries age out (the third review's
+// finding 3).
+func TestHTTPRepeatingV2RuntimeRecordsToldOnce(t *testing.T) {
+	h := newV2Harness(t, v2Svc)
+	h.srv.AddServiceV2(v2Svc, "qwen-chat", "DEPLOYING")
+	end := h.srv.DeploySuccessV2(v2Svc, "Qwen 2.5", t0, 10*time.Second)
+	h.now = end.Add(time.Minute)
+	h.pollOK()
+	texts := []string{"Instance qwen-chat-0 restarted unexpectedly.", "Instance qwen-chat-1 is not ready."}
+	told := 0
+	for i := range 20 {
+		// The first repeats every minute, the second every third.
+		h.srv.RuntimeAbnormalV2(v2Svc, texts[0], h.now.Add(10*time.Second))
+		if i%3 == 0 {
+			h.srv.RuntimeAbnormalV2(v2Svc, texts[1], h.now.Add(20*time.Second))
+		}
+		h.now = h.now.Add(time.Minute)
+		for _, b := range h.pollOK() {
+			if b.Type == string(notifier.KindAbnormal) {
+				told++
+				if i > 0 {
+					t.Errorf("minute %d: the repeating records were told again: %v", i, listed(b))
+				}
+			}
+		}
+	}
+	if told != 1 {
+		t.Errorf("told %d times, want once", told)
+	}
+}
+
+// News in a told phase read with the next deployment's start: the thread
+// reply (the bot) and what the others are owed are two notifications, not
+// one ID with one audience (the third review's finding 4).
+func TestHTTPSupersededDeploymentReplyAndOwed(t *testing.T) {
+	w := pullWorld(t, "")
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	w.pager.take(t)
+	w.slack.Take()
+	manifest := `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
+	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(10*time.Second))
+	w.srv.AppendEvents(w.bert, eventsapi.Event{EventType: eventsapi.EventTypeNormal, EventInfo: "start to deploy service", OccurTime: w.now.Add(20 * time.Second).UnixMilli()})
+	w.now = w.now.Add(time.Minute)
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got, _ := w.pager.take(t)
+	if len(got) != 1 || !slices.Equal(listed(got[0]), []string{manifest}) {
+		t.Fatalf("pager got %v, want the superseded deployment's news", types(got))
+	}
+	replies := 0
+	for _, c := range w.slack.Take() {
+		if c.ThreadTS != "" && strings.Contains(c.Blocks, "manifest unknown") {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("%d thread replies with the news, want 1", replies)
+	}
+}

@@ -309,15 +309,21 @@ func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, del
 		}
 		// The abnormal events it tells are told to those that took it
 		// now (not to those that took it earlier: it may list more).
+		// An event read again (a v2 record that repeats) keeps its entry
+		// as long as it is read, whether or not anything went out: pruned,
+		// it would be news again.
 		for _, c := range d.covers {
-			if now := delivered[d.id]; len(now) > 0 {
-				if sent == nil {
-					sent = map[string]checkpoint.Sent{}
-				}
-				got := union(sent[c.id].Destinations, now)
-				slices.Sort(got)
-				sent[c.id] = checkpoint.Sent{At: max(sent[c.id].At, c.at), Destinations: got}
+			now := delivered[d.id]
+			old, ok := sent[c.id]
+			if len(now) == 0 && (!ok || old.At >= c.at) {
+				continue
 			}
+			if sent == nil {
+				sent = map[string]checkpoint.Sent{}
+			}
+			got := union(old.Destinations, now)
+			slices.Sort(got)
+			sent[c.id] = checkpoint.Sent{At: max(old.At, c.at), Destinations: got}
 		}
 		got := slices.Clone(sent[d.id].Destinations)
 		for _, name := range delivered[d.id] {
