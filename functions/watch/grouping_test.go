@@ -29,6 +29,9 @@ var pullFailureTexts = []string{
 	"Error: ImagePullBackOff",
 }
 
+// manifest is a new message in the failing pull's phase.
+const manifest = `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
+
 // listed is the event texts a webhook body lists as abnormal events.
 func listed(b webhookBody) []string {
 	var out []string
@@ -75,7 +78,6 @@ func TestHTTPPullFailureIsOneNotification(t *testing.T) {
 	}
 
 	// The back-off goes on (repeats), and a new message comes.
-	manifest := `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
 	w.srv.RuntimeAbnormal(w.bert, pullFailureTexts[2], w.now.Add(10*time.Second))
 	w.srv.RuntimeAbnormal(w.bert, pullFailureTexts[3], w.now.Add(20*time.Second))
 	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(30*time.Second))
@@ -267,6 +269,18 @@ func pullWorld(t *testing.T, doc string) *routedWorld {
 	return w
 }
 
+// toldPullWorld is pullWorld after its first poll told the pull failure,
+// what the destinations got taken.
+func toldPullWorld(t *testing.T) *routedWorld {
+	w := pullWorld(t, "")
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	w.pager.take(t)
+	w.slack.Take()
+	return w
+}
+
 // A destination that missed the phase's notification gets it next, and
 // no thread reply repeating its events (the review's finding 5).
 func TestHTTPPhaseGroupRetriedWithoutReply(t *testing.T) {
@@ -306,7 +320,6 @@ mute:
 	if got, _ := w.pager.take(t); len(got) != 0 {
 		t.Fatalf("pager got %v while muted", types(got))
 	}
-	manifest := `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
 	w.now = time.Date(2030, 1, 1, 0, 24, 0, 0, time.UTC)
 	w.srv.RuntimeAbnormal(w.bert, pullFailureTexts[1], w.now.Add(-20*time.Second)) // a repeat: nothing new
 	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(-10*time.Second))
@@ -326,13 +339,7 @@ mute:
 // destinations without threads get what only the reply told, once (the
 // review's finding 3); the Slack bot gets the stop on its parent alone.
 func TestHTTPStoppedDeploymentOwesRepliedEvents(t *testing.T) {
-	w := pullWorld(t, "")
-	if res := w.poll(); res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	w.pager.take(t)
-	w.slack.Take()
-	manifest := `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
+	w := toldPullWorld(t)
 	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(10*time.Second))
 	w.now = w.now.Add(time.Minute)
 	if res := w.poll(); res.Err != nil {
@@ -438,13 +445,7 @@ func TestHTTPRepeatingV2RuntimeRecordsToldOnce(t *testing.T) {
 // reply (the bot) and what the others are owed are two notifications, not
 // one ID with one audience (the third review's finding 4).
 func TestHTTPSupersededDeploymentReplyAndOwed(t *testing.T) {
-	w := pullWorld(t, "")
-	if res := w.poll(); res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	w.pager.take(t)
-	w.slack.Take()
-	manifest := `Failed to pull image "swr.cn-north-4.myhuaweicloud.com/team/bert:1.2": rpc error: code = NotFound desc = manifest unknown`
+	w := toldPullWorld(t)
 	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(10*time.Second))
 	w.srv.AppendEvents(w.bert, eventsapi.Event{EventType: eventsapi.EventTypeNormal, EventInfo: "start to deploy service", OccurTime: w.now.Add(20 * time.Second).UnixMilli()})
 	w.now = w.now.Add(time.Minute)
