@@ -50,12 +50,23 @@ var ErrNoResult = errors.New("destination returned no result")
 // destination in the order of dests, so the caller can record exactly which
 // pairs were delivered. Skipped pairs are left out.
 func Deliver(ctx context.Context, dests []Destination, ns []Notification, skip func(id, dest string) bool) []Delivery {
+	return DeliverThreads(ctx, dests, ns, skip, nil)
+}
+
+// DeliverThreads is Deliver where each destination's deployment threads
+// are its own: thread, when not nil, gives the Slack parent message of
+// notification id at destination dest (its ThreadTS there), so that a
+// deployment told in two channels keeps a thread in each.
+func DeliverThreads(ctx context.Context, dests []Destination, ns []Notification, skip func(id, dest string) bool, thread func(id, dest string) string) []Delivery {
 	out := make([][]Delivery, len(dests))
 	var wg sync.WaitGroup
 	for i, d := range dests {
 		var todo []Notification
 		for _, n := range ns {
 			if skip == nil || !skip(n.ID, d.Name) {
+				if thread != nil {
+					n.ThreadTS = thread(n.ID, d.Name)
+				}
 				todo = append(todo, n)
 			}
 		}

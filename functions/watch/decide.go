@@ -166,7 +166,7 @@ func decide(v *view, tl timeline.Timeline) []decision {
 			// A stop ends the deployment with no notification of its own;
 			// a Slack parent message, where one exists, says so. Its kind
 			// is not sent as such: only the parent is updated.
-			if v.cp.Threads[key].TS != "" {
+			if hasParent(v.cp, key) {
 				out = append(out, decision{id: notificationID(key, "stopped"), kind: notifier.KindStalled, status: d.Outcome.Status(),
 					dep: d, key: key, at: d.LastEventAt, thread: notifier.ParentUpdate})
 			}

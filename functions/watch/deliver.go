@@ -14,7 +14,7 @@ import (
 type deliveries struct {
 	batch     []notifier.Notification // what was due, in order
 	delivered map[string][]string     // notification id -> destinations that took it this run
-	threads   map[string]string       // notification id -> Slack parent ts
+	threads   map[string]string       // threadKey(notification id, destination) -> Slack parent ts
 	ok        int                     // (notification, destination) pairs delivered
 	failed    int                     // pairs that failed
 	muted     int                     // notifications muted this run (first recorded)
@@ -32,6 +32,7 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 	var pending []*due
 	sentTo := map[string]checkpoint.Sent{}
 	targets := map[string][]string{}
+	threadOf := map[string]func(dest string) string{} // notification id -> its parent message at a destination
 	for _, pl := range plans {
 		for i := range pl.due {
 			d := &pl.due[i]
@@ -48,6 +49,10 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 			pending = append(pending, d)
 			sentTo[d.id] = pl.base.Sent[d.id]
 			targets[d.id] = d.targets
+			if d.key != "" {
+				cp, key := pl.base, d.key
+				threadOf[d.id] = func(dest string) string { return parentOf(cp, key, dest) }
+			}
 		}
 	}
 	sort.SliceStable(pending, func(i, j int) bool { return pending[i].at < pending[j].at })
@@ -65,8 +70,13 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 	// Delivery ends before the deadline, leaving time to record it.
 	deliverCtx, cancel := p.shortened(ctx, saveReserve)
 	defer cancel()
-	results := notifier.Deliver(deliverCtx, p.dests, out.batch, func(id, dest string) bool {
+	results := notifier.DeliverThreads(deliverCtx, p.dests, out.batch, func(id, dest string) bool {
 		return !hears(targets[id], dest) || slices.Contains(sentTo[id].Destinations, dest)
+	}, func(id, dest string) string {
+		if f := threadOf[id]; f != nil {
+			return f(dest)
+		}
+		return ""
 	})
 	for _, d := range results {
 		if d.Err != nil {
@@ -77,7 +87,7 @@ func (p *Poller) deliver(ctx context.Context, plans []*plan) deliveries {
 		out.ok++
 		out.delivered[d.ID] = append(out.delivered[d.ID], d.Destination)
 		if d.ThreadTS != "" {
-			out.threads[d.ID] = d.ThreadTS
+			out.threads[threadKey(d.ID, d.Destination)] = d.ThreadTS
 		}
 	}
 	return out

@@ -466,3 +466,50 @@ func TestHTTPSupersededDeploymentReplyAndOwed(t *testing.T) {
 		t.Errorf("%d thread replies with the news, want 1", replies)
 	}
 }
+
+// A deployment routed to two Slack bot channels keeps a thread in each:
+// each channel's replies go to its own parent message (the third review's
+// finding 2: one parent was kept per deployment).
+func TestRoutedTwoBotChannelsKeepTheirThreads(t *testing.T) {
+	w := pullWorld(t, `
+routes:
+  - match: {service: ["bert-*"]}
+    to: [slack-bot, "slack-bot:C0TEAM"]
+default: []
+`)
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	cp, _, err := w.store.Load(context.Background(), w.bert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parents := map[string]string{} // channel -> its parent ts
+	for k, th := range cp.Threads {
+		if _, dest, ok := strings.Cut(k, "@"); ok {
+			parents[strings.TrimPrefix(dest, "slack-bot:")] = th.TS
+		}
+	}
+	if len(parents) != 2 || parents["C0PLATFORM"] == "" || parents["C0PLATFORM"] == parents["C0TEAM"] {
+		t.Fatalf("parents kept: %v, want one in each channel", parents)
+	}
+	w.slack.Take()
+	w.srv.RuntimeAbnormal(w.bert, manifest, w.now.Add(10*time.Second))
+	w.now = w.now.Add(time.Minute)
+	if res := w.poll(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	replies := 0
+	for _, c := range w.slack.Take() {
+		if c.ThreadTS == "" {
+			continue
+		}
+		replies++
+		if c.ThreadTS != parents[c.Channel] {
+			t.Errorf("a reply in %s went to thread %s, want %s (its own parent)", c.Channel, c.ThreadTS, parents[c.Channel])
+		}
+	}
+	if replies != 2 {
+		t.Errorf("%d thread replies, want one in each channel", replies)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
@@ -255,6 +256,35 @@ func advance(cp checkpoint.Checkpoint, events []eventsapi.Event, tl timeline.Tim
 	return next
 }
 
+// threadKey names a deployment's Slack parent message at one destination
+// (a deployment told in two channels has one in each): the checkpoint's
+// Threads key, and the deliveries' key of a notification's parent.
+func threadKey(key, dest string) string { return key + "@" + dest }
+
+// parentOf is the Slack parent message of the deployment key at the
+// destination dest: its own, else one an earlier release kept for the
+// deployment (one a deployment, whichever channel it was in).
+func parentOf(cp checkpoint.Checkpoint, key, dest string) string {
+	if t, ok := cp.Threads[threadKey(key, dest)]; ok {
+		return t.TS
+	}
+	return cp.Threads[key].TS
+}
+
+// hasParent reports whether the deployment key has a Slack parent message
+// at any destination.
+func hasParent(cp checkpoint.Checkpoint, key string) bool {
+	if cp.Threads[key].TS != "" {
+		return true
+	}
+	for k, t := range cp.Threads {
+		if t.TS != "" && strings.HasPrefix(k, key+"@") {
+			return true
+		}
+	}
+	return false
+}
+
 // dueRef is what settling needs of a due notification: its ID, its
 // deployment (the Slack thread's key) and the time that keeps its Sent
 // entry (due.at). A plan keeps these once delivery has taken the
@@ -343,11 +373,13 @@ func settle(base, next checkpoint.Checkpoint, dues []dueRef, dests []string, del
 				complete = false
 			}
 		}
-		if ts := threads[d.id]; ts != "" && d.deploymentKey != "" {
-			if thr == nil {
-				thr = map[string]checkpoint.Thread{}
+		for _, name := range dests {
+			if ts := threads[threadKey(d.id, name)]; ts != "" && d.deploymentKey != "" {
+				if thr == nil {
+					thr = map[string]checkpoint.Thread{}
+				}
+				thr[threadKey(d.deploymentKey, name)] = checkpoint.Thread{TS: ts, At: d.at}
 			}
-			thr[d.deploymentKey] = checkpoint.Thread{TS: ts, At: d.at}
 		}
 	}
 	cp := base

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"github.com/google/go-cmp/cmp"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,14 +50,21 @@ func TestRestartFromEachStore(t *testing.T) {
 			h.now = t0.Add(30 * time.Minute)
 			poll("s1 deployment.stalled image_pull", "s2 deployment.succeeded model_startup")
 			poll()
-			if ts := h.checkpoint("s1").Threads[deploymentKey("s1", ms(t0))].TS; ts != h.dest.thread {
+			if ts := parentOf(h.checkpoint("s1"), deploymentKey("s1", ms(t0)), "rec"); ts != h.dest.thread {
 				t.Errorf("Slack thread %q not kept in the checkpoint", ts)
 			}
 			h.api.add("s1", eventsapi.StatusRunning, ev(t0.Add(31*time.Minute), "[TF 3.0.0] pull image success"),
 				ev(t0.Add(32*time.Minute), "[TF 3.0.0] starting model"), ev(t0.Add(33*time.Minute), "Service svc-s1 is running."))
 			h.now = t0.Add(34 * time.Minute)
-			res := poll("s1 deployment.recovered image_pull", "s1 deployment.succeeded model_startup")
-			for _, n := range res.Notifications {
+			h.store = reopen()
+			if res := h.poll(); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			got := h.dest.take()
+			if diff := cmp.Diff([]string{"s1 deployment.recovered image_pull", "s1 deployment.succeeded model_startup"}, kinds(got)); diff != "" {
+				t.Fatalf("delivered (-want +got):\n%s", diff)
+			}
+			for _, n := range got {
 				if n.ThreadTS != h.dest.thread {
 					t.Errorf("%s after a restart has ThreadTS %q, want the kept %q", n.Kind, n.ThreadTS, h.dest.thread)
 				}
