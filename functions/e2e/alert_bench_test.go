@@ -38,16 +38,7 @@ func BenchmarkTimeToAlert(b *testing.B) {
 	for _, services := range []int{20, 1000} {
 		for _, storeKind := range []string{"file", "dynamodb"} {
 			b.Run(fmt.Sprintf("%d/%s", services, storeKind), func(b *testing.B) {
-				clock := &simClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
-				srv := eventsapitest.NewServer(eventsapitest.WithClock(clock.Now))
-				b.Cleanup(srv.Close)
-				ids := make([]string, services)
-				for i := range ids {
-					ids[i] = fmt.Sprintf("a1000000-0000-4000-8000-%012d", i)
-					srv.AddService(ids[i], ids[i][:12], eventsapi.StatusRunning)
-					srv.AppendEvents(ids[i], eventsapi.Event{EventType: eventsapi.EventTypeNormal, EventInfo: "instance 0 health check passed",
-						OccurTime: clock.Now().Add(-10 * time.Minute).UnixMilli()})
-				}
+				clock, srv, ids := healthyServices(b, "a1", services)
 				hook := notifiertest.NewWebhookReceiver(b, alertSecret, notifiertest.WithRound(func() int64 { return time.Now().UnixNano() }))
 				wh, err := notifier.NewWebhook(notifier.WebhookConfig{URL: hook.URL, Secret: alertSecret}, nil)
 				if err != nil {
@@ -122,4 +113,21 @@ func benchAPI(b *testing.B, srv *eventsapitest.Server) *eventsapi.Client {
 		b.Fatal(err)
 	}
 	return api
+}
+
+// healthyServices is a fake ModelArts on a simulated clock with n running
+// services (ids beginning with prefix), each with one normal event ten
+// minutes old.
+func healthyServices(b *testing.B, prefix string, n int) (*simClock, *eventsapitest.Server, []string) {
+	clock := &simClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	srv := eventsapitest.NewServer(eventsapitest.WithClock(clock.Now))
+	b.Cleanup(srv.Close)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s000000-0000-4000-8000-%012d", prefix, i)
+		srv.AddService(ids[i], ids[i][:12], eventsapi.StatusRunning)
+		srv.AppendEvents(ids[i], eventsapi.Event{EventType: eventsapi.EventTypeNormal, EventInfo: "instance 0 health check passed",
+			OccurTime: clock.Now().Add(-10 * time.Minute).UnixMilli()})
+	}
+	return clock, srv, ids
 }

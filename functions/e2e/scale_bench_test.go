@@ -72,15 +72,7 @@ func BenchmarkPoll1000Services(b *testing.B) {
 			n    int
 		}{{"all-changed", services}, {"10-changed", 10}, {"quiet", 0}} {
 			b.Run(storeKind+"/"+change.name, func(b *testing.B) {
-				clock := &simClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
-				srv := eventsapitest.NewServer(eventsapitest.WithClock(clock.Now))
-				b.Cleanup(srv.Close)
-				ids := make([]string, services)
-				for i := range ids {
-					ids[i] = fmt.Sprintf("b1000000-0000-4000-8000-%012d", i)
-					srv.AddService(ids[i], ids[i][:12], eventsapi.StatusRunning)
-					srv.AppendEvents(ids[i], eventsapi.Event{EventType: "normal", EventInfo: "instance 0 health check passed", OccurTime: clock.Now().Add(-10 * time.Minute).UnixMilli()})
-				}
+				clock, srv, ids := healthyServices(b, "b1", services)
 				store, d := benchStore(b, storeKind, ddb)
 				var units func() (float64, float64)
 				if d != nil {

@@ -85,12 +85,9 @@ type view struct {
 	first     bool  // a first poll: FIRST_RUN_LOOKBACK rules apply
 	floor     int64 // events older than this are history (FirstRunFrom)
 	firstAt   int64 // when the first poll ran (ms), while v.first
-	// heldBack: a v2 read cut short (newest first): the older records were
-	// not reached, so the read edge must not move.
-	heldBack bool
-	overlap  time.Duration
-	now      time.Time
-	edge     map[string]bool
+	overlap   time.Duration
+	now       time.Time
+	edge      map[string]bool
 	// th are the service's stall thresholds (learned or configured), and
 	// usual says per phase how each was set.
 	th    timeline.Thresholds
@@ -483,11 +480,9 @@ func (v *view) notification(dec decision, base *notifier.Summary, pods *podEvent
 			s.PodEvents, s.PodEventsError = pods.evs, pods.err
 		}
 	}
-	n := notifier.Notification{ID: dec.id, Kind: dec.kind, Timestamp: notifier.At(v.now), DeploymentKey: dec.key, Thread: dec.thread, Summary: s}
-	if dec.key != "" {
-		n.ThreadTS = v.cp.Threads[dec.key].TS
-	}
-	return n
+	// Its Slack parent message is each destination's own (deliver:
+	// parentOf, through notifier.DeliverThreads).
+	return notifier.Notification{ID: dec.id, Kind: dec.kind, Timestamp: notifier.At(v.now), DeploymentKey: dec.key, Thread: dec.thread, Summary: s}
 }
 
 // notifications builds the notification of each decision (see

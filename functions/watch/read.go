@@ -449,7 +449,6 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 		v.cp, v.learner = base, nil
 	}
 	v.th, v.usual = p.thresholdsOf(base)
-	v.heldBack = kind == readHeldBack
 	if svc.Generation != eventsapi.GenerationV2 {
 		s.decide() // v1: no request after this one
 	}
@@ -471,7 +470,7 @@ func (p *Poller) read(ctx context.Context, svc eventsapi.Service, st stored, s *
 		}
 	}
 	pl := &plan{svc: svc, loaded: st, base: base}
-	if !v.heldBack {
+	if kind != readHeldBack {
 		// A v2 read cut short holds only the newest records: what they
 		// seem to say (a deployment's tail taken for a whole one) is not
 		// told; the next complete read decides.
