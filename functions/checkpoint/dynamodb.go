@@ -97,6 +97,14 @@ const (
 	batchGetBackoffMax  = time.Second
 )
 
+// MaxConnections is how many idle connections to DynamoDB the store's
+// client should keep: a poll may have loads (loadConcurrency), saves of
+// services with nothing to deliver (one per service read at once: 16 by
+// default) and SaveMany's (saveConcurrency) in flight together. With
+// fewer, each round of requests beyond them opens and closes connections
+// (in AWS, each with a TLS handshake).
+const MaxConnections = 64
+
 var _ Store = (*DynamoDB)(nil)
 
 // NewDynamoDB returns a store in the given table.
