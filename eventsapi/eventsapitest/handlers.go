@@ -108,7 +108,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		total = lie
 	}
 	page := pageOf(matches, offset, size)
-	writeEventsPage(w, name, id, total, page)
+	s.writeEventsPage(w, name, id, total, page)
 }
 
 // pageEvent is one event of an events answer: an eventsapi.Event, or the
@@ -122,7 +122,7 @@ type pageEvent struct {
 
 // writeEventsPage writes an events answer (the shape of
 // eventsapi.EventsPage), copying raw events into it byte for byte.
-func writeEventsPage(w http.ResponseWriter, name, id string, total int64, page []pageEvent) {
+func (s *Server) writeEventsPage(w http.ResponseWriter, name, id string, total int64, page []pageEvent) {
 	head, err := json.Marshal(struct {
 		ServiceName string `json:"service_name"`
 		TotalCount  int64  `json:"total_count"`
@@ -144,7 +144,7 @@ func writeEventsPage(w http.ResponseWriter, name, id string, total int64, page [
 			b.Write(pe.raw)
 			continue
 		}
-		data, err := json.Marshal(pe.ev)
+		data, err := s.encodeEvent(pe.ev)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -155,6 +155,19 @@ func writeEventsPage(w http.ResponseWriter, name, id string, total int64, page [
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())
+}
+
+// encodeEvent returns ev's JSON, encoded once per distinct event.
+func (s *Server) encodeEvent(ev eventsapi.Event) ([]byte, error) {
+	if data, ok := s.encoded.Load(ev); ok {
+		return data.([]byte), nil
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	s.encoded.Store(ev, data)
+	return data, nil
 }
 
 // pageOf returns items[offset:offset+limit], clamped, never nil.

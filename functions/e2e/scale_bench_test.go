@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,9 +23,9 @@ import (
 
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi"
 	"github.com/modelarts-notifier/modelarts-notifier/eventsapi/eventsapitest"
+	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/checkpoint/checkpointtest"
 	"github.com/modelarts-notifier/modelarts-notifier/functions/watch"
-	"github.com/modelarts-notifier/modelarts-notifier/notifier"
 )
 
 // DynamoDB on-demand prices (per million request units) and a month of
@@ -56,17 +58,12 @@ func (c *simClock) add(d time.Duration) {
 // its ratio to the bound (services × latency / concurrency, plus the list
 // call), the checkpoints written and, for DynamoDB, the read and write
 // units a poll consumed and what a month of polls every minute costs.
-//
-// The cold sub-benchmarks time the first poll instead (see
-// benchmarkColdPoll): a new Poller and an empty store every time, with a
-// notification due for every service.
+// The cold first poll is BenchmarkColdPoll's.
 func BenchmarkPoll1000Services(b *testing.B) {
 	const services, latency, conc = 1000, 50 * time.Millisecond, 16
 	endpoint := checkpointtest.StartDynalite(b)
 	ddb := checkpointtest.NewDynamoClient(b, endpoint)
 	for _, storeKind := range []string{"file", "dynamodb"} {
-		b.Run(storeKind+"/cold", func(b *testing.B) { benchmarkColdPoll(b, storeKind, ddb, services, 20, latency, conc) })
-		b.Run(storeKind+"/cold-1000-events", func(b *testing.B) { benchmarkColdPoll(b, storeKind, ddb, services, 1000, latency, conc) })
 		for _, change := range []struct {
 			name string
 			n    int
@@ -134,63 +131,6 @@ func latencyBound(services int, latency time.Duration, conc int) time.Duration {
 	return time.Duration(services)*latency/time.Duration(conc) + latency*time.Duration((services+999)/1000)
 }
 
-// benchmarkColdPoll times the first poll of a new Poller (a cold Lambda
-// container) on an empty store (a new file, a new DynamoDB table), with
-// the latency on every ModelArts request. Every service's events are
-// fakeStream's "runtime" stream, perService of them (cold: 20, one page
-// of 1,000 for cold-1000-events) ending with a successful deployment, so
-// every service has a notification due (delivered to the terminal
-// destination the built poller always has outside Lambda, writing
-// nowhere) and a checkpoint to write after delivery. The store is set up
-// outside the timed poll.
-func benchmarkColdPoll(b *testing.B, storeKind string, ddb *dynamodb.Client, services, perService int, latency time.Duration, conc int) {
-	clock := &simClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
-	srv := eventsapitest.NewServer(eventsapitest.WithClock(clock.Now))
-	b.Cleanup(srv.Close)
-	events := fakeStream("runtime", perService, clock.Now())
-	for i := range services {
-		id := fmt.Sprintf("c1000000-0000-4000-8000-%012d", i)
-		srv.AddService(id, id[:12], eventsapi.StatusRunning)
-		srv.AppendEvents(id, events...)
-	}
-	srv.SetLatency(latency)
-	dests := []notifier.Destination{{Name: "terminal", Notifier: notifier.NewTerminal(io.Discard, false)}}
-	var wall time.Duration
-	var writes, due int
-	var wcu float64
-	for b.Loop() {
-		b.StopTimer()
-		store, d := benchStore(b, storeKind, ddb)
-		api := benchAPI(b, srv)
-		p := watch.New(watch.Config{ProjectID: srv.ProjectID, Now: clock.Now, Concurrency: conc, Learn: true}, api, store, dests, nil)
-		b.StartTimer()
-		start := time.Now()
-		res := p.Poll(context.Background())
-		wall += time.Since(start)
-		if res.Err != nil {
-			b.Fatal(res.Err)
-		}
-		if res.Services != services || res.Delivered != services {
-			b.Fatalf("cold poll: %d services, %d delivered; want %d of each", res.Services, res.Delivered, services)
-		}
-		writes += res.CheckpointWrites
-		due += res.Due
-		if d != nil {
-			_, w := d.Consumed()
-			wcu += w
-		}
-	}
-	polls := float64(b.N)
-	b.ReportMetric(wall.Seconds()/polls, "wall-s/poll")
-	b.ReportMetric(wall.Seconds()/polls/latencyBound(services, latency, conc).Seconds(), "ratio-to-bound")
-	b.ReportMetric(float64(writes)/polls, "checkpoint-writes/poll")
-	b.ReportMetric(float64(due)/polls, "due/poll")
-	if storeKind != "file" {
-		b.ReportMetric(wcu/polls, "write-units/poll")
-	}
-	b.ReportMetric(0, "ns/op")
-}
-
 // BenchmarkPollRSS: the peak RSS of the built poller (the binary users
 // run) for one cold poll, against a fake ModelArts in another process, on
 // each store (a new checkpoint file; a new DynamoDB table on dynalite), of
@@ -202,13 +142,7 @@ func benchmarkColdPoll(b *testing.B, storeKind string, ddb *dynamodb.Client, ser
 // (MaxEventsPerPoll's default), where what the reads in flight hold
 // dominates.
 func BenchmarkPollRSS(b *testing.B) {
-	root := repoRoot(b)
-	bin := filepath.Join(b.TempDir(), "poller")
-	build := exec.Command("go", "build", "-o", bin, "./functions/poller")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build poller: %v\n%s", err, out)
-	}
+	bin := builtPoller(b)
 	endpoint := checkpointtest.StartDynalite(b)
 	ddb := checkpointtest.NewDynamoClient(b, endpoint)
 	for _, size := range []struct {
@@ -226,33 +160,15 @@ func BenchmarkPollRSS(b *testing.B) {
 			name += "-" + size.stream
 		}
 		b.Run(name, func(b *testing.B) {
-			url, project, token := startFakeProcess(b, size.services, size.events, size.stream)
+			fake := startFakeProcess(b, fakeSpec{services: size.services, events: size.events, stream: size.stream})
 			for _, storeKind := range size.stores {
 				b.Run(storeKind, func(b *testing.B) {
 					var peak int64
 					var wall time.Duration
 					for b.Loop() {
-						store := []string{"CHECKPOINT_TABLE=", "CHECKPOINT_FILE=" + filepath.Join(b.TempDir(), "checkpoints.json")}
-						if storeKind == "dynamodb" {
-							b.StopTimer()
-							store = []string{"CHECKPOINT_TABLE=" + checkpointtest.NewTable(b, ddb), "CHECKPOINT_FILE=",
-								"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=rss", "AWS_SECRET_ACCESS_KEY=rss",
-								"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"}
-							b.StartTimer()
-						}
-						cmd := exec.Command(bin)
-						cmd.Env = append(os.Environ(),
-							"MODELARTS_ENDPOINT="+url, "MODELARTS_PROJECT_ID="+project, "MODELARTS_TOKEN="+token,
-							"MODELARTS_SERVICE_IDS=", "MODELARTS_API=v1", "SECRETS_ARN=", "LOG_LEVEL=warn",
-							"SLACK_WEBHOOK_URL=", "SLACK_BOT_TOKEN=", "SLACK_CHANNEL=", "WEBHOOK_URLS=")
-						cmd.Env = append(cmd.Env, store...)
-						start := time.Now()
-						out, hwm, err := runWatchingRSS(cmd)
-						wall += time.Since(start)
-						if err != nil {
-							b.Fatalf("poller: %v\n%s", err, tail(out))
-						}
-						peak = max(peak, hwm)
+						r := runBuiltPoller(b, bin, fake, storeKind, endpoint, ddb)
+						wall += r.wall
+						peak = max(peak, r.peakKB)
 					}
 					b.ReportMetric(float64(peak)/1024, "peak-rss-MB")
 					b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s/poll")
@@ -261,6 +177,144 @@ func BenchmarkPollRSS(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkColdPoll: the first poll of the built poller (the binary users
+// run, as a cold Lambda container runs it: a new process, an empty store,
+// learned thresholds on, concurrency 16) of 1,000 services, against a fake
+// ModelArts in another process that answers every request after 50 ms,
+// on each store (a new checkpoint file; a new DynamoDB table on dynalite).
+// Every service's events are fakeStream's "runtime" stream, 20 of them
+// (cold) or one full page of 1,000 (cold-1000-events), ending with a
+// successful deployment, so every service has a notification due
+// (delivered to the terminal destination the poller always has outside
+// Lambda) and a checkpoint to write after delivery. It reports the poll's
+// duration as the poller logs it ("poll done" duration_ms: from the
+// service list to the last checkpoint write), its ratio to latencyBound,
+// and the process's wall time and peak RSS.
+func BenchmarkColdPoll(b *testing.B) {
+	const services, latency, conc = 1000, 50 * time.Millisecond, 16
+	bin := builtPoller(b)
+	endpoint := checkpointtest.StartDynalite(b)
+	ddb := checkpointtest.NewDynamoClient(b, endpoint)
+	warmDynalite(b, ddb)
+	for _, shape := range []struct {
+		name   string
+		events int
+	}{{"cold", 20}, {"cold-1000-events", 1000}} {
+		b.Run(shape.name, func(b *testing.B) {
+			fake := startFakeProcess(b, fakeSpec{services: services, events: shape.events, stream: "runtime", latency: latency})
+			for _, storeKind := range []string{"file", "dynamodb"} {
+				b.Run(storeKind, func(b *testing.B) {
+					var poll, wall time.Duration
+					var peak int64
+					for b.Loop() {
+						r := runBuiltPoller(b, bin, fake, storeKind, endpoint, ddb, "LOG_LEVEL=info")
+						d, done := pollDone(r.out)
+						if done["services"] != services || done["deliveries"] != services || done["checkpoint_writes"] != services {
+							b.Fatalf("cold poll: want %d services, deliveries and checkpoint writes; the poller logged %v", services, done)
+						}
+						poll += d
+						wall += r.wall
+						peak = max(peak, r.peakKB)
+					}
+					polls := float64(b.N)
+					b.ReportMetric(poll.Seconds()/polls, "poll-s")
+					b.ReportMetric(poll.Seconds()/polls/latencyBound(services, latency, conc).Seconds(), "ratio-to-bound")
+					b.ReportMetric(wall.Seconds()/polls, "wall-s/process")
+					b.ReportMetric(float64(peak)/1024, "peak-rss-MB")
+					b.ReportMetric(0, "ns/op")
+				})
+			}
+		})
+	}
+}
+
+// warmDynalite has a new dynalite take a few thousand conditional puts,
+// untimed: its JavaScript is compiled as it runs, and its first thousand
+// puts take about twice as long as later ones (0.7 s against 0.38 s), a
+// cost of the stand-in DynamoDB has not.
+func warmDynalite(b *testing.B, ddb *dynamodb.Client) {
+	b.Helper()
+	store := checkpoint.NewDynamoDB(ddb, checkpointtest.NewTable(b, ddb))
+	for round := range 3 {
+		cps := make([]*checkpoint.Checkpoint, 1000)
+		for i := range cps {
+			cps[i] = &checkpoint.Checkpoint{ServiceID: fmt.Sprintf("warm-%d-%04d", round, i), ReadThrough: time.Now().UnixMilli()}
+		}
+		if err := errors.Join(store.SaveMany(b.Context(), cps)...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// pollDoneLine is the poller's log line at the end of a poll.
+var pollDoneLine = regexp.MustCompile(`msg="poll done"(.*)`)
+
+// pollDone returns the duration and the counts of the last "poll done"
+// line in a poller's output (zero when there is none).
+func pollDone(out []byte) (time.Duration, map[string]int) {
+	counts := map[string]int{}
+	m := pollDoneLine.FindAllSubmatch(out, -1)
+	if len(m) == 0 {
+		return 0, counts
+	}
+	for _, f := range strings.Fields(string(m[len(m)-1][1])) {
+		k, v, ok := strings.Cut(f, "=")
+		if n, err := strconv.Atoi(v); ok && err == nil {
+			counts[k] = n
+		}
+	}
+	return time.Duration(counts["duration_ms"]) * time.Millisecond, counts
+}
+
+// builtPoller builds the poller binary (as users run it outside Lambda)
+// into a temporary directory.
+func builtPoller(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "poller")
+	build := exec.Command("go", "build", "-o", bin, "./functions/poller")
+	build.Dir = repoRoot(b)
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build poller: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// polled is one run of the built poller.
+type polled struct {
+	out    []byte
+	peakKB int64 // its peak RSS
+	wall   time.Duration
+}
+
+// runBuiltPoller runs the built poller once (one poll, outside Lambda)
+// against fake, on a new store of storeKind (a new file; a new table on
+// the dynalite at endpoint, created outside the timer), with extra
+// variables after the others.
+func runBuiltPoller(b *testing.B, bin string, fake fakeProcess, storeKind, endpoint string, ddb *dynamodb.Client, extra ...string) polled {
+	b.Helper()
+	store := []string{"CHECKPOINT_TABLE=", "CHECKPOINT_FILE=" + filepath.Join(b.TempDir(), "checkpoints.json")}
+	if storeKind == "dynamodb" {
+		b.StopTimer()
+		store = []string{"CHECKPOINT_TABLE=" + checkpointtest.NewTable(b, ddb), "CHECKPOINT_FILE=",
+			"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=rss", "AWS_SECRET_ACCESS_KEY=rss",
+			"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"}
+		b.StartTimer()
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"MODELARTS_ENDPOINT="+fake.url, "MODELARTS_PROJECT_ID="+fake.project, "MODELARTS_TOKEN="+fake.token,
+		"MODELARTS_SERVICE_IDS=", "MODELARTS_API=v1", "SECRETS_ARN=", "LOG_LEVEL=warn",
+		"SLACK_WEBHOOK_URL=", "SLACK_BOT_TOKEN=", "SLACK_CHANNEL=", "WEBHOOK_URLS=")
+	cmd.Env = append(append(cmd.Env, store...), extra...)
+	start := time.Now()
+	out, hwm, err := runWatchingRSS(cmd)
+	wall := time.Since(start)
+	if err != nil {
+		b.Fatalf("poller: %v\n%s", err, tail(out))
+	}
+	return polled{out: out, peakKB: hwm, wall: wall}
 }
 
 // runWatchingRSS runs cmd and returns its output and its peak RSS in KiB:
@@ -315,12 +369,25 @@ func tail(b []byte) string {
 	return s
 }
 
-// startFakeProcess runs TestFakeModelArtsProcess in a child process and
-// returns the fake's URL, project and token.
-func startFakeProcess(b *testing.B, services, perService int, stream string) (url, project, token string) {
+// fakeSpec is what TestFakeModelArtsProcess serves: services services,
+// each with events events of fakeStream's stream, every answer after
+// latency.
+type fakeSpec struct {
+	services, events int
+	stream           string
+	latency          time.Duration
+}
+
+// fakeProcess is a fake ModelArts running in another process.
+type fakeProcess struct{ url, project, token string }
+
+// startFakeProcess runs TestFakeModelArtsProcess in a child process (its
+// heap and its JSON encoding are not the poller's, as a real ModelArts's
+// are not) until the benchmark ends.
+func startFakeProcess(b *testing.B, spec fakeSpec) fakeProcess {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFakeModelArtsProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("E2E_FAKE=%d,%d,%s", services, perService, stream))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("E2E_FAKE=%d,%d,%s,%d", spec.services, spec.events, spec.stream, spec.latency.Milliseconds()))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -332,13 +399,14 @@ func startFakeProcess(b *testing.B, services, perService int, stream string) (ur
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
-		if _, err := fmt.Sscanf(sc.Text(), "FAKE %s %s %s", &url, &project, &token); err == nil {
+		var f fakeProcess
+		if _, err := fmt.Sscanf(sc.Text(), "FAKE %s %s %s", &f.url, &f.project, &f.token); err == nil {
 			go func() { _, _ = io.Copy(io.Discard, out) }()
-			return url, project, token
+			return f
 		}
 	}
 	b.Fatalf("the fake ModelArts process did not start: %v", sc.Err())
-	return
+	return fakeProcess{}
 }
 
 // runtimeTexts are the fake's runtime events: normal, in no deployment,
@@ -401,7 +469,7 @@ func fakeStream(stream string, n int, now time.Time) []eventsapi.Event {
 }
 
 // TestFakeModelArtsProcess is not a test: started by startFakeProcess (with
-// E2E_FAKE=services,events,stream), it serves a fake ModelArts whose events
+// E2E_FAKE=services,events,stream,latency-ms), it serves a fake ModelArts whose events
 // (fakeStream) are within the last hour until killed. Otherwise it returns
 // at once.
 func TestFakeModelArtsProcess(t *testing.T) {
@@ -410,14 +478,15 @@ func TestFakeModelArtsProcess(t *testing.T) {
 		return
 	}
 	parts := strings.Split(spec, ",")
-	var services, perService int
-	if len(parts) != 3 {
-		t.Fatalf("E2E_FAKE=%s: want services,events,stream", spec)
+	var services, perService, latencyMS int
+	if len(parts) != 4 {
+		t.Fatalf("E2E_FAKE=%s: want services,events,stream,latency-ms", spec)
 	}
-	if _, err := fmt.Sscanf(parts[0]+" "+parts[1], "%d %d", &services, &perService); err != nil {
+	if _, err := fmt.Sscanf(parts[0]+" "+parts[1]+" "+parts[3], "%d %d %d", &services, &perService, &latencyMS); err != nil {
 		t.Fatal(err)
 	}
 	srv := eventsapitest.NewServer()
+	srv.SetLatency(time.Duration(latencyMS) * time.Millisecond)
 	defer srv.Close()
 	events := fakeStream(parts[2], perService, time.Now())
 	for i := range services {
