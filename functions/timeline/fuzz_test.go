@@ -3,6 +3,7 @@ package timeline
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,15 @@ func checkTimeline(t *testing.T, in []model.Event, tl Timeline) {
 	distinct := map[model.Event]bool{}
 	for _, e := range in {
 		distinct[e] = true
+	}
+	var abnormal []model.Event
+	for _, e := range tl.Runtime {
+		if IsAbnormal(e) {
+			abnormal = append(abnormal, e)
+		}
+	}
+	if !slices.Equal(abnormal, tl.RuntimeAbnormal) {
+		t.Fatalf("RuntimeAbnormal = %v; the abnormal runtime events are %v", tl.RuntimeAbnormal, abnormal)
 	}
 	n := len(tl.Runtime)
 	for i, d := range tl.Deployments {

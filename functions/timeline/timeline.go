@@ -22,6 +22,30 @@ type Timeline struct {
 	Deployments []Deployment
 	// Runtime holds the events outside any deployment, ascending, verbatim.
 	Runtime []model.Event
+	// RuntimeAbnormal are the abnormal ones (IsAbnormal) among Runtime,
+	// ascending: classified once, as the timeline is built.
+	RuntimeAbnormal []model.Event
+}
+
+// AddRuntime adds evs to the runtime events (and the abnormal ones among
+// them to RuntimeAbnormal), keeping both ascending; of events at the same
+// time, evs come first.
+func (t *Timeline) AddRuntime(evs ...model.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	t.Runtime = append(slices.Clone(evs), t.Runtime...)
+	slices.SortStableFunc(t.Runtime, byTime)
+	var abnormal []model.Event
+	for _, e := range evs {
+		if IsAbnormal(e) {
+			abnormal = append(abnormal, e)
+		}
+	}
+	if len(abnormal) > 0 {
+		t.RuntimeAbnormal = append(abnormal, t.RuntimeAbnormal...)
+		slices.SortStableFunc(t.RuntimeAbnormal, byTime)
+	}
 }
 
 // Latest returns the newest deployment, the only one the service status
@@ -171,7 +195,7 @@ func build(events []model.Event, svc model.Service, now time.Time, th Thresholds
 			b.begin(e.OccurTime)
 		case b.open && end.Start != 0 && b.d.Start == end.Start && e.OccurTime > end.Through:
 			// The status ended this deployment before e happened.
-			b.runtime(e, len(events)-i)
+			b.runtime(e, c, len(events)-i)
 			continue
 		case b.open:
 		case !b.have && c.marker && (!c.abnormal || c.failure):
@@ -181,7 +205,7 @@ func build(events []model.Event, svc model.Service, now time.Time, th Thresholds
 			// made of them alone could only be closed by the status.
 			b.begin(e.OccurTime)
 		default:
-			b.runtime(e, len(events)-i)
+			b.runtime(e, c, len(events)-i)
 			continue
 		}
 		b.add(e, c)
@@ -190,15 +214,18 @@ func build(events []model.Event, svc model.Service, now time.Time, th Thresholds
 	return b.tl
 }
 
-// runtime appends e to the runtime events; left is how many events (e
-// included) remain to be built. The first one sizes the slice for them
-// all: a window of runtime events (the usual one) then takes one
+// runtime appends e (of class c) to the runtime events; left is how many
+// events (e included) remain to be built. The first one sizes the slice
+// for them all: a window of runtime events (the usual one) then takes one
 // allocation instead of a dozen growing ones.
-func (b *builder) runtime(e model.Event, left int) {
+func (b *builder) runtime(e model.Event, c class, left int) {
 	if b.tl.Runtime == nil {
 		b.tl.Runtime = make([]model.Event, 0, left)
 	}
 	b.tl.Runtime = append(b.tl.Runtime, e)
+	if c.abnormal {
+		b.tl.RuntimeAbnormal = append(b.tl.RuntimeAbnormal, e)
+	}
 }
 
 func byTime(a, b model.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) }
@@ -545,6 +572,9 @@ func (b *builder) imply(svc model.Service) bool {
 	b.tl.Runtime = append(rt[:at:at], rt[at+1:]...)
 	if len(b.tl.Runtime) == 0 {
 		b.tl.Runtime = nil
+	}
+	if k := slices.Index(b.tl.RuntimeAbnormal, e); k >= 0 { // a failure: abnormal
+		b.tl.RuntimeAbnormal = slices.Delete(b.tl.RuntimeAbnormal, k, k+1)
 	}
 	b.flush() // the newest deployment, if any, is no longer Latest
 	b.begin(e.OccurTime)

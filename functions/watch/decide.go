@@ -183,8 +183,8 @@ func decide(v *view, tl timeline.Timeline) []decision {
 	// them (more than one only where earlier polls told some destinations
 	// of some of them: see byHeard).
 	var fresh []eventsapi.Event
-	for _, e := range tl.Runtime {
-		if timeline.IsAbnormal(e) && v.isNew(e) {
+	for _, e := range tl.RuntimeAbnormal {
+		if v.isNew(e) {
 			fresh = append(fresh, e)
 		}
 	}

@@ -253,8 +253,8 @@ func assemble(projectID, since string, w projectWindow, reads []serviceRead) *no
 				}
 			}
 		}
-		for _, ev := range sr.tl.Runtime {
-			if timeline.IsAbnormal(ev) && w.in(ev.OccurTime) {
+		for _, ev := range sr.tl.RuntimeAbnormal {
+			if w.in(ev.OccurTime) {
 				e.RuntimeAbnormal++
 			}
 		}

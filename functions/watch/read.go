@@ -751,10 +751,7 @@ func (p *Poller) build(v *view, events []eventsapi.Event, kind readKind) timelin
 		events = now
 	}
 	tl := p.buildTimeline(v, svc, events)
-	if len(ahead) > 0 {
-		tl.Runtime = append(tl.Runtime, ahead...)
-		slices.SortStableFunc(tl.Runtime, func(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) })
-	}
+	tl.AddRuntime(ahead...)
 	return tl
 }
 
@@ -777,9 +774,8 @@ func (p *Poller) buildTimeline(v *view, svc eventsapi.Service, events []eventsap
 	if len(tl.Deployments) > 0 {
 		d := tl.Deployments[0]
 		if d.Start != open && !d.Implied && len(d.Events) > 0 && !timeline.IsStart(d.Events[0]) {
-			tl.Runtime = append(slices.Clone(d.Events), tl.Runtime...)
-			slices.SortStableFunc(tl.Runtime, func(a, b eventsapi.Event) int { return cmp.Compare(a.OccurTime, b.OccurTime) })
 			tl.Deployments = tl.Deployments[1:]
+			tl.AddRuntime(d.Events...)
 		}
 	}
 	return tl
