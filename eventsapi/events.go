@@ -44,6 +44,12 @@ type EventsQuery struct {
 	SortBy string
 	// Order is OrderAsc or OrderDesc (the API's default is desc).
 	Order string
+
+	// Expect, when set, is told by Events (it is no query parameter) how
+	// many events the read will yield, as the first page's total_count
+	// says, before the first event is yielded; not when the server
+	// reports none. A caller can make room for them all at once.
+	Expect func(total int)
 }
 
 func (q EventsQuery) values() (url.Values, error) {
@@ -206,6 +212,10 @@ func (c *Client) Events(ctx context.Context, serviceID string, q EventsQuery) it
 				q.StartTime, q.Offset, walked = last, 0, true
 				prev = nil
 				continue
+			}
+			if q.Expect != nil && page.TotalCount > 0 {
+				q.Expect(page.TotalCount)
+				q.Expect = nil // once
 			}
 			fresh := false
 			for _, ev := range page.Events {

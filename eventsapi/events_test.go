@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -216,6 +217,44 @@ func TestEventsPaging(t *testing.T) {
 				if got := r.Query.Get("offset"); got != tt.wantOffsets[i] {
 					t.Errorf("request %d: offset %q, want %q", i, got, tt.wantOffsets[i])
 				}
+			}
+		})
+	}
+}
+
+// TestEventsExpect: Expect is told the first page's total_count once,
+// before the first event, and not at all when the server reports none.
+func TestEventsExpect(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		n          int
+		wantExpect []int
+	}{
+		{name: "three pages", n: 2500, wantExpect: []int{2500}},
+		{name: "one page", n: 7, wantExpect: []int{7}},
+		{name: "none", n: 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t)
+			srv.AddService("svc", "expect", eventsapi.StatusRunning)
+			manyEvents(srv, "svc", tt.n, 1_700_000_000_000)
+			c := newClient(t, srv)
+			var told []int
+			yielded := 0
+			q := eventsapi.EventsQuery{Expect: func(total int) {
+				if yielded != 0 {
+					t.Errorf("Expect(%d) after %d events", total, yielded)
+				}
+				told = append(told, total)
+			}}
+			for _, err := range c.Events(t.Context(), "svc", q) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				yielded++
+			}
+			if !slices.Equal(told, tt.wantExpect) || yielded != tt.n {
+				t.Errorf("Expect told %v, %d events yielded; want %v and %d", told, yielded, tt.wantExpect, tt.n)
 			}
 		})
 	}

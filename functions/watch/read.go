@@ -561,14 +561,15 @@ func (p *Poller) enrich(ctx context.Context, v *view, base checkpoint.Checkpoint
 // maxReadFactor times the cap) and sorted.
 //
 // buffered is set to the records a v2 source holds (0 for v1); s is told
-// as it grows.
-func (p *Poller) source(ctx context.Context, v *view, win window, s *slot, buffered *int) iter.Seq2[eventsapi.Event, error] {
+// as it grows. expected is set, for a v1 read, to the events the server
+// says the read will give, before it gives the first (0: not said).
+func (p *Poller) source(ctx context.Context, v *view, win window, s *slot, buffered, expected *int) iter.Seq2[eventsapi.Event, error] {
 	if v.svc.Generation != eventsapi.GenerationV2 {
-		from := win.from
+		q := eventsapi.EventsQuery{StartTime: win.from, Expect: func(total int) { *expected = total }}
 		if v.learner != nil {
-			from = min(from, v.now.Add(-LearnWindow).UnixMilli()) // the month before, for the learner
+			q.StartTime = min(win.from, v.now.Add(-LearnWindow).UnixMilli()) // the month before, for the learner
 		}
-		return p.api.Events(ctx, v.svc.ServiceID, eventsapi.EventsQuery{StartTime: from})
+		return p.api.Events(ctx, v.svc.ServiceID, q)
 	}
 	return func(yield func(eventsapi.Event, error) bool) {
 		var all []eventsapi.Event
@@ -622,9 +623,22 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 	capped := false
 	limit := p.cfg.MaxEventsPerPoll
 	fresh := 0
-	buffered := 0
+	buffered, expected := 0, 0
+	learned := 0 // events of the month before the window, not held
 	events = takeEvents()
-	for e, err := range p.source(ctx, v, win, s, &buffered) {
+	for e, err := range p.source(ctx, v, win, s, &buffered, &expected) {
+		if err == nil && expected > 0 && (v.learner == nil || v.learner.reached || e.OccurTime >= win.from) {
+			// Room for every event the read will hold, taken at once:
+			// reads that each took part of what they need and waited for
+			// the rest would wait on one another (only the oldest goes
+			// on), holding pages that serve none.
+			most := maxReadFactor * limit
+			if win.first {
+				most = 2 * limit
+			}
+			err = s.hold(ctx, min(expected-learned, most))
+			expected = 0
+		}
 		if err == nil {
 			err = s.hold(ctx, buffered+len(events)+1)
 		}
@@ -648,6 +662,7 @@ func (p *Poller) readEvents(ctx context.Context, v *view, win window, s *slot) (
 				if !l.add(e) {
 					return nil, readWhole, errMonthLong
 				}
+				learned++
 				continue
 			}
 			l.reached = true
