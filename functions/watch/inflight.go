@@ -40,13 +40,13 @@ import (
 type inflight struct {
 	requests, decisions chan struct{}
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	free   int                 // events the pool can still give; negative when the oldest read overdrew it
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int // events the pool can still give; negative when the oldest read overdrew it
 	// waiting counts the reads waiting for the pool now.
 	waiting int
-	active map[uint64]struct{} // tickets of the reads in flight
-	seq    uint64
+	active  map[uint64]struct{} // tickets of the reads in flight
+	seq     uint64
 
 	textsMu sync.Mutex
 	texts   map[string]string
