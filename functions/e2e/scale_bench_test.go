@@ -136,9 +136,10 @@ func latencyBound(services int, latency time.Duration, conc int) time.Duration {
 // each store (a new checkpoint file; a new DynamoDB table on dynalite), of
 // 1,000 services × 1,000 events and 10,000 services × 200 events, each
 // service's events those of TestFakeModelArtsProcess's "runtime" stream.
-// 1000x1000-retrying is the "retrying" stream (every event but ten is a
-// retried scheduling of one deployment, so every notification's summary
-// holds the most events it can); 100x20000 has twenty pages per service
+// 1000x200-retrying and 1000x1000-retrying are the "retrying" stream
+// (every event but ten is a retried scheduling of one deployment, so
+// every notification's summary holds the most events it can, and all
+// 1,000 are held until delivery); 100x20000 has twenty pages per service
 // (MaxEventsPerPoll's default), where what the reads in flight hold
 // dominates.
 func BenchmarkPollRSS(b *testing.B) {
@@ -152,6 +153,7 @@ func BenchmarkPollRSS(b *testing.B) {
 	}{
 		{1000, 1000, "runtime", []string{"file", "dynamodb"}},
 		{10000, 200, "runtime", []string{"file", "dynamodb"}},
+		{1000, 200, "retrying", []string{"file"}},
 		{1000, 1000, "retrying", []string{"file"}},
 		{100, 20000, "runtime", []string{"file"}},
 	} {
