@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -21,7 +22,10 @@ type benchStore struct {
 	store func(b *testing.B) checkpoint.Store
 }
 
-func benchStores(client *dynamodb.Client) []benchStore {
+// benchStores are the file store, DynamoDB on dynalite, and DynamoDB on
+// dynalite behind 5 ms of latency a request (slow: its CPU, not the wait,
+// bounds dynalite; DynamoDB's is the wait).
+func benchStores(client, slow *dynamodb.Client) []benchStore {
 	return []benchStore{
 		{"file", func(b *testing.B) checkpoint.Store {
 			f, err := checkpoint.NewFile(filepath.Join(b.TempDir(), "checkpoints.json"))
@@ -33,7 +37,18 @@ func benchStores(client *dynamodb.Client) []benchStore {
 		{"dynamodb", func(b *testing.B) checkpoint.Store {
 			return checkpoint.NewDynamoDB(client, checkpointtest.NewTable(b, client))
 		}},
+		{"dynamodb-5ms", func(b *testing.B) checkpoint.Store {
+			return checkpoint.NewDynamoDB(slow, checkpointtest.NewTable(b, client))
+		}},
 	}
+}
+
+// benchClients are DynamoDB clients of a new dynalite: one direct, one
+// through 5 ms of latency a request.
+func benchClients(b *testing.B) (client, slow *dynamodb.Client) {
+	endpoint := checkpointtest.StartDynalite(b)
+	return checkpointtest.NewDynamoClient(b, endpoint),
+		checkpointtest.NewDynamoClient(b, checkpointtest.StartLatencyProxy(b, endpoint, 5*time.Millisecond))
 }
 
 // counters reads a store's I/O counters: file reads and writes, or
@@ -61,8 +76,8 @@ func reportSince(b *testing.B, s checkpoint.Store, before map[string]float64) {
 // BenchmarkLoadMany loads the checkpoints of 1,000 services (realistic
 // ones: a 50-event edge, two sent notifications) from the real stores.
 func BenchmarkLoadMany(b *testing.B) {
-	client := checkpointtest.NewDynamoClient(b, checkpointtest.StartDynalite(b))
-	for _, bs := range benchStores(client) {
+	client, slow := benchClients(b)
+	for _, bs := range benchStores(client, slow) {
 		b.Run(bs.name, func(b *testing.B) {
 			s := bs.store(b)
 			cps, ids := realisticBatch("svc", benchServices)
@@ -84,8 +99,8 @@ func BenchmarkLoadMany(b *testing.B) {
 // BenchmarkSaveMany saves the checkpoints of 1,000 services, every one
 // changed, to the real stores.
 func BenchmarkSaveMany(b *testing.B) {
-	client := checkpointtest.NewDynamoClient(b, checkpointtest.StartDynalite(b))
-	for _, bs := range benchStores(client) {
+	client, slow := benchClients(b)
+	for _, bs := range benchStores(client, slow) {
 		b.Run(bs.name, func(b *testing.B) {
 			s := bs.store(b)
 			cps, _ := realisticBatch("svc", benchServices)

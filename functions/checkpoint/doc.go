@@ -28,7 +28,7 @@
 //     consistent, up to 4 calls at once, the keys DynamoDB leaves
 //     unprocessed asked again after a bounded jittered backoff (8 calls at
 //     most, then the call fails naming those ids). It saves with Save's
-//     conditional PutItem, up to 16 at once: DynamoDB has no conditional
+//     conditional PutItem, up to 32 at once: DynamoDB has no conditional
 //     batch write (BatchWriteItem takes no condition, TransactWriteItems is
 //     all or nothing at twice the price), so the items of a batch are
 //     independent: a failure leaves some saved and some not, each reported.

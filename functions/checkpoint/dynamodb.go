@@ -63,7 +63,7 @@ var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 // LoadMany reads with BatchGetItem, 100 keys a call, up to 4 calls at once,
 // strongly consistent; keys DynamoDB leaves unprocessed are asked again
 // after a bounded, jittered backoff. SaveMany runs Save's conditional
-// PutItem for each checkpoint, up to 16 at once (one service's entries in
+// PutItem for each checkpoint, up to 32 at once (one service's entries in
 // batch order). DynamoDB has no conditional batch write, so the items of a
 // SaveMany are independent: a failure leaves some saved and some not, and
 // each reports its own result.
@@ -91,7 +91,7 @@ type DynamoDB struct {
 const (
 	batchGetKeys        = 100 // BatchGetItem's limit
 	loadConcurrency     = 4
-	saveConcurrency     = 16
+	saveConcurrency     = 32
 	batchGetAttempts    = 8
 	batchGetBackoffBase = 25 * time.Millisecond
 	batchGetBackoffMax  = time.Second
@@ -405,7 +405,7 @@ func keyNames(keys []map[string]types.AttributeValue) string {
 	return s
 }
 
-// SaveMany saves each checkpoint with Save's conditional PutItem, up to 16
+// SaveMany saves each checkpoint with Save's conditional PutItem, up to 32
 // at once; the entries of one service run one after another, in batch
 // order. Items are independent: each error is that item's own, and the
 // others are saved regardless.

@@ -412,15 +412,16 @@ func testDynamoDBSaveManyConcurrency(t *testing.T, client *dynamodb.Client) {
 		cp := checkpointtest.RealisticSample(fmt.Sprintf("svc-%04d", i), 50, 2)
 		cps[i] = &cp
 	}
-	// 200 services, 16 at once: the first 16 puts are held until all 16
-	// are in flight together; no more may be in flight at any time.
+	// 200 services, SaveConcurrency (32) at once: the first puts are held
+	// until that many are in flight together; no more may be in flight
+	// at any time.
 	var errs []error
-	throughBarrier(t, hooked, "put", 16, func() { errs = store.SaveMany(t.Context(), cps) })
+	throughBarrier(t, hooked, "put", checkpoint.SaveConcurrency, func() { errs = store.SaveMany(t.Context(), cps) })
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	if m := hooked.max("put"); m != 16 {
-		t.Errorf("at most %d PutItem calls were in flight at once; want 16", m)
+	if m := hooked.max("put"); m != checkpoint.SaveConcurrency {
+		t.Errorf("at most %d PutItem calls were in flight at once; want %d", m, checkpoint.SaveConcurrency)
 	}
 	for _, in := range hooked.puts {
 		if in.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal || aws.ToString(in.ConditionExpression) != "attribute_not_exists(#id)" {

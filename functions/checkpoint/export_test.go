@@ -6,6 +6,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// SaveConcurrency is how many puts SaveMany has in flight at most.
+const SaveConcurrency = saveConcurrency
+
 // ItemSize exposes itemSize to the tests.
 var ItemSize = itemSize
 
