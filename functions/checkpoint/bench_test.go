@@ -23,8 +23,8 @@ type benchStore struct {
 }
 
 // benchStores are the file store, DynamoDB on dynalite, and DynamoDB on
-// dynalite behind 5 ms of latency a request (slow: its CPU, not the wait,
-// bounds dynalite; DynamoDB's is the wait).
+// dynalite behind 5 ms of latency a request (slow): dynalite alone is
+// bound by its CPU, DynamoDB by the wait for each request.
 func benchStores(client, slow *dynamodb.Client) []benchStore {
 	return []benchStore{
 		{"file", func(b *testing.B) checkpoint.Store {
