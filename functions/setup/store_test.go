@@ -50,6 +50,7 @@ func TestDynamoDBStoreKeepsItsConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	const inFlight = 32 // SaveMany's
+	t.Logf("1,000 puts opened %d connections", conns.Load())
 	if n := conns.Load(); n > 2*inFlight {
 		t.Errorf("1,000 puts, %d at once, opened %d connections; want at most %d (kept, not reopened)", inFlight, n, 2*inFlight)
 	}
