@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -97,13 +99,22 @@ const (
 	batchGetBackoffMax  = time.Second
 )
 
-// MaxConnections is how many idle connections to DynamoDB the store's
-// client should keep: a poll may have loads (loadConcurrency), saves of
-// services with nothing to deliver (one per service read at once: 16 by
-// default) and SaveMany's (saveConcurrency) in flight together. With
-// fewer, each round of requests beyond them opens and closes connections
-// (in AWS, each with a TLS handshake).
-const MaxConnections = 64
+// maxConnections is how many idle connections to DynamoDB the store's
+// client keeps (NewHTTPClient): a poll may have loads (loadConcurrency),
+// saves of services with nothing to deliver (one per service read at
+// once: 16 by default) and SaveMany's (saveConcurrency) in flight
+// together. With fewer, each round of requests beyond them opens and
+// closes connections (in AWS, each with a TLS handshake).
+const maxConnections = 64
+
+// NewHTTPClient is the HTTP client a DynamoDB store's client should use:
+// the SDK's default keeps 10 idle connections a host, fewer than the
+// store has requests in flight.
+func NewHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = maxConnections
+	})
+}
 
 var _ Store = (*DynamoDB)(nil)
 

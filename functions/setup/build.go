@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -201,12 +200,7 @@ func (c *Poller) NewStore(ctx context.Context) (checkpoint.Store, error) {
 
 func openStore(ctx context.Context, table, file string) (checkpoint.Store, error) {
 	if table != "" {
-		// The SDK's client keeps 10 idle connections a host: fewer than
-		// the store's requests in flight (checkpoint.MaxConnections).
-		hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConnsPerHost = checkpoint.MaxConnections
-		})
-		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(hc))
+		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(checkpoint.NewHTTPClient()))
 		if err != nil {
 			return nil, bad("CHECKPOINT_TABLE", "load AWS configuration: %v", err)
 		}

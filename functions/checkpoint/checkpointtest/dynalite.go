@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -192,8 +190,8 @@ func (b *syncBuffer) String() string {
 }
 
 // NewDynamoClient returns a DynamoDB client for endpoint (from
-// StartDynalite) with static fake credentials in us-east-1, keeping as
-// many idle connections as the poller's (checkpoint.MaxConnections). It
+// StartDynalite) with static fake credentials in us-east-1, over the
+// poller's HTTP client (checkpoint.NewHTTPClient). It
 // reads nothing from the environment or ~/.aws, so tests never touch a
 // real account.
 func NewDynamoClient(t testing.TB, endpoint string) *dynamodb.Client {
@@ -205,9 +203,7 @@ func NewDynamoClient(t testing.TB, endpoint string) *dynamodb.Client {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDCHECKPOINTTEST", "checkpointtest-fake-secret", ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConnsPerHost = checkpoint.MaxConnections
-		}),
+		HTTPClient:   checkpoint.NewHTTPClient(),
 	})
 }
 
